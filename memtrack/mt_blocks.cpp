@@ -1,0 +1,174 @@
+// Block index. Two views of the same live blocks:
+//  - by_start_: open-addressing hash, start address -> Block (free, realloc);
+//  - a page directory: for each 4 KiB page that any live block touches, the
+//    blocks that start in it (sorted) and the block, if any, that covers the
+//    page's first byte. Blocks never overlap, so "the last block starting at
+//    or before a in a's page, else the page's cover" answers containment with
+//    one radix walk and a short binary search.
+// A leaf slot is null (no block touches the page), a tagged Block* (the page
+// is only covered, no block starts in it: big blocks cost 8 bytes a page), or
+// a PageList*.
+#include "mt_blocks.h"
+#include "mt_arch.h"
+
+namespace mt {
+
+const char* alloc_kind_name(AllocKind k) {
+  switch (k) {
+    case kAllocNew: return "new";
+    case kAllocNewVec: return "new[]";
+    default: return "malloc";
+  }
+}
+
+struct PageEntry {
+  Block* cover;   // block holding the page's first byte, if it starts earlier
+  UInt n, cap;
+  Block* starts[1];  // n entries sorted by start (flexible array)
+};
+
+namespace {
+
+constexpr unsigned kLevelBits = 12;
+constexpr UWord kLevelSize = 1UL << kLevelBits;
+constexpr UWord kLevelMask = kLevelSize - 1;
+constexpr unsigned kPageBits = arch::kAddrBits - arch::kPageShift;  // 36
+static_assert(kPageBits == 3 * kLevelBits, "radix levels must cover the page number");
+
+inline UWord page_of(Addr a) { return a >> arch::kPageShift; }
+
+inline bool is_cover_only(PageEntry* e) { return (reinterpret_cast<UWord>(e) & 1) != 0; }
+inline Block* cover_of(PageEntry* e) { return reinterpret_cast<Block*>(reinterpret_cast<UWord>(e) & ~1UL); }
+inline PageEntry* tag_cover(Block* b) { return reinterpret_cast<PageEntry*>(reinterpret_cast<UWord>(b) | 1); }
+
+inline bool holds(const Block* b, Addr a) { return a - b->start < b->size; }
+
+SizeT list_bytes(UInt cap) { return sizeof(PageEntry) + (cap - 1) * sizeof(Block*); }
+
+// Index of the first start > a (so the candidate is the one before it).
+UInt upper_bound(const PageEntry* e, Addr a) {
+  UInt lo = 0, hi = e->n;
+  while (lo < hi) {
+    UInt mid = (lo + hi) / 2;
+    if (e->starts[mid]->start <= a) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+}  // namespace
+
+void BlockIndex::init() {
+  by_start_.init("mt.blocks.hash", 1 << 14);
+  root_ = make_array<PageEntry***>("mt.blocks.root", kLevelSize);
+  leaves_ = 0;
+  lists_bytes_ = 0;
+}
+
+PageEntry** BlockIndex::leaf_for(UWord page, bool create) {
+  if (page >> kPageBits) return nullptr;
+  UWord i1 = page >> (2 * kLevelBits), i2 = (page >> kLevelBits) & kLevelMask;
+  PageEntry*** mid = root_[i1];
+  if (!mid) {
+    if (!create) return nullptr;
+    mid = root_[i1] = make_array<PageEntry**>("mt.blocks.mid", kLevelSize);
+  }
+  PageEntry** leaf = mid[i2];
+  if (!leaf) {
+    if (!create) return nullptr;
+    leaf = mid[i2] = make_array<PageEntry*>("mt.blocks.leaf", kLevelSize);
+    leaves_++;
+  }
+  return leaf;
+}
+
+PageEntry* BlockIndex::entry(UWord page) const {
+  if (page >> kPageBits) return nullptr;
+  PageEntry*** mid = root_[page >> (2 * kLevelBits)];
+  if (!mid) return nullptr;
+  PageEntry** leaf = mid[(page >> kLevelBits) & kLevelMask];
+  return leaf ? leaf[page & kLevelMask] : nullptr;
+}
+
+// Sets (with != null) or clears the cover of every page after the first
+// that b spans.
+void BlockIndex::cover_range(Block* b, Block* with) {
+  UWord first = page_of(b->start), last = page_of(b->start + b->size - 1);
+  for (UWord p = first + 1; p <= last; p++) {
+    PageEntry** leaf = leaf_for(p, with != nullptr);
+    if (!leaf) { p |= kLevelMask; continue; }  // whole leaf absent: nothing to clear
+    PageEntry*& slot = leaf[p & kLevelMask];
+    if (slot == nullptr || is_cover_only(slot)) slot = with ? tag_cover(with) : nullptr;
+    else slot->cover = with;
+  }
+}
+
+void BlockIndex::insert(Block* b) {
+  by_start_.put(b->start, b);
+  PageEntry** leaf = leaf_for(page_of(b->start), true);
+  tl_assert(leaf);
+  PageEntry*& slot = leaf[page_of(b->start) & kLevelMask];
+  if (slot == nullptr || is_cover_only(slot)) {
+    Block* cover = slot ? cover_of(slot) : nullptr;
+    PageEntry* e = static_cast<PageEntry*>(alloc("mt.blocks.page", list_bytes(4)));
+    e->cover = cover;
+    e->n = 1;
+    e->cap = 4;
+    e->starts[0] = b;
+    lists_bytes_ += list_bytes(4);
+    slot = e;
+  } else {
+    PageEntry* e = slot;
+    if (e->n == e->cap) {
+      lists_bytes_ += list_bytes(e->cap * 2) - list_bytes(e->cap);
+      e = static_cast<PageEntry*>(mt::realloc("mt.blocks.page", e, list_bytes(e->cap * 2)));
+      e->cap *= 2;
+      slot = e;
+    }
+    UInt i = upper_bound(e, b->start);
+    VG_(memmove)(&e->starts[i + 1], &e->starts[i], (e->n - i) * sizeof(Block*));
+    e->starts[i] = b;
+    e->n++;
+  }
+  if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, b);
+}
+
+void BlockIndex::remove(Block* b) {
+  Block* gone = by_start_.remove(b->start);
+  tl_assert(gone == b);
+  PageEntry** leaf = leaf_for(page_of(b->start), false);
+  tl_assert(leaf);
+  PageEntry*& slot = leaf[page_of(b->start) & kLevelMask];
+  tl_assert(slot && !is_cover_only(slot));
+  PageEntry* e = slot;
+  UInt i = upper_bound(e, b->start);
+  tl_assert(i > 0 && e->starts[i - 1] == b);
+  VG_(memmove)(&e->starts[i - 1], &e->starts[i], (e->n - i) * sizeof(Block*));
+  e->n--;
+  if (e->n == 0) {
+    slot = e->cover ? tag_cover(e->cover) : nullptr;
+    lists_bytes_ -= list_bytes(e->cap);
+    dealloc(e);
+  }
+  if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, nullptr);
+}
+
+Block* BlockIndex::containing(Addr a) const {
+  PageEntry* e = entry(page_of(a));
+  if (!e) return nullptr;
+  if (is_cover_only(e)) {
+    Block* b = cover_of(e);
+    return holds(b, a) ? b : nullptr;
+  }
+  UInt i = upper_bound(e, a);
+  if (i > 0) {
+    Block* b = e->starts[i - 1];
+    return holds(b, a) ? b : nullptr;
+  }
+  return (e->cover && holds(e->cover, a)) ? e->cover : nullptr;
+}
+
+SizeT BlockIndex::bytes_reserved() const {
+  return by_start_.bytes_reserved() + leaves_ * kLevelSize * sizeof(PageEntry*) + lists_bytes_;
+}
+
+}  // namespace mt

@@ -1,0 +1,8 @@
+// Client requests: memtrack.h's, answered from the tool's accounting.
+#pragma once
+
+#include "mt_rt.h"
+
+namespace mt::clientreq {
+Bool handle(ThreadId tid, UWord* arg, UWord* ret);
+}

@@ -1,0 +1,124 @@
+// Error kinds, their text (memcheck's shapes, so log filters keep working)
+// and their suppressions.
+#include "mt_errors.h"
+#include "mt_sites.h"
+
+namespace mt::errors {
+
+namespace {
+
+enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1 };
+
+// The core copies this (size from update_extra) when it keeps the error.
+struct Extra {
+  FreeFn fn;
+  AddrInfo ai;
+};
+
+void describe(Addr a, const Known& k, AddrInfo* ai) {
+  ai->tag = Addr_Undescribed;
+  if (k.tag == Known::kNothing) {
+    VG_(describe_addr)(VG_(current_DiEpoch)(), a, ai);
+    return;
+  }
+  ai->tag = Addr_Block;
+  ai->Addr.Block.block_kind = k.tag == Known::kLive ? Block_Mallocd : Block_Freed;
+  ai->Addr.Block.block_desc = "block";
+  ai->Addr.Block.block_szB = k.size;
+  ai->Addr.Block.rwoffset = (PtrdiffT)(a - k.start);
+  ai->Addr.Block.allocated_at = k.alloc_ec ? k.alloc_ec : VG_(null_ExeContext)();
+  VG_(initThreadInfo)(&ai->Addr.Block.alloc_tinfo);
+  ai->Addr.Block.freed_at = k.free_ec ? k.free_ec : VG_(null_ExeContext)();
+}
+
+Bool eq_error(VgRes res, const Error* e1, const Error* e2) {
+  // Same kind and same stack (checked by the core) make the same error, as
+  // in memcheck, so error counts agree with it.
+  return True;
+}
+
+void before_pp(const Error*) {}
+
+void pp_error(const Error* err) {
+  const Extra* x = static_cast<const Extra*>(VG_(get_error_extra)(err));
+  switch (VG_(get_error_kind)(err)) {
+    case kBadFree:
+      VG_(umsg)("Invalid free() / delete / delete[] / realloc()\n");
+      break;
+    case kMismatch:
+      VG_(umsg)("Mismatched free() / delete / delete []\n");
+      break;
+    default:
+      tl_assert(0);
+  }
+  VG_(pp_ExeContext)(VG_(get_error_where)(err));
+  VG_(pp_addrinfo_mc)(VG_(get_error_address)(err), &x->ai, False);
+}
+
+UInt update_extra(const Error* err) { return sizeof(Extra); }
+
+Bool recognised_suppression(const HChar* name, Supp* su) {
+  if (VG_(strcmp)(name, "Free") == 0) {
+    VG_(set_supp_kind)(su, kBadFree);  // covers mismatches too, as in memcheck
+    return True;
+  }
+  return False;
+}
+
+Bool read_extra_suppression_info(Int fd, HChar** bufpp, SizeT* nBufp, Int* lineno, Supp* su) {
+  return True;
+}
+
+Bool error_matches_suppression(const Error* err, const Supp* su) {
+  ErrorKind k = VG_(get_error_kind)(err);
+  return (VG_(get_supp_kind)(su) == kBadFree && (k == kBadFree || k == kMismatch)) ? True : False;
+}
+
+const HChar* get_error_name(const Error* err) {
+  switch (VG_(get_error_kind)(err)) {
+    case kBadFree:
+    case kMismatch: return "Free";
+    default: return nullptr;
+  }
+}
+
+SizeT print_extra_suppression_info(const Error*, HChar* buf, Int nBuf) {
+  buf[0] = 0;
+  return 0;
+}
+
+SizeT print_extra_suppression_use(const Supp*, HChar* buf, Int nBuf) {
+  buf[0] = 0;
+  return 0;
+}
+
+void update_extra_suppression_use(const Error*, const Supp*) {}
+
+}  // namespace
+
+void init() {
+  VG_(needs_tool_errors)(eq_error, before_pp, pp_error, True /*show thread ids*/, update_extra,
+                         recognised_suppression, read_extra_suppression_info,
+                         error_matches_suppression, get_error_name, print_extra_suppression_info,
+                         print_extra_suppression_use, update_extra_suppression_use);
+}
+
+void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known) {
+  Extra x;
+  VG_(memset)(&x, 0, sizeof x);
+  x.fn = fn;
+  describe(a, known, &x.ai);
+  VG_(maybe_record_error)(tid, kBadFree, a, nullptr, &x);
+}
+
+void mismatched_free(ThreadId tid, const Block* b, FreeFn fn) {
+  Extra x;
+  VG_(memset)(&x, 0, sizeof x);
+  x.fn = fn;
+  Known k = {Known::kLive, b->start, b->req_size, nullptr, nullptr};
+  k.alloc_ec = b->site ? b->site->ec : nullptr;
+  describe(b->start, k, &x.ai);
+  VG_(maybe_record_error)(tid, kMismatch, b->start, nullptr, &x);
+}
+
+}  // namespace mt::errors

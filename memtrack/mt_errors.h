@@ -1,0 +1,30 @@
+// Errors memtrack reports through the core's error manager, so that they are
+// counted by --error-exitcode, commoned up, and suppressible
+// (suppression kind "Memtrack:Free", as memcheck's "Memcheck:Free").
+#pragma once
+
+#include "mt_rt.h"
+#include "mt_blocks.h"
+
+namespace mt::errors {
+
+// Which deallocator the program called.
+enum FreeFn : UChar { kFnFree, kFnDelete, kFnDeleteVec, kFnRealloc };
+
+// What the tool knows of the freed address, filled in by the heap module.
+struct Known {
+  enum Tag : UChar { kNothing, kLive, kFreed } tag;
+  Addr start;           // block start (live or recently freed)
+  SizeT size;           // block size as the program asked for it
+  ExeContext* alloc_ec;
+  ExeContext* free_ec;  // recently freed blocks only; may be null
+};
+
+void init();
+
+// free/delete/delete[]/realloc of an address that is not a live block's start.
+void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known);
+// A live block released by the wrong family of deallocator.
+void mismatched_free(ThreadId tid, const Block* b, FreeFn fn);
+
+}  // namespace mt::errors

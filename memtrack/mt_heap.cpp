@@ -1,0 +1,216 @@
+// Heap replacement. Accounting follows DHAT so totals agree with it exactly:
+// a request of 0 bytes counts as 1; realloc counts one more block of the new
+// size; a shrinking realloc stays in place; calloc's zeroing is no write.
+#include "mt_heap.h"
+#include "mt_errors.h"
+#include "mt_options.h"
+#include "mt_sites.h"
+
+namespace mt::heap {
+
+namespace {
+
+BlockIndex g_index;
+Pool<Block> g_blocks;
+
+// Recently freed blocks, remembered only to describe a later bad free
+// ("... is 0 bytes inside a block of size 10 free'd"). Direct-mapped by
+// address: O(1) to record, and old entries are simply overwritten.
+struct Freed {
+  Addr start;
+  SizeT size;
+  ExeContext* alloc_ec;
+  ExeContext* free_ec;
+};
+Freed* g_freed;
+SizeT g_freed_mask;
+
+void remember_freed(ThreadId tid, const Block* b) {
+  if (!g_freed) return;
+  Freed& f = g_freed[hash_word(b->start) & g_freed_mask];
+  f.start = b->start;
+  f.size = b->req_size;
+  f.alloc_ec = b->site->ec;
+  f.free_ec = VG_(record_ExeContext)(tid, 0);
+}
+
+errors::Known what_we_know(Addr a) {
+  errors::Known k = {errors::Known::kNothing, 0, 0, nullptr, nullptr};
+  if (Block* b = g_index.containing(a)) {
+    k.tag = errors::Known::kLive;
+    k.start = b->start;
+    k.size = b->req_size;
+    k.alloc_ec = b->site->ec;
+    return k;
+  }
+  if (g_freed) {
+    const Freed& f = g_freed[hash_word(a) & g_freed_mask];
+    if (f.start == a && f.alloc_ec) {
+      k.tag = errors::Known::kFreed;
+      k.start = f.start;
+      k.size = f.size;
+      k.alloc_ec = f.alloc_ec;
+      k.free_ec = f.free_ec;
+    }
+  }
+  return k;
+}
+
+// Which allocator family a deallocator belongs to.
+AllocKind family_of(errors::FreeFn fn) {
+  switch (fn) {
+    case errors::kFnDelete: return kAllocNew;
+    case errors::kFnDeleteVec: return kAllocNewVec;
+    default: return kAllocMalloc;
+  }
+}
+
+void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero) {
+  // Sizes with the top bit set cannot be satisfied; fail as glibc does.
+  if ((SSizeT)req < 0) return nullptr;
+  SizeT counted = req ? req : 1;
+  void* p = VG_(cli_malloc)(align, counted);
+  if (!p) return nullptr;
+  if (zero) VG_(memset)(p, 0, counted);
+
+  Block* b = g_blocks.get();
+  b->start = (Addr)p;
+  b->size = counted;
+  b->req_size = req;
+  b->site = sites::of(VG_(record_ExeContext)(tid, 0));
+  b->alloc_time = g_instrs;
+  b->reads = b->writes = 0;
+  b->histo = nullptr;
+  b->kind = kind;
+  g_index.insert(b);
+  sites::on_alloc(b->site, counted);
+  return p;
+}
+
+void release(ThreadId tid, void* p, errors::FreeFn fn) {
+  if (!p) return;
+  Block* b = g_index.at((Addr)p);
+  if (!b) {
+    // Not the start of a live block: report it and leave memory alone.
+    errors::bad_free(tid, (Addr)p, fn, what_we_know((Addr)p));
+    return;
+  }
+  if (g_opts.show_mismatched_frees && b->kind != family_of(fn)) errors::mismatched_free(tid, b, fn);
+  sites::on_free(b->site, b->size);
+  sites::retire(b);
+  remember_freed(tid, b);
+  g_index.remove(b);
+  dealloc(b->histo);
+  VG_(cli_free)(p);
+  g_blocks.put(b);
+}
+
+// ---- the entry points the preload reaches ---------------------------------
+
+void* mt_malloc(ThreadId tid, SizeT n) { return new_block(tid, n, VG_(clo_alignment), kAllocMalloc, false); }
+void* mt_new(ThreadId tid, SizeT n) { return new_block(tid, n, VG_(clo_alignment), kAllocNew, false); }
+void* mt_new_aligned(ThreadId tid, SizeT n, SizeT align) { return new_block(tid, n, align, kAllocNew, false); }
+void* mt_vec_new(ThreadId tid, SizeT n) { return new_block(tid, n, VG_(clo_alignment), kAllocNewVec, false); }
+void* mt_vec_new_aligned(ThreadId tid, SizeT n, SizeT align) { return new_block(tid, n, align, kAllocNewVec, false); }
+void* mt_memalign(ThreadId tid, SizeT align, SizeT n) { return new_block(tid, n, align, kAllocMalloc, false); }
+
+void* mt_calloc(ThreadId tid, SizeT nmemb, SizeT size1) {
+  // The preload already refuses products that overflow; check again anyway.
+  if (size1 && nmemb > ~(SizeT)0 / size1) return nullptr;
+  return new_block(tid, nmemb * size1, VG_(clo_alignment), kAllocMalloc, true);
+}
+
+void mt_free(ThreadId tid, void* p) { release(tid, p, errors::kFnFree); }
+void mt_delete(ThreadId tid, void* p) { release(tid, p, errors::kFnDelete); }
+void mt_delete_aligned(ThreadId tid, void* p, SizeT) { release(tid, p, errors::kFnDelete); }
+void mt_vec_delete(ThreadId tid, void* p) { release(tid, p, errors::kFnDeleteVec); }
+void mt_vec_delete_aligned(ThreadId tid, void* p, SizeT) { release(tid, p, errors::kFnDeleteVec); }
+
+void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
+  // The preload maps realloc(NULL, n) to malloc and realloc(p, 0) to free;
+  // handle both here too so the tool never depends on that.
+  if (!p_old) return mt_malloc(tid, n);
+  if (n == 0) { mt_free(tid, p_old); return nullptr; }
+
+  Block* b = g_index.at((Addr)p_old);
+  if (!b) {
+    errors::bad_free(tid, (Addr)p_old, errors::kFnRealloc, what_we_know((Addr)p_old));
+    return nullptr;
+  }
+  if (g_opts.show_mismatched_frees && b->kind != kAllocMalloc)
+    errors::mismatched_free(tid, b, errors::kFnRealloc);
+  if ((SSizeT)n < 0) return nullptr;  // old block untouched, as glibc
+
+  // Resizing loses track of which bytes were accessed: drop the histogram.
+  dealloc(b->histo);
+  b->histo = nullptr;
+
+  if (n <= b->size) {
+    // Shrink (or same size) in place. DHAT counts the implied copy anyway.
+    // Re-index: the page directory must forget pages past the new end.
+    g_index.remove(b);
+    sites::on_resize(b->site, b->size, n);
+    b->size = n;
+    b->req_size = n;
+    b->reads += n;
+    b->writes += n;
+    g_index.insert(b);
+    return p_old;
+  }
+
+  void* p_new = VG_(cli_malloc)(VG_(clo_alignment), n);
+  if (!p_new) return nullptr;  // old block untouched
+  VG_(memcpy)(p_new, p_old, b->size);
+  g_index.remove(b);
+  VG_(cli_free)(p_old);
+  b->reads += b->size;
+  b->writes += b->size;
+  sites::on_resize(b->site, b->size, n);
+  b->start = (Addr)p_new;
+  b->size = n;
+  b->req_size = n;
+  g_index.insert(b);
+  return p_new;
+}
+
+SizeT mt_usable_size(ThreadId tid, void* p) {
+  Block* b = g_index.at((Addr)p);
+  return b ? b->size : 0;
+}
+
+}  // namespace
+
+void init() {
+  g_index.init();
+  g_blocks.init("mt.heap.blocks", 4096);
+  g_freed = nullptr;
+  g_freed_mask = 0;
+}
+
+void post_options() {
+  if (g_opts.freed_history > 0) {
+    SizeT n = 1;
+    while (n < g_opts.freed_history) n <<= 1;
+    g_freed = make_array<Freed>("mt.heap.freed", n);
+    g_freed_mask = n - 1;
+  }
+}
+
+void register_with_core() {
+  VG_(needs_malloc_replacement)(mt_malloc, mt_new, mt_new_aligned, mt_vec_new, mt_vec_new_aligned,
+                                mt_memalign, mt_calloc, mt_free, mt_delete, mt_delete_aligned,
+                                mt_vec_delete, mt_vec_delete_aligned, mt_realloc, mt_usable_size,
+                                0 /*no redzones: we do not detect overruns*/);
+}
+
+const BlockIndex& index() { return g_index; }
+
+void retire_live_blocks() {
+  g_index.each([](Block* b) { sites::retire(b); });
+}
+
+SizeT tool_bytes() {
+  return g_index.bytes_reserved() + g_blocks.bytes_reserved() + (g_freed ? (g_freed_mask + 1) * sizeof(Freed) : 0);
+}
+
+}  // namespace mt::heap

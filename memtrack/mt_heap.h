@@ -1,0 +1,24 @@
+// Heap replacement: the functions the core calls for every malloc/new/free/
+// delete/realloc in the client (through Valgrind's malloc-replacement
+// preload). They allocate from the core's client arena, keep the block index
+// and the site accounting, and report bad and mismatched frees.
+#pragma once
+
+#include "mt_rt.h"
+#include "mt_blocks.h"
+
+namespace mt::heap {
+
+void init();              // before options are read
+void post_options();      // after
+void register_with_core();
+
+const BlockIndex& index();
+
+// At exit: fold every live block into its site (lifetimes run to the end).
+void retire_live_blocks();
+
+// Tool memory held for heap tracking (blocks, index, freed history).
+SizeT tool_bytes();
+
+}  // namespace mt::heap

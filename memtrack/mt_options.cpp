@@ -1,0 +1,148 @@
+// Option table and parsing. Each option is one row: name, kind, where it
+// goes; the usage text is built from the same rows so --help never drifts.
+#include "mt_options.h"
+
+namespace mt {
+
+Options g_opts;
+
+namespace options {
+
+namespace {
+
+enum Kind { kBool, kUInt, kSize };
+
+struct Row {
+  const char* name;      // without the leading "--"
+  Kind kind;
+  void* target;
+  const char* arg;       // shown in --help
+  const char* help;
+  ULong min, max;        // for numbers
+};
+
+Row* rows(SizeT* n) {
+  static Row table[] = {
+      {"show-mismatched-frees", kBool, &g_opts.show_mismatched_frees, "no|yes",
+       "report free/delete/delete[] that do not match the allocator [yes]", 0, 0},
+      {"freed-history", kUInt, &g_opts.freed_history, "<number>",
+       "recently freed blocks remembered to describe bad frees [100000]", 0, 100000000},
+  };
+  *n = sizeof table / sizeof table[0];
+  return table;
+}
+
+[[noreturn]] void bad(const char* arg, const char* why) {
+  VG_(fmsg)("Bad option: %s: %s\n", arg, why);
+  VG_(exit)(1);
+  __builtin_unreachable();
+}
+
+}  // namespace
+
+void set_defaults() {
+  g_opts.show_mismatched_frees = true;
+  g_opts.freed_history = 100000;
+}
+
+bool parse_bool(const char* v, bool* out) {
+  if (VG_(strcmp)(v, "yes") == 0) { *out = true; return true; }
+  if (VG_(strcmp)(v, "no") == 0) { *out = false; return true; }
+  return false;
+}
+
+static bool parse_digits(const char** pp, ULong* out) {
+  const char* p = *pp;
+  if (*p < '0' || *p > '9') return false;
+  ULong n = 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    ULong d = (ULong)(*p - '0');
+    if (n > (~0ULL - d) / 10) return false;  // overflow
+    n = n * 10 + d;
+  }
+  *out = n;
+  *pp = p;
+  return true;
+}
+
+bool parse_uint(const char* v, ULong* out) {
+  return parse_digits(&v, out) && *v == 0;
+}
+
+bool parse_size(const char* v, ULong* out) {
+  ULong n;
+  if (!parse_digits(&v, &n)) return false;
+  unsigned shift = 0;
+  switch (*v) {
+    case 0: break;
+    case 'k': case 'K': shift = 10; v++; break;
+    case 'm': case 'M': shift = 20; v++; break;
+    case 'g': case 'G': shift = 30; v++; break;
+    case 't': case 'T': shift = 40; v++; break;
+    default: return false;
+  }
+  if (shift && (*v == 'i' || *v == 'I')) v++;
+  if (shift && (*v == 'b' || *v == 'B')) v++;
+  if (*v == 'b' || *v == 'B') v++;  // plain "100B"
+  if (*v) return false;
+  if (shift && n > (~0ULL >> shift)) return false;
+  *out = n << shift;
+  return true;
+}
+
+Bool process(const HChar* arg) {
+  if (arg[0] != '-' || arg[1] != '-') return False;
+  SizeT n;
+  Row* table = rows(&n);
+  for (SizeT i = 0; i < n; i++) {
+    const Row& r = table[i];
+    SizeT len = VG_(strlen)(r.name);
+    if (VG_(strncmp)(arg + 2, r.name, len) != 0) continue;
+    const char* rest = arg + 2 + len;
+    if (*rest != '=') {
+      if (*rest == 0) bad(arg, "missing '=<value>'");
+      continue;  // a longer option sharing the prefix
+    }
+    const char* v = rest + 1;
+    switch (r.kind) {
+      case kBool:
+        if (!parse_bool(v, static_cast<bool*>(r.target))) bad(arg, "expected yes or no");
+        return True;
+      case kUInt: {
+        ULong x;
+        if (!parse_uint(v, &x)) bad(arg, "expected a whole number");
+        if (x < r.min || x > r.max) bad(arg, "value out of range");
+        *static_cast<ULong*>(r.target) = x;
+        return True;
+      }
+      case kSize: {
+        ULong x;
+        if (!parse_size(v, &x)) bad(arg, "expected a size such as 4096, 64K, 10M or 2G");
+        if (x < r.min || x > r.max) bad(arg, "value out of range");
+        *static_cast<ULong*>(r.target) = x;
+        return True;
+      }
+    }
+  }
+  // Options the malloc replacement understands (--alignment, --trace-malloc, ...).
+  if (VG_(replacement_malloc_process_cmd_line_option)(arg)) return True;
+  // Anything else is unknown to both the core and us: one line, exit 1.
+  VG_(fmsg)("Unknown option: %s\n", arg);
+  VG_(exit)(1);
+  return False;
+}
+
+void print_usage() {
+  SizeT n;
+  Row* table = rows(&n);
+  for (SizeT i = 0; i < n; i++) {
+    char left[64];
+    VG_(snprintf)(left, sizeof left, "--%s=%s", table[i].name, table[i].arg);
+    VG_(printf)("    %-32s %s\n", left, table[i].help);
+  }
+}
+
+void print_debug_usage() { VG_(printf)("    (none)\n"); }
+
+}  // namespace options
+}  // namespace mt

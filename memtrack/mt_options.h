@@ -1,0 +1,31 @@
+// memtrack's command-line options. Valgrind's conventions: --name=value,
+// yes|no booleans, sizes with K/M/G suffixes. A bad option or value stops the
+// run with one line naming it, before the client starts.
+#pragma once
+
+#include "mt_rt.h"
+
+namespace mt {
+
+struct Options {
+  bool show_mismatched_frees;  // --show-mismatched-frees
+  ULong freed_history;         // --freed-history: freed blocks remembered for error reports
+};
+
+extern Options g_opts;
+
+namespace options {
+void set_defaults();
+// The core's process_cmd_line_option hook.
+Bool process(const HChar* arg);
+void print_usage();
+void print_debug_usage();
+
+// Parsers shared by every option (exposed for tests of later options).
+bool parse_bool(const char* v, bool* out);
+bool parse_uint(const char* v, ULong* out);
+// 1234, 64K, 10M, 2G (binary multiples); also KiB/MiB/GiB spellings.
+bool parse_size(const char* v, ULong* out);
+}  // namespace options
+
+}  // namespace mt

@@ -1,0 +1,156 @@
+// Freestanding runtime: memory, strings and buffered files on the core's API.
+#include "mt_rt.h"
+
+namespace mt {
+
+void* alloc(const char* cc, SizeT n) { return VG_(malloc)(cc, n ? n : 1); }
+
+void* alloc_zeroed(const char* cc, SizeT n) { return VG_(calloc)(cc, 1, n ? n : 1); }
+
+void* realloc(const char* cc, void* p, SizeT n) { return VG_(realloc)(cc, p, n ? n : 1); }
+
+void dealloc(void* p) { if (p) VG_(free)(p); }
+
+char* strdup(const char* cc, const char* s) { return VG_(strdup)(cc, s); }
+
+// ---- StrBuf --------------------------------------------------------------
+
+void StrBuf::reserve(SizeT want) {
+  if (want <= cap_) return;
+  SizeT cap = cap_ ? cap_ : 64;
+  while (cap < want) cap *= 2;
+  buf_ = static_cast<char*>(mt::realloc(cc_, buf_, cap));
+  if (cap_ == 0) buf_[0] = 0;
+  cap_ = cap;
+}
+
+void StrBuf::append(const char* s, SizeT n) {
+  reserve(len_ + n + 1);
+  VG_(memcpy)(buf_ + len_, s, n);
+  len_ += n;
+  buf_[len_] = 0;
+}
+
+void StrBuf::appendf(const char* fmt, ...) {
+  va_list ap;
+  for (;;) {
+    SizeT room = cap_ - len_;
+    va_start(ap, fmt);
+    UInt n = VG_(vsnprintf)(buf_ + len_, (Int)room, fmt, ap);
+    va_end(ap);
+    if (n + 1 <= room) { len_ += n; return; }
+    reserve(len_ + n + 1);
+  }
+}
+
+// Length of a well-formed UTF-8 sequence at s, or 0 if it is not one.
+static SizeT utf8_len(const unsigned char* s) {
+  unsigned c = s[0];
+  SizeT n;
+  unsigned min;
+  if (c >= 0xC2 && c <= 0xDF) { n = 2; min = 0x80; }
+  else if (c >= 0xE0 && c <= 0xEF) { n = 3; min = 0x800; }
+  else if (c >= 0xF0 && c <= 0xF4) { n = 4; min = 0x10000; }
+  else return 0;
+  unsigned cp = c & (0x3F >> (n - 1));
+  for (SizeT i = 1; i < n; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+void StrBuf::append_json(const char* s) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(s);
+  while (*p) {
+    unsigned c = *p;
+    if (c == '"' || c == '\\') {
+      char esc[2] = {'\\', (char)c};
+      append(esc, 2);
+      p++;
+    } else if (c < 0x20 || c == 0x7F) {
+      appendf("\\u%04x", c);
+      p++;
+    } else if (c < 0x80) {
+      append_char((char)c);
+      p++;
+    } else {
+      SizeT n = utf8_len(p);
+      if (n) { append(reinterpret_cast<const char*>(p), n); p += n; }
+      else { append("\\ufffd"); p++; }
+    }
+  }
+}
+
+// ---- OutFile ---------------------------------------------------------------
+
+bool OutFile::open(const char* path) {
+  SysRes r = VG_(open)(path, VKI_O_CREAT | VKI_O_TRUNC | VKI_O_WRONLY, VKI_S_IRUSR | VKI_S_IWUSR | VKI_S_IRGRP | VKI_S_IROTH);
+  if (sr_isError(r)) { fd_ = -1; return false; }
+  fd_ = (Int)sr_Res(r);
+  failed_ = false;
+  used_ = 0;
+  buf_ = static_cast<char*>(alloc("mt.outfile", kBuf));
+  return true;
+}
+
+void OutFile::flush() {
+  SizeT off = 0;
+  while (off < used_ && !failed_) {
+    Int n = VG_(write)(fd_, buf_ + off, (Int)(used_ - off));
+    if (n <= 0) failed_ = true; else off += (SizeT)n;
+  }
+  used_ = 0;
+}
+
+void OutFile::write(const char* s, SizeT n) {
+  if (fd_ < 0) return;
+  while (n > 0) {
+    if (used_ == kBuf) flush();
+    SizeT k = min(n, kBuf - used_);
+    VG_(memcpy)(buf_ + used_, s, k);
+    used_ += k; s += k; n -= k;
+  }
+}
+
+void OutFile::printf(const char* fmt, ...) {
+  char tmp[512];
+  va_list ap;
+  va_start(ap, fmt);
+  UInt n = VG_(vsnprintf)(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n < sizeof tmp) { write(tmp, n); return; }
+  va_start(ap, fmt);
+  // Long lines are rare; format once more into a buffer of the right size.
+  char* b = static_cast<char*>(alloc("mt.outfile.fmt", n + 1));
+  VG_(vsnprintf)(b, (Int)n + 1, fmt, ap);
+  va_end(ap);
+  write(b, n);
+  dealloc(b);
+}
+
+bool OutFile::close() {
+  if (fd_ < 0) return false;
+  flush();
+  VG_(close)(fd_);
+  fd_ = -1;
+  dealloc(buf_);
+  buf_ = nullptr;
+  return !failed_;
+}
+
+const char* commas(ULong n, char* out, SizeT out_len) {
+  char digits[32];
+  Int nd = 0;
+  do { digits[nd++] = (char)('0' + n % 10); n /= 10; } while (n);
+  SizeT o = 0;
+  for (Int i = nd - 1; i >= 0 && o + 1 < out_len; i--) {
+    out[o++] = digits[i];
+    if (i > 0 && i % 3 == 0 && o + 1 < out_len) out[o++] = ',';
+  }
+  out[o] = 0;
+  return out;
+}
+
+}  // namespace mt

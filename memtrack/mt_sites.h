@@ -1,0 +1,67 @@
+// Allocation sites (DHAT's "program points") and the heap accounting done per
+// site and for the whole run: totals, current, peak (t-gmax) and what each
+// site held at the peak.
+#pragma once
+
+#include "mt_rt.h"
+#include "mt_blocks.h"
+
+namespace mt {
+
+// Guest instructions executed so far: the clock for lifetimes and t-gmax.
+// Advanced by the instrumentation.
+extern ULong g_instrs;
+
+struct Site {
+  ExeContext* ec;
+  ULong tot_bytes, tot_blocks;     // everything ever allocated here
+  ULong cur_bytes, cur_blocks;     // live now
+  ULong max_bytes, max_blocks;     // this site's own peak (bytes; blocks then)
+  ULong gmax_bytes, gmax_blocks;   // live here at t-gmax (see peak_epoch)
+  ULong gmax_epoch;                // peak epoch the two above belong to
+  ULong lifetimes;                 // sum of block lifetimes, in instructions
+  ULong freed_blocks;
+  ULong reads, writes;             // folded in from retired blocks
+};
+
+// Whole-run figures, as DHAT prints them.
+struct Totals {
+  ULong tot_bytes, tot_blocks;
+  ULong cur_bytes, cur_blocks;
+  ULong max_bytes, max_blocks;   // at t-gmax
+  ULong tgmax;                   // instruction count when the peak was last reached
+  ULong reads, writes;
+};
+
+namespace sites {
+
+void init();
+
+// The site for an allocation stack; created on first use.
+Site* of(ExeContext* ec);
+
+// Accounting for one block's life. Sizes are counted sizes.
+void on_alloc(Site* s, SizeT bytes);
+void on_free(Site* s, SizeT bytes);
+void on_resize(Site* s, SizeT old_bytes, SizeT new_bytes);
+// Folds a block's lifetime and access counts into its site; on_free (or, at
+// exit, nothing) accounts for its bytes.
+void retire(const Block* b);
+
+const Totals& totals();
+// What s held at t-gmax.
+ULong gmax_bytes(const Site* s);
+ULong gmax_blocks(const Site* s);
+
+SizeT count();
+template <class F> void each(F f);
+
+// Storage is exposed only for each().
+extern PtrMap<Site> g_by_ec;
+
+template <class F> void each(F f) {
+  g_by_ec.each([&](UWord, Site* s) { f(s); });
+}
+
+}  // namespace sites
+}  // namespace mt
