@@ -7,12 +7,16 @@ namespace mt::errors {
 
 namespace {
 
-enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1 };
+enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1, kFishy = 2 };
 
 // The core copies this (size from update_extra) when it keeps the error.
 struct Extra {
   FreeFn fn;
   AddrInfo ai;
+  // kFishy: which function and argument, and the value it got.
+  const char* fn_name;
+  const char* arg_name;
+  SSizeT value;
 };
 
 void describe(Addr a, const Known& k, AddrInfo* ai) {
@@ -48,6 +52,11 @@ void pp_error(const Error* err) {
     case kMismatch:
       VG_(umsg)("Mismatched free() / delete / delete []\n");
       break;
+    case kFishy:
+      VG_(umsg)("Argument '%s' of function %s has a fishy (possibly negative) value: %ld\n",
+                x->arg_name, x->fn_name, (Word)x->value);
+      VG_(pp_ExeContext)(VG_(get_error_where)(err));
+      return;
     default:
       tl_assert(0);
   }
@@ -62,27 +71,53 @@ Bool recognised_suppression(const HChar* name, Supp* su) {
     VG_(set_supp_kind)(su, kBadFree);  // covers mismatches too, as in memcheck
     return True;
   }
+  if (VG_(strcmp)(name, "FishyValue") == 0) {
+    VG_(set_supp_kind)(su, kFishy);
+    return True;
+  }
   return False;
 }
 
+// FishyValue suppressions carry one extra line, "function(argument)", as
+// memcheck's do; the other kinds carry none.
 Bool read_extra_suppression_info(Int fd, HChar** bufpp, SizeT* nBufp, Int* lineno, Supp* su) {
+  if (VG_(get_supp_kind)(su) != kFishy) return True;
+  if (VG_(get_line)(fd, bufpp, nBufp, lineno)) return False;
+  VG_(set_supp_string)(su, VG_(strdup)("mt.supp.fishy", *bufpp));
   return True;
 }
 
 Bool error_matches_suppression(const Error* err, const Supp* su) {
   ErrorKind k = VG_(get_error_kind)(err);
-  return (VG_(get_supp_kind)(su) == kBadFree && (k == kBadFree || k == kMismatch)) ? True : False;
+  switch (VG_(get_supp_kind)(su)) {
+    case kBadFree: return (k == kBadFree || k == kMismatch) ? True : False;
+    case kFishy: {
+      if (k != kFishy) return False;
+      const Extra* x = static_cast<const Extra*>(VG_(get_error_extra)(err));
+      char want[128];
+      VG_(snprintf)(want, sizeof want, "%s(%s)", x->fn_name, x->arg_name);
+      const HChar* s = VG_(get_supp_string)(su);
+      return (s && VG_(strcmp)(s, want) == 0) ? True : False;
+    }
+    default: return False;
+  }
 }
 
 const HChar* get_error_name(const Error* err) {
   switch (VG_(get_error_kind)(err)) {
     case kBadFree:
     case kMismatch: return "Free";
+    case kFishy: return "FishyValue";
     default: return nullptr;
   }
 }
 
-SizeT print_extra_suppression_info(const Error*, HChar* buf, Int nBuf) {
+SizeT print_extra_suppression_info(const Error* err, HChar* buf, Int nBuf) {
+  if (VG_(get_error_kind)(err) == kFishy) {
+    const Extra* x = static_cast<const Extra*>(VG_(get_error_extra)(err));
+    Int n = (Int)VG_(snprintf)(buf, nBuf, "%s(%s)", x->fn_name, x->arg_name);
+    return n < nBuf ? (SizeT)n : (SizeT)nBuf;
+  }
   buf[0] = 0;
   return 0;
 }
@@ -119,6 +154,16 @@ void mismatched_free(ThreadId tid, const Block* b, FreeFn fn) {
   k.alloc_ec = b->site ? b->site->ec : nullptr;
   describe(b->start, k, &x.ai);
   VG_(maybe_record_error)(tid, kMismatch, b->start, nullptr, &x);
+}
+
+void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value) {
+  Extra x;
+  VG_(memset)(&x, 0, sizeof x);
+  x.ai.tag = Addr_Undescribed;
+  x.fn_name = fn;
+  x.arg_name = arg;
+  x.value = (SSizeT)value;
+  VG_(maybe_record_error)(tid, kFishy, 0, nullptr, &x);
 }
 
 }  // namespace mt::errors

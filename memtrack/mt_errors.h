@@ -27,4 +27,7 @@ void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known);
 // A live block released by the wrong family of deallocator.
 void mismatched_free(ThreadId tid, const Block* b, FreeFn fn);
 
+// An allocation argument that looks like a negative number.
+void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value);
+
 }  // namespace mt::errors

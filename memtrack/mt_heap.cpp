@@ -65,9 +65,15 @@ AllocKind family_of(errors::FreeFn fn) {
   }
 }
 
+// A size with the top bit set is almost always a negative number passed by
+// mistake: report it as memcheck does, then fail the call as glibc would.
+bool fishy(ThreadId tid, const char* fn, const char* arg, SizeT v) {
+  if ((SSizeT)v >= 0) return false;
+  errors::fishy_value(tid, fn, arg, v);
+  return true;
+}
+
 void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero) {
-  // Sizes with the top bit set cannot be satisfied; fail as glibc does.
-  if ((SSizeT)req < 0) return nullptr;
   SizeT counted = req ? req : 1;
   void* p = VG_(cli_malloc)(align, counted);
   if (!p) return nullptr;
@@ -107,14 +113,33 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
 
 // ---- the entry points the preload reaches ---------------------------------
 
-void* mt_malloc(ThreadId tid, SizeT n) { return new_block(tid, n, VG_(clo_alignment), kAllocMalloc, false); }
-void* mt_new(ThreadId tid, SizeT n) { return new_block(tid, n, VG_(clo_alignment), kAllocNew, false); }
-void* mt_new_aligned(ThreadId tid, SizeT n, SizeT align) { return new_block(tid, n, align, kAllocNew, false); }
-void* mt_vec_new(ThreadId tid, SizeT n) { return new_block(tid, n, VG_(clo_alignment), kAllocNewVec, false); }
-void* mt_vec_new_aligned(ThreadId tid, SizeT n, SizeT align) { return new_block(tid, n, align, kAllocNewVec, false); }
-void* mt_memalign(ThreadId tid, SizeT align, SizeT n) { return new_block(tid, n, align, kAllocMalloc, false); }
+void* mt_malloc(ThreadId tid, SizeT n) {
+  if (fishy(tid, "malloc", "size", n)) return nullptr;
+  return new_block(tid, n, VG_(clo_alignment), kAllocMalloc, false);
+}
+void* mt_new(ThreadId tid, SizeT n) {
+  if (fishy(tid, "__builtin_new", "size", n)) return nullptr;
+  return new_block(tid, n, VG_(clo_alignment), kAllocNew, false);
+}
+void* mt_new_aligned(ThreadId tid, SizeT n, SizeT align) {
+  if (fishy(tid, "__builtin_new_aligned", "size", n)) return nullptr;
+  return new_block(tid, n, align, kAllocNew, false);
+}
+void* mt_vec_new(ThreadId tid, SizeT n) {
+  if (fishy(tid, "__builtin_vec_new", "size", n)) return nullptr;
+  return new_block(tid, n, VG_(clo_alignment), kAllocNewVec, false);
+}
+void* mt_vec_new_aligned(ThreadId tid, SizeT n, SizeT align) {
+  if (fishy(tid, "__builtin_vec_new_aligned", "size", n)) return nullptr;
+  return new_block(tid, n, align, kAllocNewVec, false);
+}
+void* mt_memalign(ThreadId tid, SizeT align, SizeT n) {
+  if (fishy(tid, "memalign", "size", n)) return nullptr;
+  return new_block(tid, n, align, kAllocMalloc, false);
+}
 
 void* mt_calloc(ThreadId tid, SizeT nmemb, SizeT size1) {
+  if (fishy(tid, "calloc", "nmemb", nmemb) || fishy(tid, "calloc", "size", size1)) return nullptr;
   // The preload already refuses products that overflow; check again anyway.
   if (size1 && nmemb > ~(SizeT)0 / size1) return nullptr;
   return new_block(tid, nmemb * size1, VG_(clo_alignment), kAllocMalloc, true);
@@ -139,7 +164,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   }
   if (g_opts.show_mismatched_frees && b->kind != kAllocMalloc)
     errors::mismatched_free(tid, b, errors::kFnRealloc);
-  if ((SSizeT)n < 0) return nullptr;  // old block untouched, as glibc
+  if (fishy(tid, "realloc", "size", n)) return nullptr;  // old block untouched, as glibc
 
   // Resizing loses track of which bytes were accessed: drop the histogram.
   dealloc(b->histo);
@@ -161,6 +186,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   void* p_new = VG_(cli_malloc)(VG_(clo_alignment), n);
   if (!p_new) return nullptr;  // old block untouched
   VG_(memcpy)(p_new, p_old, b->size);
+  remember_freed(tid, b);  // the old address is now a freed block
   g_index.remove(b);
   VG_(cli_free)(p_old);
   b->reads += b->size;

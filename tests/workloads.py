@@ -1,0 +1,104 @@
+"""Real programs nobody here wrote, with generated inputs, shared by the test
+suite (small scale) and bench/run (large scale).
+
+Each workload is a dict: name, argv, env (extra variables), stdin (path or
+None). Inputs are generated deterministically from a seed, so a workload is
+the same on every machine and every run.
+"""
+import os
+import random
+
+REAL_PROGRAMS = ("sqlite3", "python3", "xz", "jq")
+
+
+def _words(rng, n):
+    alphabet = "abcdefghijklmnopqrstuvwxyz"
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(3, 12))) for _ in range(n)]
+
+
+def sqlite3(workdir, scale=1):
+    rng = random.Random(1)
+    rows = 400 * scale
+    path = os.path.join(workdir, f"sqlite-{scale}.sql")
+    with open(path, "w") as f:
+        f.write("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, v REAL);\n")
+        f.write("BEGIN;\n")
+        words = _words(rng, 200)
+        for i in range(rows):
+            f.write(f"INSERT INTO t(name, grp, v) VALUES('{rng.choice(words)}-{i}', {rng.randint(0, 50)}, {rng.random():.6f});\n")
+        f.write("COMMIT;\n")
+        f.write("CREATE INDEX t_name ON t(name);\n")
+        f.write("SELECT grp, count(*), sum(v) FROM t GROUP BY grp ORDER BY grp;\n")
+        f.write("SELECT name FROM t WHERE name LIKE 'a%' ORDER BY v DESC LIMIT 20;\n")
+        f.write("UPDATE t SET v = v * 2 WHERE grp % 3 = 0;\n")
+        f.write("DELETE FROM t WHERE grp = 7;\n")
+        f.write("SELECT count(*), group_concat(name, ',') FROM (SELECT name FROM t ORDER BY name LIMIT 200);\n")
+    return {"name": "sqlite3", "argv": ["/usr/bin/sqlite3", ":memory:"], "env": {}, "stdin": path}
+
+
+def python3(workdir, scale=1):
+    path = os.path.join(workdir, f"py-{scale}.py")
+    n = 3000 * scale
+    with open(path, "w") as f:
+        f.write(f"""
+import random
+rng = random.Random(2)
+d = {{}}
+for i in range({n}):
+    d["k%d" % i] = [rng.random() for _ in range(i % 7)]
+s = sorted(d.items(), key=lambda kv: sum(kv[1]))
+words = " ".join(k for k, _ in s[:500]).split()
+counts = {{}}
+for w in words:
+    counts[w[:3]] = counts.get(w[:3], 0) + 1
+del d
+class Node:
+    __slots__ = ("v", "next")
+    def __init__(self, v, nxt):
+        self.v = v
+        self.next = nxt
+head = None
+for i in range({n}):
+    head = Node(i, head)
+total = 0
+while head is not None:
+    total += head.v
+    head = head.next
+print(len(s), len(counts), total)
+""")
+    return {"name": "python3", "argv": ["/usr/bin/python3", "-S", path],
+            "env": {"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"}, "stdin": None}
+
+
+def xz(workdir, scale=1):
+    rng = random.Random(3)
+    path = os.path.join(workdir, f"xz-{scale}.bin")
+    if not os.path.exists(path):
+        words = _words(rng, 500)
+        with open(path, "w") as f:
+            for _ in range(4000 * scale):
+                f.write(" ".join(rng.choice(words) for _ in range(8)) + "\n")
+    return {"name": "xz", "argv": ["/usr/bin/xz", "-6", "-T1", "-c", path], "env": {}, "stdin": None}
+
+
+def jq(workdir, scale=1):
+    rng = random.Random(4)
+    path = os.path.join(workdir, f"jq-{scale}.json")
+    if not os.path.exists(path):
+        words = _words(rng, 300)
+        items = []
+        for i in range(800 * scale):
+            tags = ", ".join('"%s"' % rng.choice(words) for _ in range(rng.randint(0, 5)))
+            items.append('{"id": %d, "name": "%s", "v": %d, "tags": [%s]}' % (i, rng.choice(words), rng.randint(0, 100), tags))
+        with open(path, "w") as f:
+            f.write("[" + ",\n".join(items) + "]\n")
+    prog = "[.[] | select(.v > 20) | {k: .name, n: (.tags | length)}] | group_by(.k) | map({k: .[0].k, c: length}) | length"
+    return {"name": "jq", "argv": ["/usr/bin/jq", prog, path], "env": {}, "stdin": None}
+
+
+ALL = {"sqlite3": sqlite3, "python3": python3, "xz": xz, "jq": jq}
+
+
+def make(name, workdir, scale=1):
+    os.makedirs(workdir, exist_ok=True)
+    return ALL[name](workdir, scale)
