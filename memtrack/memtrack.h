@@ -17,7 +17,11 @@ extern "C" {
 /* Request codes: 'M','T' tool base. Only append; never renumber. */
 typedef enum {
   VG_USERREQ__MEMTRACK_GET_HEAP_STATS = VG_USERREQ_TOOL_BASE('M', 'T'),
-  VG_USERREQ__MEMTRACK_RESERVED_1,  /* MEMTRACK_DUMP_PROFILE (planned) */
+  VG_USERREQ__MEMTRACK_DUMP_PROFILE,
+  VG_USERREQ__MEMTRACK_AD_HOC_EVENT,
+  VG_USERREQ__MEMTRACK_HISTOGRAM_MEMORY,
+  /* Sent by memtrack's own str/mem replacements in --mode=copy. */
+  _VG_USERREQ__MEMTRACK_COPY = VG_USERREQ_TOOL_BASE('M', 'T') + 256
 } Vg_MemtrackClientRequest;
 
 /* Heap figures as memtrack counts them (DHAT's rules: a 0-byte request
@@ -33,6 +37,33 @@ typedef struct {
 #define MEMTRACK_GET_HEAP_STATS(stats)                                       \
   ((int)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, VG_USERREQ__MEMTRACK_GET_HEAP_STATS, \
                                         (stats), sizeof(MemtrackHeapStats), 0, 0, 0))
+
+/* Writes a DHAT-format profile of the run so far to the named file (%p and
+   %q{VAR} expand as in --dhat-out-file). Evaluates to 1 if written, 0 if
+   not (or not under memtrack). */
+#define MEMTRACK_DUMP_PROFILE(file)                                          \
+  ((int)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, VG_USERREQ__MEMTRACK_DUMP_PROFILE,  \
+                                        (file), 0, 0, 0, 0))
+
+/* DHAT's requests under memtrack names (dhat.h's own macros work too).
+   MEMTRACK_AD_HOC_EVENT counts one event of the given weight at the
+   current stack, in --mode=ad-hoc. MEMTRACK_HISTOGRAM_MEMORY asks for
+   per-byte access counts of the heap block holding addr (for blocks above
+   --histogram-limit, up to 25,600 bytes). */
+#define MEMTRACK_AD_HOC_EVENT(weight)                                        \
+  VALGRIND_DO_CLIENT_REQUEST_STMT(VG_USERREQ__MEMTRACK_AD_HOC_EVENT,         \
+                                  (weight), 0, 0, 0, 0)
+#define MEMTRACK_HISTOGRAM_MEMORY(addr)                                      \
+  VALGRIND_DO_CLIENT_REQUEST_STMT(VG_USERREQ__MEMTRACK_HISTOGRAM_MEMORY,     \
+                                  (addr), 0, 0, 0, 0)
+
+/* dhat.h from Valgrind 3.19 lacks DHAT_HISTOGRAM_MEMORY (added in 3.21);
+   programs written for newer DHATs still build and work here. */
+#ifndef DHAT_HISTOGRAM_MEMORY
+#define DHAT_HISTOGRAM_MEMORY(addr)                                          \
+  VALGRIND_DO_CLIENT_REQUEST_STMT(VG_USERREQ_TOOL_BASE('D', 'H') + 1,        \
+                                  (addr), 0, 0, 0, 0)
+#endif
 
 #ifdef __cplusplus
 }

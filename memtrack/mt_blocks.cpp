@@ -1,10 +1,10 @@
-// Block index. Two views of the same live blocks:
-//  - by_start_: open-addressing hash, start address -> Block (free, realloc);
-//  - a page directory: for each 4 KiB page that any live block touches, the
-//    blocks that start in it (sorted) and the block, if any, that covers the
-//    page's first byte. Blocks never overlap, so "the last block starting at
-//    or before a in a's page, else the page's cover" answers containment with
-//    one radix walk and a short binary search.
+// Block index: a page directory. For each 4 KiB page that any live block
+// touches, it holds the blocks that start in it (sorted) and the block, if
+// any, that covers the page's first byte. Blocks never overlap, so "the last
+// block starting at or before a in a's page, else the page's cover" answers
+// containment with one radix walk and a short binary search, and the same
+// walk finds a block by its exact start (free, realloc) without a separate
+// hash table: 8 bytes of index per block.
 // A leaf slot is null (no block touches the page), a tagged Block* (the page
 // is only covered, no block starts in it: big blocks cost 8 bytes a page), or
 // a PageList*.
@@ -58,7 +58,7 @@ UInt upper_bound(const PageEntry* e, Addr a) {
 }  // namespace
 
 void BlockIndex::init() {
-  by_start_.init("mt.blocks.hash", 1 << 14);
+  count_ = 0;
   root_ = make_array<PageEntry***>("mt.blocks.root", kLevelSize);
   leaves_ = 0;
   lists_bytes_ = 0;
@@ -103,7 +103,7 @@ void BlockIndex::cover_range(Block* b, Block* with) {
 }
 
 void BlockIndex::insert(Block* b) {
-  by_start_.put(b->start, b);
+  count_++;
   PageEntry** leaf = leaf_for(page_of(b->start), true);
   tl_assert(leaf);
   PageEntry*& slot = leaf[page_of(b->start) & kLevelMask];
@@ -133,8 +133,8 @@ void BlockIndex::insert(Block* b) {
 }
 
 void BlockIndex::remove(Block* b) {
-  Block* gone = by_start_.remove(b->start);
-  tl_assert(gone == b);
+  tl_assert(count_ > 0);
+  count_--;
   PageEntry** leaf = leaf_for(page_of(b->start), false);
   tl_assert(leaf);
   PageEntry*& slot = leaf[page_of(b->start) & kLevelMask];
@@ -150,6 +150,20 @@ void BlockIndex::remove(Block* b) {
     dealloc(e);
   }
   if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, nullptr);
+}
+
+bool BlockIndex::list_of(PageEntry* e, Block* const** starts, UInt* n) {
+  if (is_cover_only(e)) return false;
+  *starts = e->starts;
+  *n = e->n;
+  return true;
+}
+
+Block* BlockIndex::at(Addr a) const {
+  PageEntry* e = entry(page_of(a));
+  if (!e || is_cover_only(e)) return nullptr;
+  UInt i = upper_bound(e, a);
+  return (i > 0 && e->starts[i - 1]->start == a) ? e->starts[i - 1] : nullptr;
 }
 
 Block* BlockIndex::containing(Addr a) const {
@@ -168,7 +182,7 @@ Block* BlockIndex::containing(Addr a) const {
 }
 
 SizeT BlockIndex::bytes_reserved() const {
-  return by_start_.bytes_reserved() + leaves_ * kLevelSize * sizeof(PageEntry*) + lists_bytes_;
+  return leaves_ * kLevelSize * sizeof(PageEntry*) + lists_bytes_;
 }
 
 }  // namespace mt

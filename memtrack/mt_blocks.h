@@ -19,18 +19,24 @@ enum AllocKind : UChar {
 
 const char* alloc_kind_name(AllocKind k);
 
-// One live heap block. Kept small: programs hold millions of these.
+// One live heap block: 32 bytes, since programs hold millions of them.
+// Access counts go straight to the block's site (that is where DHAT ends up
+// folding them), so the block itself only says whether it was touched.
 struct Block {
-  Addr start;          // payload address
-  SizeT size;          // counted size (DHAT's rule: a request of 0 counts 1)
-  Site* site;          // allocation site (stack trace)
-  ULong alloc_time;    // guest instructions executed when allocated
-  ULong reads;         // bytes read inside the block (access tracking)
-  ULong writes;        // bytes written inside the block
-  UShort* histo;       // per-byte access counts, small blocks only
-  SizeT req_size;      // the size the program asked for
-  AllocKind kind;
+  Addr start;               // payload address
+  SizeT size;               // counted size (DHAT's rule: a request of 0 counts 1)
+  Site* site;               // allocation site (stack trace)
+  ULong alloc_time : 56;    // guest instructions executed when allocated
+  ULong kind : 2;           // AllocKind
+  ULong zero_req : 1;       // the program asked for 0 bytes
+  ULong was_read : 1;       // any load or syscall read inside it
+  ULong was_written : 1;    // any store or syscall write inside it
+  ULong user_histo : 1;     // the program asked for a histogram of it
+
+  SizeT req_size() const { return zero_req ? 0 : size; }
+  AllocKind alloc_kind() const { return static_cast<AllocKind>(kind); }
 };
+static_assert(sizeof(Block) == 32, "keep Block small");
 
 // Why a lookup in the page directory's leaf can hold either a list of block
 // starts or just the one block that covers the page: see mt_blocks.cpp.
@@ -44,28 +50,46 @@ class BlockIndex {
   void remove(Block* b);
 
   // The live block whose payload starts exactly at a, or null.
-  Block* at(Addr a) const { return by_start_.get(a); }
+  Block* at(Addr a) const;
   // The live block with start <= a < start+size, or null.
   Block* containing(Addr a) const;
 
-  SizeT count() const { return by_start_.size(); }
+  SizeT count() const { return count_; }
   // Tool memory held by the index itself (not the blocks).
   SizeT bytes_reserved() const;
 
-  template <class F> void each(F f) const {
-    by_start_.each([&](UWord, Block* b) { f(b); });
-  }
+  // Visits every live block in address order; f must not change the index.
+  template <class F> void each(F f) const;
 
  private:
   PageEntry** leaf_for(UWord page, bool create);
   PageEntry* entry(UWord page) const;
   void cover_range(Block* b, Block* with);
+  static bool list_of(PageEntry* e, Block* const** starts, UInt* n);
 
-  PtrMap<Block> by_start_;
   // Three-level radix over page numbers (36 bits = 12 + 12 + 12).
   PageEntry**** root_;
+  SizeT count_;
   SizeT leaves_;
   SizeT lists_bytes_;
 };
+
+template <class F> void BlockIndex::each(F f) const {
+  constexpr UWord kN = 1UL << 12;
+  for (UWord i = 0; i < kN; i++) {
+    PageEntry*** mid = root_[i];
+    if (!mid) continue;
+    for (UWord j = 0; j < kN; j++) {
+      PageEntry** leaf = mid[j];
+      if (!leaf) continue;
+      for (UWord k = 0; k < kN; k++) {
+        Block* const* starts;
+        UInt n;
+        if (leaf[k] && list_of(leaf[k], &starts, &n))
+          for (UInt x = 0; x < n; x++) f(starts[x]);
+      }
+    }
+  }
+}
 
 }  // namespace mt

@@ -1,6 +1,10 @@
-// Client requests from memtrack.h. Unknown codes of other tools return False
-// so the core treats them as it does for any tool that lacks them.
+// Client requests: memtrack.h's own, and DHAT's ('D','H') so programs built
+// with dhat.h work unchanged. Codes of other tools are not ours: returning
+// False lets the core treat them as it does for any tool that lacks them.
 #include "mt_clientreq.h"
+#include "mt_heap.h"
+#include "mt_options.h"
+#include "mt_profile.h"
 #include "mt_sites.h"
 
 #include "valgrind.h"
@@ -10,6 +14,11 @@ namespace mt::clientreq {
 
 namespace {
 
+constexpr UWord kDhatAdHoc = VG_USERREQ_TOOL_BASE('D', 'H');
+constexpr UWord kDhatHistogram = VG_USERREQ_TOOL_BASE('D', 'H') + 1;
+constexpr UWord kDhatCopy = VG_USERREQ_TOOL_BASE('D', 'H') + 256;
+constexpr SizeT kUserHistogramMax = 25600;  // DHAT's limit for the request
+
 // Writes n bytes to client memory if the client could write there itself.
 bool copy_to_client(Addr dst, const void* src, SizeT n) {
   if (!VG_(am_is_valid_for_client)(dst, n, VKI_PROT_WRITE)) return false;
@@ -17,9 +26,58 @@ bool copy_to_client(Addr dst, const void* src, SizeT n) {
   return true;
 }
 
+// Copies a NUL-terminated client string, checking each page is readable.
+bool client_string(Addr s, char* out, SizeT out_len) {
+  for (SizeT i = 0; i + 1 < out_len; i++) {
+    Addr a = s + i;
+    if ((i == 0 || (a & 4095) == 0) && !VG_(am_is_valid_for_client)(a, 1, VKI_PROT_READ)) return false;
+    out[i] = *reinterpret_cast<const char*>(a);
+    if (!out[i]) return true;
+  }
+  return false;  // too long
+}
+
+void event(ThreadId tid, Mode wanted, ULong weight) {
+  if (g_opts.mode != wanted) return;  // silently ignored, as DHAT does
+  sites::on_event(sites::of(VG_(record_ExeContext)(tid, 0)), weight);
+}
+
+void histogram(Addr a) {
+  const Block* b = heap::index().containing(a);
+  if (!b) {
+    VG_(message)(Vg_UserMsg, "Warning: address for user histogram request not found %llx\n", (ULong)a);
+    return;
+  }
+  if (b->size <= g_opts.histogram_limit) {
+    VG_(message)(Vg_UserMsg,
+                 "Warning: request for user histogram of size %lu is smaller than the normal histogram limit, "
+                 "request ignored\n", b->size);
+    return;
+  }
+  if (b->size > kUserHistogramMax) {
+    VG_(message)(Vg_UserMsg,
+                 "Warning: request for user histogram of size %lu is larger than the maximum user request limit, "
+                 "request ignored\n", b->size);
+    return;
+  }
+  if (!sites::want_histogram(b->site, b->size))
+    VG_(message)(Vg_UserMsg,
+                 "Warning: user histogram request ignored: the block's allocation site has blocks of other sizes\n");
+}
+
 }  // namespace
 
 Bool handle(ThreadId tid, UWord* arg, UWord* ret) {
+  if (VG_IS_TOOL_USERREQ('D', 'H', arg[0])) {
+    switch (arg[0]) {
+      case kDhatAdHoc: event(tid, Mode::kAdHoc, arg[1]); *ret = 0; return True;
+      case kDhatHistogram: histogram(arg[1]); *ret = 0; return True;
+      case kDhatCopy: event(tid, Mode::kCopy, arg[1]); *ret = 0; return True;
+      default:
+        VG_(message)(Vg_UserMsg, "Warning: unknown DHAT client request code %llx\n", (ULong)arg[0]);
+        return False;
+    }
+  }
   if (!VG_IS_TOOL_USERREQ('M', 'T', arg[0])) return False;
   switch (arg[0]) {
     case VG_USERREQ__MEMTRACK_GET_HEAP_STATS: {
@@ -36,6 +94,21 @@ Bool handle(ThreadId tid, UWord* arg, UWord* ret) {
       *ret = copy_to_client(arg[1], &st, n) ? 1 : 0;
       return True;
     }
+    case VG_USERREQ__MEMTRACK_DUMP_PROFILE: {
+      char name[4096];
+      *ret = 0;
+      if (!client_string(arg[1], name, sizeof name) || !name[0]) {
+        VG_(message)(Vg_UserMsg, "Warning: MEMTRACK_DUMP_PROFILE: the file name is not a readable string\n");
+        return True;
+      }
+      HChar* path = profile::expand_path(name);
+      *ret = profile::write(path) ? 1 : 0;
+      dealloc(path);
+      return True;
+    }
+    case VG_USERREQ__MEMTRACK_AD_HOC_EVENT: event(tid, Mode::kAdHoc, arg[1]); *ret = 0; return True;
+    case VG_USERREQ__MEMTRACK_HISTOGRAM_MEMORY: histogram(arg[1]); *ret = 0; return True;
+    case _VG_USERREQ__MEMTRACK_COPY: event(tid, Mode::kCopy, arg[1]); *ret = 0; return True;
     default:
       VG_(message)(Vg_UserMsg, "Warning: unknown memtrack client request code %llx\n", (ULong)arg[0]);
       *ret = 0;

@@ -150,7 +150,7 @@ void mismatched_free(ThreadId tid, const Block* b, FreeFn fn) {
   Extra x;
   VG_(memset)(&x, 0, sizeof x);
   x.fn = fn;
-  Known k = {Known::kLive, b->start, b->req_size, nullptr, nullptr};
+  Known k = {Known::kLive, b->start, b->req_size(), nullptr, nullptr};
   k.alloc_ec = b->site ? b->site->ec : nullptr;
   describe(b->start, k, &x.ai);
   VG_(maybe_record_error)(tid, kMismatch, b->start, nullptr, &x);

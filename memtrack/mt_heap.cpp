@@ -2,6 +2,7 @@
 // a request of 0 bytes counts as 1; realloc counts one more block of the new
 // size; a shrinking realloc stays in place; calloc's zeroing is no write.
 #include "mt_heap.h"
+#include "mt_access.h"
 #include "mt_errors.h"
 #include "mt_options.h"
 #include "mt_sites.h"
@@ -29,7 +30,7 @@ void remember_freed(ThreadId tid, const Block* b) {
   if (!g_freed) return;
   Freed& f = g_freed[hash_word(b->start) & g_freed_mask];
   f.start = b->start;
-  f.size = b->req_size;
+  f.size = b->req_size();
   f.alloc_ec = b->site->ec;
   f.free_ec = VG_(record_ExeContext)(tid, 0);
 }
@@ -39,7 +40,7 @@ errors::Known what_we_know(Addr a) {
   if (Block* b = g_index.containing(a)) {
     k.tag = errors::Known::kLive;
     k.start = b->start;
-    k.size = b->req_size;
+    k.size = b->req_size();
     k.alloc_ec = b->site->ec;
     return k;
   }
@@ -73,6 +74,20 @@ bool fishy(ThreadId tid, const char* fn, const char* arg, SizeT v) {
   return true;
 }
 
+// Heap figures are kept in heap mode only; in copy and ad-hoc modes the
+// profile counts other events, but blocks are still indexed for errors.
+inline bool accounting() { return g_opts.mode == Mode::kHeap; }
+
+void add(Block* b) {
+  g_index.insert(b);
+  access::block_added(b);
+}
+
+void drop(Block* b) {
+  access::block_removed(b);
+  g_index.remove(b);
+}
+
 void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero) {
   SizeT counted = req ? req : 1;
   void* p = VG_(cli_malloc)(align, counted);
@@ -82,14 +97,17 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero)
   Block* b = g_blocks.get();
   b->start = (Addr)p;
   b->size = counted;
-  b->req_size = req;
   b->site = sites::of(VG_(record_ExeContext)(tid, 0));
   b->alloc_time = g_instrs;
-  b->reads = b->writes = 0;
-  b->histo = nullptr;
   b->kind = kind;
-  g_index.insert(b);
-  sites::on_alloc(b->site, counted);
+  b->zero_req = req == 0;
+  b->was_read = b->was_written = 0;
+  b->user_histo = 0;
+  add(b);
+  if (accounting()) {
+    sites::on_alloc(b->site, counted);
+    sites::note_size(b->site, counted);
+  }
   return p;
 }
 
@@ -101,12 +119,13 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
     errors::bad_free(tid, (Addr)p, fn, what_we_know((Addr)p));
     return;
   }
-  if (g_opts.show_mismatched_frees && b->kind != family_of(fn)) errors::mismatched_free(tid, b, fn);
-  sites::on_free(b->site, b->size);
-  sites::retire(b);
+  if (g_opts.show_mismatched_frees && b->alloc_kind() != family_of(fn)) errors::mismatched_free(tid, b, fn);
+  if (accounting()) {
+    sites::on_free(b->site, b->size);
+    sites::retire(b);
+  }
   remember_freed(tid, b);
-  g_index.remove(b);
-  dealloc(b->histo);
+  drop(b);
   VG_(cli_free)(p);
   g_blocks.put(b);
 }
@@ -162,24 +181,24 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
     errors::bad_free(tid, (Addr)p_old, errors::kFnRealloc, what_we_know((Addr)p_old));
     return nullptr;
   }
-  if (g_opts.show_mismatched_frees && b->kind != kAllocMalloc)
+  if (g_opts.show_mismatched_frees && b->alloc_kind() != kAllocMalloc)
     errors::mismatched_free(tid, b, errors::kFnRealloc);
   if (fishy(tid, "realloc", "size", n)) return nullptr;  // old block untouched, as glibc
 
-  // Resizing loses track of which bytes were accessed: drop the histogram.
-  dealloc(b->histo);
-  b->histo = nullptr;
-
+  Site* site = b->site;
   if (n <= b->size) {
     // Shrink (or same size) in place. DHAT counts the implied copy anyway.
     // Re-index: the page directory must forget pages past the new end.
-    g_index.remove(b);
-    sites::on_resize(b->site, b->size, n);
+    drop(b);
+    if (accounting()) {
+      sites::on_resize(site, b->size, n);
+      site->reads += n;
+      site->writes += n;
+    }
     b->size = n;
-    b->req_size = n;
-    b->reads += n;
-    b->writes += n;
-    g_index.insert(b);
+    b->zero_req = 0;
+    add(b);
+    if (accounting()) sites::note_size(site, n);
     return p_old;
   }
 
@@ -187,15 +206,18 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   if (!p_new) return nullptr;  // old block untouched
   VG_(memcpy)(p_new, p_old, b->size);
   remember_freed(tid, b);  // the old address is now a freed block
-  g_index.remove(b);
+  drop(b);
   VG_(cli_free)(p_old);
-  b->reads += b->size;
-  b->writes += b->size;
-  sites::on_resize(b->site, b->size, n);
+  if (accounting()) {
+    site->reads += b->size;
+    site->writes += b->size;
+    sites::on_resize(site, b->size, n);
+  }
   b->start = (Addr)p_new;
   b->size = n;
-  b->req_size = n;
-  g_index.insert(b);
+  b->zero_req = 0;
+  add(b);
+  if (accounting()) sites::note_size(site, n);
   return p_new;
 }
 
@@ -230,10 +252,6 @@ void register_with_core() {
 }
 
 const BlockIndex& index() { return g_index; }
-
-void retire_live_blocks() {
-  g_index.each([](Block* b) { sites::retire(b); });
-}
 
 SizeT tool_bytes() {
   return g_index.bytes_reserved() + g_blocks.bytes_reserved() + (g_freed ? (g_freed_mask + 1) * sizeof(Freed) : 0);

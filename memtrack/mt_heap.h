@@ -15,9 +15,6 @@ void register_with_core();
 
 const BlockIndex& index();
 
-// At exit: fold every live block into its site (lifetimes run to the end).
-void retire_live_blocks();
-
 // Tool memory held for heap tracking (blocks, index, freed history).
 SizeT tool_bytes();
 

@@ -1,38 +1,69 @@
 // memtrack's entry: registers the tool with the core, wires the modules
-// together, and prints the end-of-run summary.
+// together, and writes the end-of-run outputs.
 #include "mt_rt.h"
+#include "mt_access.h"
 #include "mt_clientreq.h"
 #include "mt_errors.h"
 #include "mt_heap.h"
+#include "mt_instrument.h"
 #include "mt_options.h"
+#include "mt_profile.h"
 #include "mt_sites.h"
+
+#ifndef MT_DH_VIEW_DIR
+#define MT_DH_VIEW_DIR "/usr/libexec/valgrind"
+#endif
 
 namespace mt {
 namespace {
 
-void post_clo_init() { heap::post_options(); }
-
-IRSB* instrument(VgCallbackClosure*, IRSB* sb, const VexGuestLayout*, const VexGuestExtents*,
-                 const VexArchInfo*, IRType, IRType) {
-  return sb;
+void post_clo_init() {
+  heap::post_options();
+  if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
+  // Expand the profile's name once now, so a bad %q{VAR} stops the run
+  // before the client starts rather than losing the profile at the end.
+  dealloc(profile::expand_path(g_opts.dhat_out_file));
 }
 
 void print_summary() {
   const Totals& t = sites::totals();
   // DHAT's lines, labels and widths, so filters written for DHAT still work.
+  if (g_opts.mode == Mode::kAdHoc) {
+    VG_(umsg)("Total:     %'llu units in %'llu events\n", t.tot_bytes, t.tot_blocks);
+    return;
+  }
   VG_(umsg)("Total:     %'llu bytes in %'llu blocks\n", t.tot_bytes, t.tot_blocks);
+  if (g_opts.mode != Mode::kHeap) return;
   VG_(umsg)("At t-gmax: %'llu bytes in %'llu blocks\n", t.max_bytes, t.max_blocks);
   VG_(umsg)("At t-end:  %'llu bytes in %'llu blocks\n", t.cur_bytes, t.cur_blocks);
+  if (g_opts.access_tracking) {
+    ULong r, w;
+    sites::access_totals(&r, &w);
+    VG_(umsg)("Reads:     %'llu bytes\n", r);
+    VG_(umsg)("Writes:    %'llu bytes\n", w);
+  }
 }
 
 void fini(Int exit_status) {
-  heap::retire_live_blocks();
-  if (VG_(clo_verbosity) == 0) return;
-  print_summary();
+  // Expanded now, not at start-up: after a fork, %p names the child.
+  HChar* path = profile::expand_path(g_opts.dhat_out_file);
+  bool written = profile::write(path);
+  if (VG_(clo_verbosity) > 0) {
+    print_summary();
+    if (written) {
+      VG_(umsg)("\n");
+      VG_(umsg)("To view the resulting profile, open\n");
+      VG_(umsg)("  file://%s/dh_view.html\n", MT_DH_VIEW_DIR);
+      VG_(umsg)("in a web browser, click on \"Load...\", and then select the file\n");
+      VG_(umsg)("  %s\n", path);
+      VG_(umsg)("The text at the bottom explains the abbreviations used in the output.\n");
+    }
+  }
   if (VG_(clo_stats)) {
     VG_(dmsg)("memtrack: %'lu sites, %'lu live blocks, %'lu bytes of tool memory for heap tracking\n",
               sites::count(), heap::index().count(), heap::tool_bytes());
   }
+  dealloc(path);
 }
 
 void pre_clo_init() {
@@ -43,7 +74,7 @@ void pre_clo_init() {
   VG_(details_bug_reports_to)(VG_BUGS_TO);
   VG_(details_avg_translation_sizeB)(600);
 
-  VG_(basic_tool_funcs)(post_clo_init, instrument, fini);
+  VG_(basic_tool_funcs)(post_clo_init, instrument::run, fini);
 
   // Run libc's and libstdc++'s freeres before fini, as DHAT does, so that the
   // end-of-run figures agree with it.
@@ -54,6 +85,7 @@ void pre_clo_init() {
 
   options::set_defaults();
   sites::init();
+  access::init();
   heap::init();
   heap::register_with_core();
   errors::init();

@@ -10,7 +10,7 @@ namespace options {
 
 namespace {
 
-enum Kind { kBool, kUInt, kSize };
+enum Kind { kBool, kUInt, kSize, kString, kMode };
 
 struct Row {
   const char* name;      // without the leading "--"
@@ -21,8 +21,23 @@ struct Row {
   ULong min, max;        // for numbers
 };
 
+bool parse_mode(const char* v, Mode* out) {
+  if (VG_(strcmp)(v, "heap") == 0) { *out = Mode::kHeap; return true; }
+  if (VG_(strcmp)(v, "copy") == 0) { *out = Mode::kCopy; return true; }
+  if (VG_(strcmp)(v, "ad-hoc") == 0) { *out = Mode::kAdHoc; return true; }
+  return false;
+}
+
 Row* rows(SizeT* n) {
   static Row table[] = {
+      {"mode", kMode, &g_opts.mode, "heap|copy|ad-hoc",
+       "what to profile: heap blocks, copy functions, or DHAT_AD_HOC_EVENT requests [heap]", 0, 0},
+      {"dhat-out-file", kString, &g_opts.dhat_out_file, "<file>",
+       "write the DHAT-format profile to <file>; %p and %q{VAR} expand [memtrack.out.%p]", 0, 0},
+      {"access-tracking", kBool, &g_opts.access_tracking, "no|yes",
+       "count reads and writes inside heap blocks (slower); no keeps lifetimes only [yes]", 0, 0},
+      {"histogram-limit", kUInt, &g_opts.histogram_limit, "<bytes>",
+       "keep per-byte access counts for sites whose blocks are at most this big [1024]", 0, 25600},
       {"show-mismatched-frees", kBool, &g_opts.show_mismatched_frees, "no|yes",
        "report free/delete/delete[] that do not match the allocator [yes]", 0, 0},
       {"freed-history", kUInt, &g_opts.freed_history, "<number>",
@@ -43,6 +58,10 @@ Row* rows(SizeT* n) {
 void set_defaults() {
   g_opts.show_mismatched_frees = true;
   g_opts.freed_history = 100000;
+  g_opts.mode = Mode::kHeap;
+  g_opts.dhat_out_file = "memtrack.out.%p";
+  g_opts.access_tracking = true;
+  g_opts.histogram_limit = 1024;
 }
 
 bool parse_bool(const char* v, bool* out) {
@@ -115,6 +134,13 @@ Bool process(const HChar* arg) {
         *static_cast<ULong*>(r.target) = x;
         return True;
       }
+      case kString:
+        if (*v == 0) bad(arg, "expected a non-empty value");
+        *static_cast<const char**>(r.target) = v;  // the core keeps argv alive
+        return True;
+      case kMode:
+        if (!parse_mode(v, static_cast<Mode*>(r.target))) bad(arg, "expected heap, copy or ad-hoc");
+        return True;
       case kSize: {
         ULong x;
         if (!parse_size(v, &x)) bad(arg, "expected a size such as 4096, 64K, 10M or 2G");

@@ -7,9 +7,15 @@
 
 namespace mt {
 
+enum class Mode : UChar { kHeap, kCopy, kAdHoc };
+
 struct Options {
   bool show_mismatched_frees;  // --show-mismatched-frees
   ULong freed_history;         // --freed-history: freed blocks remembered for error reports
+  Mode mode;                   // --mode=heap|copy|ad-hoc
+  const char* dhat_out_file;   // --dhat-out-file (expanded at exit)
+  bool access_tracking;        // --access-tracking
+  ULong histogram_limit;       // --histogram-limit: per-byte counts for sites of blocks up to this size
 };
 
 extern Options g_opts;

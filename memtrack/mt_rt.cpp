@@ -13,6 +13,43 @@ void dealloc(void* p) { if (p) VG_(free)(p); }
 
 char* strdup(const char* cc, const char* s) { return VG_(strdup)(cc, s); }
 
+// ---- StrIndex --------------------------------------------------------------
+
+UWord hash_str(const char* s) {
+  UWord h = 1469598103934665603ULL;  // FNV-1a
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+void StrIndex::init(const char* cc) {
+  cc_ = cc;
+  strs_.init(cc);
+  mask_ = 255;
+  slots_ = make_array<UInt>(cc, mask_ + 1);
+}
+
+void StrIndex::grow() {
+  dealloc(slots_);
+  mask_ = mask_ * 2 + 1;
+  slots_ = make_array<UInt>(cc_, mask_ + 1);
+  for (UInt i = 0; i < strs_.size(); i++) {
+    SizeT j = hash_str(strs_[i]) & mask_;
+    while (slots_[j]) j = (j + 1) & mask_;
+    slots_[j] = i + 1;
+  }
+}
+
+UInt StrIndex::intern(const char* s) {
+  SizeT j = hash_str(s) & mask_;
+  for (; slots_[j]; j = (j + 1) & mask_)
+    if (VG_(strcmp)(strs_[slots_[j] - 1], s) == 0) return slots_[j] - 1;
+  UInt i = (UInt)strs_.size();
+  strs_.push(strdup(cc_, s));
+  slots_[j] = i + 1;
+  if ((strs_.size() + 1) * 2 > mask_ + 1) grow();
+  return i;
+}
+
 // ---- StrBuf --------------------------------------------------------------
 
 void StrBuf::reserve(SizeT want) {

@@ -182,6 +182,27 @@ template <class V> class PtrMap {
   SizeT mask_, n_;
 };
 
+// ---- StrIndex: strings numbered in the order first seen -----------------
+// (DHAT's frame table: each distinct frame text gets the next number.)
+
+class StrIndex {
+ public:
+  void init(const char* cc);
+  // The number of s, adding a copy of it if it is new.
+  UInt intern(const char* s);
+  UInt size() const { return (UInt)strs_.size(); }
+  const char* at(UInt i) const { return strs_[i]; }
+
+ private:
+  void grow();
+  const char* cc_;
+  Vec<const char*> strs_;
+  UInt* slots_;  // index+1 into strs_, 0 = empty
+  SizeT mask_;
+};
+
+UWord hash_str(const char* s);
+
 // ---- StrBuf: a growable, always NUL-terminated string -------------------
 
 class StrBuf {

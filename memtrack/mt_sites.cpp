@@ -4,6 +4,7 @@
 // time it changes within an epoch, and a site untouched since the last peak
 // still holds what it held then. Same numbers, O(1) per event.
 #include "mt_sites.h"
+#include "mt_options.h"
 
 namespace mt {
 
@@ -70,6 +71,11 @@ void on_alloc(Site* s, SizeT bytes) {
   note_growth(s);
 }
 
+void on_event(Site* s, ULong weight) {
+  g_tot.tot_bytes += weight; g_tot.tot_blocks++;
+  s->tot_bytes += weight; s->tot_blocks++;
+}
+
 void on_free(Site* s, SizeT bytes) {
   snapshot_if_needed(s);
   tl_assert(g_tot.cur_blocks > 0 && g_tot.cur_bytes >= bytes);
@@ -94,8 +100,38 @@ void retire(const Block* b) {
   Site* s = b->site;
   tl_assert(g_instrs >= b->alloc_time);
   s->lifetimes += g_instrs - b->alloc_time;
-  s->reads += b->reads; s->writes += b->writes;
-  g_tot.reads += b->reads; g_tot.writes += b->writes;
+}
+
+void note_size(Site* s, SizeT size) {
+  switch (s->size_state) {
+    case kSizeUnknown:
+      s->size_state = kSizeExactly;
+      s->acc_size = size;
+      if (size <= g_opts.histogram_limit) s->acc = make_array<UShort>("mt.sites.acc", size);
+      break;
+    case kSizeExactly:
+      if (size != s->acc_size) {
+        s->size_state = kSizeMixed;
+        dealloc(s->acc);
+        s->acc = nullptr;
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+bool want_histogram(Site* s, SizeT size) {
+  if (s->size_state != kSizeExactly || s->acc_size != size) return false;
+  if (!s->acc) s->acc = make_array<UShort>("mt.sites.acc", size);
+  return true;
+}
+
+void access_totals(ULong* reads, ULong* writes) {
+  ULong r = 0, w = 0;
+  g_by_ec.each([&](UWord, Site* s) { r += s->reads; w += s->writes; });
+  *reads = r;
+  *writes = w;
 }
 
 const Totals& totals() { return g_tot; }

@@ -21,8 +21,16 @@ struct Site {
   ULong gmax_epoch;                // peak epoch the two above belong to
   ULong lifetimes;                 // sum of block lifetimes, in instructions
   ULong freed_blocks;
-  ULong reads, writes;             // folded in from retired blocks
+  ULong reads, writes;             // bytes read/written inside this site's blocks
+  // Per-offset access counts, kept while every block of the site has one
+  // size no larger than the histogram limit (DHAT's "Exactly" state).
+  UShort* acc;                     // [acc_size], saturating at 65535
+  SizeT acc_size;
+  UChar size_state;                // kSizeUnknown / kSizeExactly / kSizeMixed
+  ULong scratch;                   // for one pass of a writer (e.g. live lifetimes)
 };
+
+enum : UChar { kSizeUnknown = 0, kSizeExactly = 1, kSizeMixed = 2 };
 
 // Whole-run figures, as DHAT prints them.
 struct Totals {
@@ -30,7 +38,6 @@ struct Totals {
   ULong cur_bytes, cur_blocks;
   ULong max_bytes, max_blocks;   // at t-gmax
   ULong tgmax;                   // instruction count when the peak was last reached
-  ULong reads, writes;
 };
 
 namespace sites {
@@ -44,11 +51,20 @@ Site* of(ExeContext* ec);
 void on_alloc(Site* s, SizeT bytes);
 void on_free(Site* s, SizeT bytes);
 void on_resize(Site* s, SizeT old_bytes, SizeT new_bytes);
-// Folds a block's lifetime and access counts into its site; on_free (or, at
-// exit, nothing) accounts for its bytes.
+// A copy (--mode=copy) or ad-hoc event (--mode=ad-hoc) of this weight.
+void on_event(Site* s, ULong weight);
+// Folds a block's lifetime into its site; on_free (or, at exit, nothing)
+// accounts for its bytes. Access counts already went to the site.
 void retire(const Block* b);
+// A block of this size now belongs to s (allocation or resize): keeps the
+// one-size state and the histogram that depends on it.
+void note_size(Site* s, SizeT size);
+// Turns on the histogram of s for blocks of this size (client request).
+bool want_histogram(Site* s, SizeT size);
 
 const Totals& totals();
+// Sum of every site's reads and writes.
+void access_totals(ULong* reads, ULong* writes);
 // What s held at t-gmax.
 ULong gmax_bytes(const Site* s);
 ULong gmax_blocks(const Site* s);

@@ -1,0 +1,97 @@
+// Access accounting. An access counts for the live block it starts in (an
+// access starting before a block does not count for it; one running past the
+// end counts its whole size), as in DHAT. Counts go to the block's site at
+// once: DHAT folds them there when the block retires, and every block
+// retires by the end, so the figures are the same with 32-byte blocks.
+#include "mt_access.h"
+#include "mt_heap.h"
+#include "mt_sites.h"
+
+namespace mt::access {
+
+namespace {
+
+UChar* g_granules;
+// Last block hit: most accesses fall in the block the previous one did.
+// Never null: an empty sentinel stands in when there is none.
+Block g_none;
+const Block* g_last = &g_none;
+
+inline const Block* find(Addr a) {
+  const Block* b = g_last;
+  if (a - b->start < b->size) return b;
+  b = heap::index().containing(a);
+  if (b) g_last = b;
+  return b;
+}
+
+inline void count_histogram(Site* s, const Block* b, Addr a, UWord size) {
+  UShort* h = s->acc;
+  if (!h || b->size != s->acc_size) return;
+  SizeT from = a - b->start;
+  SizeT to = min<SizeT>(from + size, b->size);
+  for (SizeT i = from; i < to; i++)
+    if (h[i] != 0xFFFF) h[i]++;
+}
+
+void syscall_read(CorePart part, ThreadId, const HChar*, Addr a, SizeT size) {
+  if (part == Vg_CoreSysCall && size) on_read(a, size);
+}
+
+void syscall_read_asciiz(CorePart part, ThreadId, const HChar*, Addr str) {
+  // The kernel reads the string and its terminating NUL (DHAT counts one
+  // byte short here).
+  if (part == Vg_CoreSysCall && str) on_read(str, VG_(strlen)(reinterpret_cast<const HChar*>(str)) + 1);
+}
+
+void syscall_write(CorePart part, ThreadId, Addr a, SizeT size) {
+  if ((part == Vg_CoreSysCall || part == Vg_CoreClientReq) && size) on_write(a, size);
+}
+
+}  // namespace
+
+void init() {
+  g_granules = static_cast<UChar*>(VG_(am_shadow_alloc)(kGranules));
+  if (!g_granules) {
+    VG_(fmsg)("memtrack: cannot reserve %lu bytes for the heap filter\n", kGranules);
+    VG_(exit)(1);
+  }
+  VG_(memset)(&g_none, 0, sizeof g_none);
+}
+
+const UChar* heap_granules() { return g_granules; }
+
+void block_added(const Block* b) {
+  UWord first = b->start >> kGranuleShift, last = (b->start + b->size - 1) >> kGranuleShift;
+  for (UWord g = first; g <= last && g < kGranules; g++) g_granules[g] = 1;
+}
+
+void block_removed(const Block* b) {
+  if (g_last == b) g_last = &g_none;
+}
+
+VG_REGPARM(2) void on_read(Addr a, UWord size) {
+  const Block* b = find(a);
+  if (!b) return;
+  Site* s = b->site;
+  s->reads += size;
+  const_cast<Block*>(b)->was_read = 1;
+  count_histogram(s, b, a, size);
+}
+
+VG_REGPARM(2) void on_write(Addr a, UWord size) {
+  const Block* b = find(a);
+  if (!b) return;
+  Site* s = b->site;
+  s->writes += size;
+  const_cast<Block*>(b)->was_written = 1;
+  count_histogram(s, b, a, size);
+}
+
+void track_syscall_accesses() {
+  VG_(track_pre_mem_read)(syscall_read);
+  VG_(track_pre_mem_read_asciiz)(syscall_read_asciiz);
+  VG_(track_post_mem_write)(syscall_write);
+}
+
+}  // namespace mt::access

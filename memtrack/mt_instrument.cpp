@@ -1,0 +1,145 @@
+// Instrumentation. Time is guest instructions: the count of IMarks since the
+// last update is added to g_instrs before each side exit and at the end of
+// the superblock (exact, as in DHAT). Each memory access gets, before it:
+//   byte = heap_granules[(addr >> 20) & mask]    (inline, no call)
+//   if (byte [&& guard]) on_read/on_write(addr, size)
+// DHAT instead calls for every access not within 16 KiB of the stack
+// pointer; the granule filter also skips globals, libraries and mappings,
+// and it needs no stack-pointer special case (stacks are never heap).
+#include "mt_instrument.h"
+#include "mt_access.h"
+#include "mt_options.h"
+#include "mt_sites.h"
+
+namespace mt::instrument {
+
+namespace {
+
+IRExpr* u64(ULong v) { return IRExpr_Const(IRConst_U64(v)); }
+
+IRTemp assign(IRSB* sb, IRType ty, IRExpr* e) {
+  IRTemp t = newIRTemp(sb->tyenv, ty);
+  addStmtToIRSB(sb, IRStmt_WrTmp(t, e));
+  return t;
+}
+
+void add_clock(IRSB* sb, Int n) {
+  IRExpr* where = mkIRExpr_HWord(reinterpret_cast<HWord>(&g_instrs));
+  IRTemp old = assign(sb, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, where));
+  IRTemp now = assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(old), u64((ULong)n)));
+  addStmtToIRSB(sb, IRStmt_Store(Iend_LE, where, IRExpr_RdTmp(now)));
+}
+
+bool tracking() { return g_opts.access_tracking && g_opts.mode == Mode::kHeap; }
+
+// One access of size bytes at addr (an atom), performed only when guard (an
+// Ity_I1 atom, or null) holds.
+void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) {
+  if (!tracking() || size <= 0) return;
+  tl_assert(typeOfIRExpr(sb->tyenv, addr) == Ity_I64);
+  IRTemp gran = assign(sb, Ity_I64, IRExpr_Binop(Iop_Shr64, addr, IRExpr_Const(IRConst_U8(access::kGranuleShift))));
+  IRTemp idx = assign(sb, Ity_I64, IRExpr_Binop(Iop_And64, IRExpr_RdTmp(gran), u64(access::kGranules - 1)));
+  IRTemp at = assign(sb, Ity_I64,
+                     IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(idx), u64(reinterpret_cast<ULong>(access::heap_granules()))));
+  IRTemp byte = assign(sb, Ity_I8, IRExpr_Load(Iend_LE, Ity_I8, IRExpr_RdTmp(at)));
+  IRTemp heap = assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpNE8, IRExpr_RdTmp(byte), IRExpr_Const(IRConst_U8(0))));
+  IRExpr* cond = IRExpr_RdTmp(heap);
+  if (guard) cond = IRExpr_RdTmp(assign(sb, Ity_I1, IRExpr_Binop(Iop_And1, guard, cond)));
+
+  const char* name = is_write ? "mt_on_write" : "mt_on_read";
+  void* fn = is_write ? reinterpret_cast<void*>(&access::on_write) : reinterpret_cast<void*>(&access::on_read);
+  IRDirty* di = unsafeIRDirty_0_N(2, name, VG_(fnptr_to_fnentry)(fn), mkIRExprVec_2(addr, mkIRExpr_HWord((HWord)size)));
+  di->guard = cond;
+  addStmtToIRSB(sb, IRStmt_Dirty(di));
+}
+
+Int load_g_size(IRLoadGOp op) {
+  switch (op) {
+    case ILGop_IdentV128: return 16;
+    case ILGop_Ident64: return 8;
+    case ILGop_Ident32: return 4;
+    case ILGop_16Uto32: case ILGop_16Sto32: return 2;
+    case ILGop_8Uto32: case ILGop_8Sto32: return 1;
+    default: return 0;
+  }
+}
+
+void add_accesses_of(IRSB* out, IRTypeEnv* tyenv, IRStmt* st) {
+  switch (st->tag) {
+    case Ist_WrTmp: {
+      IRExpr* data = st->Ist.WrTmp.data;
+      if (data->tag == Iex_Load) add_access(out, false, sizeofIRType(data->Iex.Load.ty), data->Iex.Load.addr, nullptr);
+      break;
+    }
+    case Ist_Store: {
+      IRExpr* data = st->Ist.Store.data;
+      add_access(out, true, sizeofIRType(typeOfIRExpr(tyenv, data)), st->Ist.Store.addr, nullptr);
+      break;
+    }
+    case Ist_LoadG: {  // DHAT misses these (AVX masked moves, XSAVE parts)
+      IRLoadG* lg = st->Ist.LoadG.details;
+      add_access(out, false, load_g_size(lg->cvt), lg->addr, lg->guard);
+      break;
+    }
+    case Ist_StoreG: {
+      IRStoreG* sg = st->Ist.StoreG.details;
+      add_access(out, true, sizeofIRType(typeOfIRExpr(tyenv, sg->data)), sg->addr, sg->guard);
+      break;
+    }
+    case Ist_Dirty: {
+      IRDirty* d = st->Ist.Dirty.details;
+      if (d->mFx == Ifx_None) break;
+      // A guarded helper touches memory only when its guard holds.
+      IRExpr* guard = (d->guard && !(d->guard->tag == Iex_Const)) ? d->guard : nullptr;
+      if (d->mFx == Ifx_Read || d->mFx == Ifx_Modify) add_access(out, false, d->mSize, d->mAddr, guard);
+      if (d->mFx == Ifx_Write || d->mFx == Ifx_Modify) add_access(out, true, d->mSize, d->mAddr, guard);
+      break;
+    }
+    case Ist_CAS: {
+      IRCAS* cas = st->Ist.CAS.details;
+      Int size = sizeofIRType(typeOfIRExpr(tyenv, cas->dataLo));
+      if (cas->dataHi) size *= 2;  // double-word CAS
+      add_access(out, false, size, cas->addr, nullptr);
+      add_access(out, true, size, cas->addr, nullptr);
+      break;
+    }
+    case Ist_LLSC: {
+      if (st->Ist.LLSC.storedata == nullptr)
+        add_access(out, false, sizeofIRType(typeOfIRTemp(tyenv, st->Ist.LLSC.result)), st->Ist.LLSC.addr, nullptr);
+      else
+        add_access(out, true, sizeofIRType(typeOfIRExpr(tyenv, st->Ist.LLSC.storedata)), st->Ist.LLSC.addr, nullptr);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout*, const VexGuestExtents*, const VexArchInfo*,
+          IRType g_word_ty, IRType) {
+  tl_assert(g_word_ty == Ity_I64);
+  IRSB* out = deepCopyIRSBExceptStmts(sb_in);
+  Int i = 0;
+  // The preamble before the first IMark is copied as it is.
+  while (i < sb_in->stmts_used && sb_in->stmts[i]->tag != Ist_IMark) addStmtToIRSB(out, sb_in->stmts[i++]);
+
+  Int pending = 0;  // instructions not yet added to the clock
+  for (; i < sb_in->stmts_used; i++) {
+    IRStmt* st = sb_in->stmts[i];
+    if (!st || st->tag == Ist_NoOp) continue;
+    if (st->tag == Ist_IMark) {
+      pending++;
+    } else if (st->tag == Ist_Exit) {
+      if (pending) { add_clock(out, pending); pending = 0; }
+    } else {
+      add_accesses_of(out, sb_in->tyenv, st);
+    }
+    addStmtToIRSB(out, st);
+  }
+  if (pending) add_clock(out, pending);
+  return out;
+}
+
+}  // namespace mt::instrument
