@@ -1,0 +1,33 @@
+"""pytest setup for the memtrack suite: the build must be there (the suite
+fails, never skips, when it is not), test clients are compiled once per
+session, and every test runs in its own temporary directory."""
+import pytest
+
+import helpers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_tool():
+    problems = helpers.build_problems()
+    if problems:
+        pytest.fail(
+            f"memtrack build tree {helpers.BUILDDIR} is not usable ({helpers.FIX_HINT}):\n  "
+            + "\n  ".join(problems),
+            pytrace=False,
+        )
+    return helpers.BUILDDIR
+
+
+@pytest.fixture(scope="session")
+def clients(built_tool):
+    """clients.path('name') compiles tests/clients/name.c|.cpp (cached by
+    mtime in <builddir>/tests/.build) and returns the binary's path."""
+    return helpers.Clients()
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A fresh directory for the test, also its cwd, so nothing litters the
+    repository."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -1,0 +1,335 @@
+"""Shared helpers for the memtrack test suite: where things are, building the
+test clients, running memtrack and its oracles (DHAT, memcheck) through
+scripts/vg-in-place, and parsing what Valgrind prints.
+
+Standard library only (the suite runs under Debian's python3 + pytest).
+"""
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUILDDIR = Path(os.environ.get("MEMTRACK_BUILDDIR") or REPO).resolve()
+VG_IN_PLACE = REPO / "scripts" / "vg-in-place"
+CLIENT_SRC = REPO / "tests" / "clients"
+CLIENT_BUILD = BUILDDIR / "tests" / ".build"
+MEMTRACK_INCLUDE = REPO / "memtrack"
+VALGRIND_INCLUDE = Path("/usr/include/valgrind")
+
+FIX_HINT = "run scripts/bootstrap (or ./configure && make) first"
+
+# Generous: the slowest run in the suite takes a few seconds.
+TIMEOUT = 300
+
+
+# ---------------------------------------------------------------------------
+# The build
+
+
+def platform():
+    """Valgrind's platform name of the built tool (e.g. amd64-linux), or None."""
+    for p in sorted((BUILDDIR / "memtrack").glob("memtrack-*-linux")):
+        if p.is_file():
+            return p.name[len("memtrack-"):]
+    return None
+
+
+def build_problems():
+    """Everything missing for the suite to run, as a list of sentences."""
+    problems = []
+    plat = platform()
+    if plat is None:
+        problems.append(f"the tool is not built: no {BUILDDIR}/memtrack/memtrack-<platform>")
+        plat = "amd64-linux"
+    need = [
+        BUILDDIR / "memtrack" / f"memtrack-{plat}",
+        BUILDDIR / "memtrack" / f"vgpreload_memtrack-{plat}.so",
+        BUILDDIR / ".in-place" / f"memtrack-{plat}",
+        BUILDDIR / ".in-place" / f"vgpreload_memtrack-{plat}.so",
+        BUILDDIR / ".in-place" / f"dhat-{plat}",
+        BUILDDIR / ".in-place" / f"vgpreload_dhat-{plat}.so",
+        BUILDDIR / ".in-place" / f"memcheck-{plat}",
+        BUILDDIR / ".in-place" / f"vgpreload_memcheck-{plat}.so",
+        VG_IN_PLACE,
+    ]
+    for p in need:
+        if not p.exists():
+            problems.append(f"missing {p}")
+    for prog in ("valgrind", "gcc", "g++"):
+        if shutil.which(prog) is None:
+            problems.append(f"{prog} is not on PATH")
+    if not (VALGRIND_INCLUDE / "valgrind.h").exists():
+        problems.append(f"missing {VALGRIND_INCLUDE}/valgrind.h (package valgrind)")
+    return problems
+
+
+def require_program(path):
+    """Fail (never skip) when a program an oracle comparison needs is missing."""
+    import pytest
+
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"{path} is not installed; {FIX_HINT} (it installs the test programs)",
+                    pytrace=False)
+
+
+# ---------------------------------------------------------------------------
+# Test clients (tests/clients/*.c, *.cpp)
+
+
+def client_sources():
+    return sorted(p for p in CLIENT_SRC.iterdir() if p.suffix in (".c", ".cpp"))
+
+
+class Clients:
+    """Compiles tests/clients/<name>.c|.cpp into <builddir>/tests/.build/<name>
+    on first use, reusing the binary while it is newer than its source and
+    the headers it may include."""
+
+    def __init__(self):
+        self._done = {}
+
+    def _source(self, name):
+        for ext in (".c", ".cpp"):
+            p = CLIENT_SRC / (name + ext)
+            if p.exists():
+                return p
+        raise KeyError(f"no client source tests/clients/{name}.c or .cpp")
+
+    def path(self, name):
+        if name in self._done:
+            return self._done[name]
+        src = self._source(name)
+        out = CLIENT_BUILD / name
+        deps = [src, MEMTRACK_INCLUDE / "memtrack.h", *CLIENT_SRC.glob("*.h")]
+        newest = max(p.stat().st_mtime for p in deps if p.exists())
+        if not out.exists() or out.stat().st_mtime < newest:
+            CLIENT_BUILD.mkdir(parents=True, exist_ok=True)
+            cc = "g++" if src.suffix == ".cpp" else "gcc"
+            # Build under a temporary name and rename, so that concurrent
+            # runs of the suite never see a half-written binary.
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=CLIENT_BUILD)
+            os.close(fd)
+            cmd = [cc, "-g", "-O0", "-pthread", f"-I{MEMTRACK_INCLUDE}", f"-I{VALGRIND_INCLUDE}",
+                   "-o", tmp, str(src)]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode != 0:
+                os.unlink(tmp)
+                import pytest
+
+                pytest.fail(f"could not compile {src}:\n$ {' '.join(cmd)}\n{p.stderr}", pytrace=False)
+            os.replace(tmp, out)
+        self._done[name] = str(out)
+        return str(out)
+
+
+# ---------------------------------------------------------------------------
+# Running things
+
+
+@dataclasses.dataclass(repr=False)
+class Result:
+    argv: list
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def __str__(self):
+        return (f"$ {' '.join(self.argv)}\n[exit {self.returncode}]\n"
+                f"--- stdout ---\n{_clip(self.stdout)}\n--- stderr ---\n{_clip(self.stderr)}")
+
+    def __repr__(self):
+        # Short, for assertion messages (pytest truncates those); the whole
+        # output of every run is printed and shown in the captured stdout
+        # of a failing test.
+        tail = "\n".join(self.stderr.rstrip("\n").splitlines()[-4:])
+        return f"<{os.path.basename(self.argv[0])} ... exit {self.returncode}; stderr ends:\n{tail}>"
+
+
+def _clip(text, limit=30000):
+    if len(text) <= limit:
+        return text
+    return f"[... {len(text) - limit} characters left out ...]\n" + text[-limit:]
+
+
+def base_env(extra=None):
+    """The environment every run gets: ours, minus anything that would feed
+    Valgrind options from outside, plus MEMTRACK_BUILDDIR."""
+    env = dict(os.environ)
+    for k in ("VALGRIND_OPTS", "VALGRIND_LIB", "LD_PRELOAD"):
+        env.pop(k, None)
+    env["MEMTRACK_BUILDDIR"] = str(BUILDDIR)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run(argv, cwd, env=None, stdin=None, timeout=TIMEOUT):
+    """Runs argv in cwd with base_env(env); stdin is a path or None."""
+    argv = [str(a) for a in argv]
+    fin = open(stdin, "rb") if stdin else subprocess.DEVNULL
+    try:
+        p = subprocess.run(argv, cwd=str(cwd), env=base_env(env), stdin=fin,
+                           capture_output=True, timeout=timeout)
+    finally:
+        if stdin:
+            fin.close()
+    r = Result(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
+               p.stderr.decode("utf-8", "replace"))
+    print(f"\n===== {r}")  # shown by pytest when the test fails
+    return r
+
+
+def run_tool(tool, opts, argv, cwd, **kw):
+    """Runs `scripts/vg-in-place --tool=<tool> <opts> <argv>`."""
+    return run([str(VG_IN_PLACE), f"--tool={tool}", *opts, *argv], cwd, **kw)
+
+
+def run_memtrack(opts, argv, cwd, **kw):
+    return run_tool("memtrack", opts, argv, cwd, **kw)
+
+
+_dhat_runs = 0
+
+
+def run_dhat(opts, argv, cwd, **kw):
+    """DHAT always gets --dhat-out-file inside cwd so that it never writes
+    dhat.out.<pid> anywhere else."""
+    global _dhat_runs
+    _dhat_runs += 1
+    out = Path(cwd) / f"dhat.out.{_dhat_runs}"
+    return run_tool("dhat", [f"--dhat-out-file={out}", *opts], argv, cwd, **kw)
+
+
+def run_memcheck(opts, argv, cwd, **kw):
+    return run_tool("memcheck", opts, argv, cwd, **kw)
+
+
+def run_native(argv, cwd, **kw):
+    return run(argv, cwd, **kw)
+
+
+# ---------------------------------------------------------------------------
+# Parsing Valgrind's output
+
+_PREFIX = re.compile(r"^==\d+== ?")
+
+_SUMMARY = {
+    "total": re.compile(r"^==\d+== Total:     ([\d,]+) bytes in ([\d,]+) blocks$", re.M),
+    "gmax": re.compile(r"^==\d+== At t-gmax: ([\d,]+) bytes in ([\d,]+) blocks$", re.M),
+    "end": re.compile(r"^==\d+== At t-end:  ([\d,]+) bytes in ([\d,]+) blocks$", re.M),
+}
+
+
+def _num(s):
+    return int(s.replace(",", ""))
+
+
+def parse_summary(stderr):
+    """DHAT's three summary lines as numbers:
+    {total_bytes, total_blocks, gmax_bytes, gmax_blocks, end_bytes, end_blocks}.
+    Raises AssertionError (with the output) if any line is missing or
+    appears more than once."""
+    out = {}
+    for key, rx in _SUMMARY.items():
+        found = rx.findall(stderr)
+        assert len(found) == 1, f"expected one '{key}' summary line, found {len(found)} in:\n{stderr[-4000:]}"
+        out[f"{key}_bytes"] = _num(found[0][0])
+        out[f"{key}_blocks"] = _num(found[0][1])
+    return out
+
+
+def summary_lines(stderr):
+    """The summary lines' text without the ==PID== prefix, in order."""
+    keep = ("Total:", "At t-gmax:", "At t-end:")
+    return [_PREFIX.sub("", l) for l in stderr.splitlines()
+            if _PREFIX.match(l) and _PREFIX.sub("", l).startswith(keep)]
+
+
+_ERROR_SUMMARY = re.compile(
+    r"^==\d+== ERROR SUMMARY: ([\d,]+) errors? from ([\d,]+) contexts? "
+    r"\(suppressed: ([\d,]+) from ([\d,]+)\)$", re.M)
+
+
+def parse_error_summary(stderr):
+    """{errors, contexts, suppressed, suppressed_contexts} from the ERROR
+    SUMMARY line (Valgrind prints it twice with -s or -v: both the same)."""
+    found = _ERROR_SUMMARY.findall(stderr)
+    assert found, f"no ERROR SUMMARY line in:\n{stderr[-4000:]}"
+    assert len(set(found)) == 1, f"different ERROR SUMMARY lines in:\n{stderr[-4000:]}"
+    e, c, s, sc = (_num(x) for x in found[0])
+    return {"errors": e, "contexts": c, "suppressed": s, "suppressed_contexts": sc}
+
+
+def client_lines(stderr):
+    """Valgrind's own lines (those with the ==PID== prefix), prefix removed."""
+    return [_PREFIX.sub("", l) for l in stderr.splitlines() if _PREFIX.match(l)]
+
+
+@dataclasses.dataclass
+class VgError:
+    headline: str
+    lines: list  # the whole error, headline first, prefix removed
+
+    @property
+    def descriptions(self):
+        """The lines that describe the address (' Address 0x... is ...',
+        ' in frame #1, created by ...', ' Block was alloc'd at'), i.e. all
+        but the headline and stack frames, addresses normalised away."""
+        return [normalise(l).strip() for l in self.lines[1:]
+                if not re.match(r"^\s+(at|by) 0x[0-9A-Fa-f]+: ", l)]
+
+    @property
+    def normalised(self):
+        return [normalise(l) for l in self.lines]
+
+
+_HEX = re.compile(r"0x[0-9A-Fa-f]+")
+_PRELOAD = re.compile(r"\(in \S*/vgpreload_[a-z]+-[a-z0-9]+-linux\.so\)")
+
+
+def normalise(line):
+    """Hides what legitimately differs between tools and runs: addresses and
+    the name of the tool's preload."""
+    line = _PRELOAD.sub("(in vgpreload_TOOL.so)", line)
+    return _HEX.sub("0x?", line)
+
+
+def parse_errors(stderr):
+    """The errors Valgrind printed, in order. An error is a block of lines
+    (between blank ==PID== lines) whose second line is a stack frame."""
+    blocks, cur = [], []
+    for l in client_lines(stderr):
+        if l.strip() == "":
+            if cur:
+                blocks.append(cur)
+            cur = []
+        else:
+            cur.append(l)
+    if cur:
+        blocks.append(cur)
+    errors = []
+    for b in blocks:
+        if len(b) >= 2 and not b[0].startswith(" ") and re.match(r"^   at 0x[0-9A-Fa-f]+: ", b[1]):
+            errors.append(VgError(b[0], b))
+    return errors
+
+
+def gen_suppressions(stderr):
+    """The suppression blocks printed by --gen-suppressions (the lines
+    from '{' to '}' that are not prefixed with ==PID==)."""
+    out, cur = [], None
+    for l in stderr.splitlines():
+        if _PREFIX.match(l):
+            continue
+        if l.strip() == "{":
+            cur = [l]
+        elif cur is not None:
+            cur.append(l)
+            if l.strip() == "}":
+                out.append("\n".join(cur))
+                cur = None
+    return out
