@@ -139,7 +139,7 @@ class Result:
 
     def __str__(self):
         return (f"$ {' '.join(self.argv)}\n[exit {self.returncode}]\n"
-                f"--- stdout ---\n{_clip(self.stdout)}\n--- stderr ---\n{_clip(self.stderr)}")
+                f"--- stdout ---\n{_clip(self.stdout, 4000)}\n--- stderr ---\n{_clip(self.stderr)}")
 
     def __repr__(self):
         # Short, for assertion messages (pytest truncates those); the whole

@@ -14,8 +14,8 @@ MISMATCH = "Mismatched free() / delete / delete []"
 FISHY = "Argument 'size' of function malloc has a fishy (possibly negative) value: -5"
 
 # What each case in bad_frees.cpp does, and therefore what must be reported:
-# (headline, the deallocating function in the first frame, description
-# patterns in order). Sizes are the client's own.
+# (headline, the function in the error's first frame, patterns the address
+# description lines must match). Sizes are the client's own.
 A = r"Address 0x[0-9a-fA-F]+ is "
 CASES = {
     "double_free": (INVALID, "free", [A + r"0 bytes inside a block of size 10 free'd$", r"^Block was alloc'd at$"]),
