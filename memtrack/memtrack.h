@@ -20,6 +20,8 @@ typedef enum {
   VG_USERREQ__MEMTRACK_DUMP_PROFILE,
   VG_USERREQ__MEMTRACK_AD_HOC_EVENT,
   VG_USERREQ__MEMTRACK_HISTOGRAM_MEMORY,
+  /* Internal: memtrack's pvalloc replacement asks the tool for the block. */
+  _VG_USERREQ__MEMTRACK_PVALLOC,
   /* Sent by memtrack's own str/mem replacements in --mode=copy. */
   _VG_USERREQ__MEMTRACK_COPY = VG_USERREQ_TOOL_BASE('M', 'T') + 256
 } Vg_MemtrackClientRequest;

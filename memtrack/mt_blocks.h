@@ -26,12 +26,13 @@ struct Block {
   Addr start;               // payload address
   SizeT size;               // counted size (DHAT's rule: a request of 0 counts 1)
   Site* site;               // allocation site (stack trace)
-  ULong alloc_time : 56;    // guest instructions executed when allocated
+  ULong alloc_time : 55;    // guest instructions executed when allocated
   ULong kind : 2;           // AllocKind
   ULong zero_req : 1;       // the program asked for 0 bytes
   ULong was_read : 1;       // any load or syscall read inside it
   ULong was_written : 1;    // any store or syscall write inside it
   ULong user_histo : 1;     // the program asked for a histogram of it
+  ULong realloced : 1;      // has a realloc stack in the heap module's side table
 
   SizeT req_size() const { return zero_req ? 0 : size; }
   AllocKind alloc_kind() const { return static_cast<AllocKind>(kind); }

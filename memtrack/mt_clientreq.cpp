@@ -109,6 +109,7 @@ Bool handle(ThreadId tid, UWord* arg, UWord* ret) {
     case VG_USERREQ__MEMTRACK_AD_HOC_EVENT: event(tid, Mode::kAdHoc, arg[1]); *ret = 0; return True;
     case VG_USERREQ__MEMTRACK_HISTOGRAM_MEMORY: histogram(arg[1]); *ret = 0; return True;
     case _VG_USERREQ__MEMTRACK_COPY: event(tid, Mode::kCopy, arg[1]); *ret = 0; return True;
+    case _VG_USERREQ__MEMTRACK_PVALLOC: *ret = reinterpret_cast<UWord>(heap::memalign(tid, arg[1], arg[2])); return True;
     default:
       VG_(message)(Vg_UserMsg, "Warning: unknown memtrack client request code %llx\n", (ULong)arg[0]);
       *ret = 0;

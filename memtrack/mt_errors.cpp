@@ -2,6 +2,7 @@
 // and their suppressions.
 #include "mt_errors.h"
 #include "mt_sites.h"
+#include "mt_heap.h"
 
 namespace mt::errors {
 
@@ -151,7 +152,7 @@ void mismatched_free(ThreadId tid, const Block* b, FreeFn fn) {
   VG_(memset)(&x, 0, sizeof x);
   x.fn = fn;
   Known k = {Known::kLive, b->start, b->req_size(), nullptr, nullptr};
-  k.alloc_ec = b->site ? b->site->ec : nullptr;
+  k.alloc_ec = heap::alloc_context(b);
   describe(b->start, k, &x.ai);
   VG_(maybe_record_error)(tid, kMismatch, b->start, nullptr, &x);
 }

@@ -14,6 +14,27 @@ namespace {
 BlockIndex g_index;
 Pool<Block> g_blocks;
 
+// A realloc'd block is, to memcheck, a new malloc'd block allocated at the
+// realloc. DHAT keeps counting it for its first site, so the block keeps its
+// site and the realloc's stack waits here (only realloc'd blocks pay).
+PtrMap<ExeContext> g_realloc_ec;
+
+// After a realloc the block is, for error and leak reports, a malloc'd
+// block allocated by that realloc.
+void became_malloced_at(Block* b, ExeContext* ec) {
+  b->kind = kAllocMalloc;
+  if (b->realloced) g_realloc_ec.remove(reinterpret_cast<UWord>(b));
+  g_realloc_ec.put(reinterpret_cast<UWord>(b), ec);
+  b->realloced = 1;
+}
+
+void forget_realloc(Block* b) {
+  if (b->realloced) {
+    g_realloc_ec.remove(reinterpret_cast<UWord>(b));
+    b->realloced = 0;
+  }
+}
+
 // Recently freed blocks, remembered only to describe a later bad free
 // ("... is 0 bytes inside a block of size 10 free'd"). Direct-mapped by
 // address: O(1) to record, and old entries are simply overwritten.
@@ -31,7 +52,7 @@ void remember_freed(ThreadId tid, const Block* b) {
   Freed& f = g_freed[hash_word(b->start) & g_freed_mask];
   f.start = b->start;
   f.size = b->req_size();
-  f.alloc_ec = b->site->ec;
+  f.alloc_ec = alloc_context(b);
   f.free_ec = VG_(record_ExeContext)(tid, 0);
 }
 
@@ -41,7 +62,7 @@ errors::Known what_we_know(Addr a) {
     k.tag = errors::Known::kLive;
     k.start = b->start;
     k.size = b->req_size();
-    k.alloc_ec = b->site->ec;
+    k.alloc_ec = alloc_context(b);
     return k;
   }
   if (g_freed) {
@@ -103,6 +124,7 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero)
   b->zero_req = req == 0;
   b->was_read = b->was_written = 0;
   b->user_histo = 0;
+  b->realloced = 0;
   add(b);
   if (accounting()) {
     sites::on_alloc(b->site, counted);
@@ -125,6 +147,7 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
     sites::retire(b);
   }
   remember_freed(tid, b);
+  forget_realloc(b);
   drop(b);
   VG_(cli_free)(p);
   g_blocks.put(b);
@@ -186,6 +209,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   if (fishy(tid, "realloc", "size", n)) return nullptr;  // old block untouched, as glibc
 
   Site* site = b->site;
+  ExeContext* here = VG_(record_ExeContext)(tid, 0);
   if (n <= b->size) {
     // Shrink (or same size) in place. DHAT counts the implied copy anyway.
     // Re-index: the page directory must forget pages past the new end.
@@ -198,6 +222,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
     b->size = n;
     b->zero_req = 0;
     add(b);
+    became_malloced_at(b, here);
     if (accounting()) sites::note_size(site, n);
     return p_old;
   }
@@ -217,6 +242,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   b->size = n;
   b->zero_req = 0;
   add(b);
+  became_malloced_at(b, here);
   if (accounting()) sites::note_size(site, n);
   return p_new;
 }
@@ -230,6 +256,7 @@ SizeT mt_usable_size(ThreadId tid, void* p) {
 
 void init() {
   g_index.init();
+  g_realloc_ec.init("mt.heap.realloc_ec", 256);
   g_blocks.init("mt.heap.blocks", 4096);
   g_freed = nullptr;
   g_freed_mask = 0;
@@ -252,6 +279,16 @@ void register_with_core() {
 }
 
 const BlockIndex& index() { return g_index; }
+
+void* memalign(ThreadId tid, SizeT align, SizeT n) { return mt_memalign(tid, align, n); }
+
+ExeContext* alloc_context(const Block* b) {
+  if (b->realloced) {
+    ExeContext* ec = g_realloc_ec.get(reinterpret_cast<UWord>(b));
+    if (ec) return ec;
+  }
+  return b->site->ec;
+}
 
 SizeT tool_bytes() {
   return g_index.bytes_reserved() + g_blocks.bytes_reserved() + (g_freed ? (g_freed_mask + 1) * sizeof(Freed) : 0);

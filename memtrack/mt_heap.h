@@ -15,6 +15,13 @@ void register_with_core();
 
 const BlockIndex& index();
 
+// memalign for requests that reach the tool another way (pvalloc).
+void* memalign(ThreadId tid, SizeT align, SizeT n);
+
+// The stack of the call that allocated b as memcheck reports it: the
+// realloc that last moved or resized it, else its allocation site's.
+ExeContext* alloc_context(const Block* b);
+
 // Tool memory held for heap tracking (blocks, index, freed history).
 SizeT tool_bytes();
 

@@ -14,6 +14,13 @@
 #define MT_DH_VIEW_DIR "/usr/libexec/valgrind"
 #endif
 
+// Core variable without a tool header. memcheck, DHAT and massif get
+// --read-inline-info=yes by default (chosen by tool name); memtrack wants the
+// same stacks, so it sets the default before the options are read.
+extern "C" {
+extern Bool VG_(clo_read_inline_info);
+}
+
 namespace mt {
 namespace {
 
@@ -83,6 +90,7 @@ void pre_clo_init() {
   VG_(needs_command_line_options)(options::process, options::print_usage, options::print_debug_usage);
   VG_(needs_client_requests)(clientreq::handle);
 
+  VG_(clo_read_inline_info) = True;
   options::set_defaults();
   sites::init();
   access::init();

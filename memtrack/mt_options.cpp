@@ -110,7 +110,7 @@ bool parse_size(const char* v, ULong* out) {
 }
 
 Bool process(const HChar* arg) {
-  if (arg[0] != '-' || arg[1] != '-') return False;
+  if (arg[0] != '-') return False;
   SizeT n;
   Row* table = rows(&n);
   for (SizeT i = 0; i < n; i++) {

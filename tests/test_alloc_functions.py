@@ -48,6 +48,12 @@ def test_under_memtrack(client, group, clients, workdir):
         assert "fishy (possibly negative) value" in e.headline, f"unexpected error {e.headline!r}:\n{r}"
     # The fishy-value reports are memcheck's, one for one.
     mc = helpers.run_memcheck([], argv, workdir)
+    if group == "pvalloc":
+        # Valgrind 3.19's standard replacement (memcheck's and DHAT's) aborts
+        # on pvalloc; memtrack implements it, so there is nothing to compare.
+        assert mc.returncode != 0 and "aborting because of call to pvalloc" in mc.stderr, mc
+        assert not errors, r
+        return
     assert mc.returncode == 0, mc
     assert [e.headline for e in errors] == [e.headline for e in helpers.parse_errors(mc.stderr)], (r, mc)
     mt_sum, mc_sum = helpers.parse_error_summary(r.stderr), helpers.parse_error_summary(mc.stderr)
