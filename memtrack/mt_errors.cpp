@@ -62,7 +62,19 @@ void pp_error(const Error* err) {
       tl_assert(0);
   }
   VG_(pp_ExeContext)(VG_(get_error_where)(err));
-  VG_(pp_addrinfo_mc)(VG_(get_error_address)(err), &x->ai, False);
+  const AddrInfo& ai = x->ai;
+  if (ai.tag == Addr_Block && ai.Addr.Block.block_kind == Block_Freed &&
+      ai.Addr.Block.freed_at == VG_(null_ExeContext)()) {
+    // A recently freed block whose free stack was not kept: say so rather
+    // than print an empty stack.
+    VG_(umsg)(" Address 0x%lx is %ld bytes inside a block of size %'lu free'd\n", VG_(get_error_address)(err),
+              (long)ai.Addr.Block.rwoffset, ai.Addr.Block.block_szB);
+    VG_(umsg)("   (rerun with --keep-stacktraces=alloc-and-free to see where it was freed)\n");
+    VG_(umsg)(" Block was alloc'd at\n");
+    VG_(pp_ExeContext)(ai.Addr.Block.allocated_at);
+    return;
+  }
+  VG_(pp_addrinfo_mc)(VG_(get_error_address)(err), &ai, False);
 }
 
 UInt update_extra(const Error* err) { return sizeof(Extra); }

@@ -10,7 +10,7 @@ namespace options {
 
 namespace {
 
-enum Kind { kBool, kUInt, kSize, kString, kMode };
+enum Kind { kBool, kUInt, kSize, kString, kMode, kStacks };
 
 struct Row {
   const char* name;      // without the leading "--"
@@ -38,6 +38,8 @@ Row* rows(SizeT* n) {
        "count reads and writes inside heap blocks (slower); no keeps lifetimes only [yes]", 0, 0},
       {"histogram-limit", kUInt, &g_opts.histogram_limit, "<bytes>",
        "keep per-byte access counts for sites whose blocks are at most this big [1024]", 0, 25600},
+      {"keep-stacktraces", kStacks, &g_opts.keep_free_stacks, "alloc|alloc-and-free",
+       "also record a stack at every free, to show where a double-freed block was freed [alloc]", 0, 0},
       {"show-mismatched-frees", kBool, &g_opts.show_mismatched_frees, "no|yes",
        "report free/delete/delete[] that do not match the allocator [yes]", 0, 0},
       {"freed-history", kUInt, &g_opts.freed_history, "<number>",
@@ -58,6 +60,7 @@ Row* rows(SizeT* n) {
 void set_defaults() {
   g_opts.show_mismatched_frees = true;
   g_opts.freed_history = 100000;
+  g_opts.keep_free_stacks = false;
   g_opts.mode = Mode::kHeap;
   g_opts.dhat_out_file = "memtrack.out.%p";
   g_opts.access_tracking = true;
@@ -138,6 +141,15 @@ Bool process(const HChar* arg) {
         if (*v == 0) bad(arg, "expected a non-empty value");
         *static_cast<const char**>(r.target) = v;  // the core keeps argv alive
         return True;
+      case kStacks: {
+        // memcheck's option; allocation stacks are always kept (they are the
+        // profile's sites), so only the free half is a choice here.
+        bool* keep = static_cast<bool*>(r.target);
+        if (VG_(strcmp)(v, "alloc") == 0) *keep = false;
+        else if (VG_(strcmp)(v, "alloc-and-free") == 0 || VG_(strcmp)(v, "alloc-then-free") == 0) *keep = true;
+        else bad(arg, "expected alloc or alloc-and-free (memtrack always keeps allocation stacks)");
+        return True;
+      }
       case kMode:
         if (!parse_mode(v, static_cast<Mode*>(r.target))) bad(arg, "expected heap, copy or ad-hoc");
         return True;

@@ -12,6 +12,7 @@ enum class Mode : UChar { kHeap, kCopy, kAdHoc };
 struct Options {
   bool show_mismatched_frees;  // --show-mismatched-frees
   ULong freed_history;         // --freed-history: freed blocks remembered for error reports
+  bool keep_free_stacks;       // --keep-stacktraces=alloc-and-free (memcheck's option)
   Mode mode;                   // --mode=heap|copy|ad-hoc
   const char* dhat_out_file;   // --dhat-out-file (expanded at exit)
   bool access_tracking;        // --access-tracking

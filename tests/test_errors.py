@@ -61,7 +61,8 @@ def test_case_reported_like_memcheck(case, bad_frees, workdir):
     generated suppression are memcheck's."""
     headline, fn, descs = CASES[case]
     opts = ["--gen-suppressions=all"]
-    mt = helpers.run_memtrack(opts, [bad_frees, case], workdir)
+    # memcheck records free stacks by default; memtrack on request.
+    mt = helpers.run_memtrack(opts + ["--keep-stacktraces=alloc-and-free"], [bad_frees, case], workdir)
     assert mt.returncode == 0 and mt.stdout == DONE, mt
     errors = helpers.parse_errors(mt.stderr)
     assert [e.headline for e in errors] == [headline], mt
@@ -86,7 +87,7 @@ def test_case_reported_like_memcheck(case, bad_frees, workdir):
 def test_all_cases_in_one_run_match_memcheck(bad_frees, workdir):
     """All cases in one run: the same number of errors and contexts, the same
     sequence of headlines and the same address descriptions as memcheck."""
-    mt = helpers.run_memtrack([], [bad_frees], workdir)
+    mt = helpers.run_memtrack(["--keep-stacktraces=alloc-and-free"], [bad_frees], workdir)
     mc = helpers.run_memcheck([], [bad_frees], workdir)
     for r in (mt, mc):
         assert r.returncode == 0 and r.stdout == DONE, r
@@ -264,3 +265,17 @@ def test_freed_history_one_remembers_the_last_free(bad_frees, workdir):
     errors = helpers.parse_errors(r.stderr)
     assert len(errors) == 1, r
     assert re.search(r"is 0 bytes inside a block of size 10 free'd$", errors[0].descriptions[0]), r
+
+
+def test_default_keeps_no_free_stacks_but_says_so(bad_frees, workdir):
+    """By default (--keep-stacktraces=alloc) a double free still names the
+    freed block and its allocation stack, and says how to see the free
+    stack, instead of printing an empty one."""
+    r = helpers.run_memtrack([], [bad_frees, "double_free"], workdir)
+    errors = helpers.parse_errors(r.stderr)
+    assert len(errors) == 1, r
+    text = "\n".join(errors[0].lines)
+    assert re.search(r"is 0 bytes inside a block of size 10 free'd\n.*rerun with --keep-stacktraces=alloc-and-free", text), text
+    assert re.search(r"Block was alloc'd at\n.*at 0x[0-9A-F]+: malloc .*\n.*by 0x[0-9A-F]+: double_free\(\)", text), text
+    bad = helpers.run_memtrack(["--keep-stacktraces=none"], [bad_frees, "double_free"], workdir)
+    assert bad.returncode == 1 and "--keep-stacktraces=none" in bad.stderr, bad
