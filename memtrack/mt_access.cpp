@@ -12,17 +12,37 @@ namespace mt::access {
 namespace {
 
 UChar* g_granules;
-// Last block hit: most accesses fall in the block the previous one did.
-// Never null: an empty sentinel stands in when there is none.
+// The last two blocks hit, for reads and for writes apart: most accesses
+// fall in a block an access of the same kind just touched (a copy reads one
+// block and writes another; a compressor reads its window and its hash
+// table in turn). Never null: an empty sentinel stands in when there is none.
 Block g_none;
-const Block* g_last = &g_none;
+struct Recent {
+  const Block* b[2];
+};
+Recent g_reads = {{&g_none, &g_none}};
+Recent g_writes = {{&g_none, &g_none}};
 
-inline const Block* find(Addr a) {
-  const Block* b = g_last;
+inline const Block* find(Addr a, Recent* r) {
+  const Block* b = r->b[0];
   if (a - b->start < b->size) return b;
+  b = r->b[1];
+  if (a - b->start < b->size) {
+    r->b[1] = r->b[0];
+    r->b[0] = b;
+    return b;
+  }
   b = heap::index().containing(a);
-  if (b) g_last = b;
+  if (b) {
+    r->b[1] = r->b[0];
+    r->b[0] = b;
+  }
   return b;
+}
+
+inline void forget(Recent* r, const Block* b) {
+  for (auto& x : r->b)
+    if (x == b) x = &g_none;
 }
 
 inline void count_histogram(Site* s, const Block* b, Addr a, UWord size) {
@@ -67,11 +87,12 @@ void block_added(const Block* b) {
 }
 
 void block_removed(const Block* b) {
-  if (g_last == b) g_last = &g_none;
+  forget(&g_reads, b);
+  forget(&g_writes, b);
 }
 
 VG_REGPARM(2) void on_read(Addr a, UWord size) {
-  const Block* b = find(a);
+  const Block* b = find(a, &g_reads);
   if (!b) return;
   Site* s = b->site;
   s->reads += size;
@@ -80,7 +101,7 @@ VG_REGPARM(2) void on_read(Addr a, UWord size) {
 }
 
 VG_REGPARM(2) void on_write(Addr a, UWord size) {
-  const Block* b = find(a);
+  const Block* b = find(a, &g_writes);
   if (!b) return;
   Site* s = b->site;
   s->writes += size;
