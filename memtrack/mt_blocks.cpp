@@ -64,6 +64,8 @@ void BlockIndex::init() {
   lists_bytes_ = 0;
 }
 
+// A mid-level slot is null, a leaf, or a tagged Block* when one block covers
+// the leaf's whole 16 MiB range: huge blocks cost one word per 16 MiB.
 PageEntry** BlockIndex::leaf_for(UWord page, bool create) {
   if (page >> kPageBits) return nullptr;
   UWord i1 = page >> (2 * kLevelBits), i2 = (page >> kLevelBits) & kLevelMask;
@@ -73,6 +75,7 @@ PageEntry** BlockIndex::leaf_for(UWord page, bool create) {
     mid = root_[i1] = make_array<PageEntry**>("mt.blocks.mid", kLevelSize);
   }
   PageEntry** leaf = mid[i2];
+  if (is_cover_only(reinterpret_cast<PageEntry*>(leaf))) return nullptr;  // wholly covered: no pages here
   if (!leaf) {
     if (!create) return nullptr;
     leaf = mid[i2] = make_array<PageEntry*>("mt.blocks.leaf", kLevelSize);
@@ -86,20 +89,60 @@ PageEntry* BlockIndex::entry(UWord page) const {
   PageEntry*** mid = root_[page >> (2 * kLevelBits)];
   if (!mid) return nullptr;
   PageEntry** leaf = mid[(page >> kLevelBits) & kLevelMask];
-  return leaf ? leaf[page & kLevelMask] : nullptr;
+  if (!leaf) return nullptr;
+  if (is_cover_only(reinterpret_cast<PageEntry*>(leaf))) return reinterpret_cast<PageEntry*>(leaf);
+  return leaf[page & kLevelMask];
 }
 
 // Sets (with != null) or clears the cover of every page after the first
-// that b spans.
+// that b spans. Whole 16 MiB leaf ranges are covered at the mid level.
 void BlockIndex::cover_range(Block* b, Block* with) {
-  UWord first = page_of(b->start), last = page_of(b->start + b->size - 1);
-  for (UWord p = first + 1; p <= last; p++) {
+  UWord last = page_of(b->start + b->size - 1);
+  for (UWord p = page_of(b->start) + 1; p <= last;) {
+    UWord leaf_end = p | kLevelMask;
+    if ((p & kLevelMask) == 0 && leaf_end <= last && set_leaf_cover(p, with)) {
+      p = leaf_end + 1;
+      continue;
+    }
+    UWord stop = min(leaf_end, last);
     PageEntry** leaf = leaf_for(p, with != nullptr);
-    if (!leaf) { p |= kLevelMask; continue; }  // whole leaf absent: nothing to clear
-    PageEntry*& slot = leaf[p & kLevelMask];
-    if (slot == nullptr || is_cover_only(slot)) slot = with ? tag_cover(with) : nullptr;
-    else slot->cover = with;
+    if (leaf) {
+      for (UWord q = p; q <= stop; q++) {
+        PageEntry*& slot = leaf[q & kLevelMask];
+        if (slot == nullptr || is_cover_only(slot)) slot = with ? tag_cover(with) : nullptr;
+        else slot->cover = with;
+      }
+    }
+    p = stop + 1;
   }
+}
+
+// Covers (or uncovers) the whole leaf range starting at page p with one
+// mid-level slot; false if that is not possible and pages must be set.
+bool BlockIndex::set_leaf_cover(UWord page, Block* with) {
+  if (page >> kPageBits) return false;
+  UWord i1 = page >> (2 * kLevelBits), i2 = (page >> kLevelBits) & kLevelMask;
+  PageEntry*** mid = root_[i1];
+  if (!mid) {
+    if (!with) return true;  // nothing there to clear
+    mid = root_[i1] = make_array<PageEntry**>("mt.blocks.mid", kLevelSize);
+  }
+  PageEntry**& slot = mid[i2];
+  if (!with) {
+    if (!is_cover_only(reinterpret_cast<PageEntry*>(slot))) return slot == nullptr;  // a leaf: clear per page
+    slot = nullptr;
+    return true;
+  }
+  if (slot && !is_cover_only(reinterpret_cast<PageEntry*>(slot))) {
+    // A leaf left from earlier blocks; with the range wholly covered by one
+    // block, every slot in it must be empty.
+    for (UWord k = 0; k < kLevelSize; k++)
+      if (slot[k]) return false;
+    dealloc(slot);
+    leaves_--;
+  }
+  slot = reinterpret_cast<PageEntry**>(tag_cover(with));
+  return true;
 }
 
 void BlockIndex::insert(Block* b) {

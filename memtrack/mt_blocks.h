@@ -66,6 +66,7 @@ class BlockIndex {
   PageEntry** leaf_for(UWord page, bool create);
   PageEntry* entry(UWord page) const;
   void cover_range(Block* b, Block* with);
+  bool set_leaf_cover(UWord page, Block* with);
   static bool list_of(PageEntry* e, Block* const** starts, UInt* n);
 
   // Three-level radix over page numbers (36 bits = 12 + 12 + 12).
@@ -82,7 +83,7 @@ template <class F> void BlockIndex::each(F f) const {
     if (!mid) continue;
     for (UWord j = 0; j < kN; j++) {
       PageEntry** leaf = mid[j];
-      if (!leaf) continue;
+      if (!leaf || (reinterpret_cast<UWord>(leaf) & 1)) continue;  // empty, or wholly covered
       for (UWord k = 0; k < kN; k++) {
         Block* const* starts;
         UInt n;

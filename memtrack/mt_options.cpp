@@ -43,7 +43,7 @@ Row* rows(SizeT* n) {
       {"show-mismatched-frees", kBool, &g_opts.show_mismatched_frees, "no|yes",
        "report free/delete/delete[] that do not match the allocator [yes]", 0, 0},
       {"freed-history", kUInt, &g_opts.freed_history, "<number>",
-       "recently freed blocks remembered to describe bad frees [100000]", 0, 100000000},
+       "recently freed blocks remembered to describe bad frees [4096]", 0, 100000000},
   };
   *n = sizeof table / sizeof table[0];
   return table;
@@ -59,7 +59,7 @@ Row* rows(SizeT* n) {
 
 void set_defaults() {
   g_opts.show_mismatched_frees = true;
-  g_opts.freed_history = 100000;
+  g_opts.freed_history = 4096;
   g_opts.keep_free_stacks = false;
   g_opts.mode = Mode::kHeap;
   g_opts.dhat_out_file = "memtrack.out.%p";

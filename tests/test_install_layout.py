@@ -47,7 +47,7 @@ def test_help_lists_memtrack_options(workdir):
     assert m, f"no 'user options for Memtrack:' section in --help:\n{text}"
     section = m.group(1)
     assert re.search(r"^\s+--show-mismatched-frees=no\|yes\s+.*\[yes\]\s*$", section, re.M), section
-    assert re.search(r"^\s+--freed-history=<number>\s+.*\[100000\]\s*$", section, re.M), section
+    assert re.search(r"^\s+--freed-history=<number>\s+.*\[4096\]\s*$", section, re.M), section
 
 
 def _make_dir(workdir):
