@@ -6,6 +6,7 @@
 #include "mt_options.h"
 #include "mt_profile.h"
 #include "mt_sites.h"
+#include "mt_leak.h"
 
 #include "valgrind.h"
 #include "memtrack.h"
@@ -65,9 +66,48 @@ void histogram(Addr a) {
                  "Warning: user histogram request ignored: the block's allocation site has blocks of other sizes\n");
 }
 
+// memcheck.h's leak requests, so CI tests written for memcheck work here.
+constexpr UWord kMcDoLeakCheck = VG_USERREQ_TOOL_BASE('M', 'C') + 6;
+constexpr UWord kMcCountLeaks = VG_USERREQ_TOOL_BASE('M', 'C') + 7;
+constexpr UWord kMcCountLeakBlocks = VG_USERREQ_TOOL_BASE('M', 'C') + 12;
+
+void put_client_word(UWord addr, UWord v) { copy_to_client(addr, &v, sizeof v); }
+
+Bool memcheck_request(ThreadId tid, UWord* arg, UWord* ret) {
+  switch (arg[0]) {
+    case kMcDoLeakCheck: {
+      leak::Mode mode = leak::Mode::kFull;
+      if (arg[1] == 1) mode = leak::Mode::kSummary;
+      else if (arg[1] != 0) VG_(message)(Vg_UserMsg, "Warning: unknown memcheck leak search mode\n");
+      leak::Delta delta = leak::Delta::kAny;
+      if (arg[2] == 1) delta = leak::Delta::kIncreased;
+      else if (arg[2] == 2) delta = leak::Delta::kChanged;
+      else if (arg[2] != 0) VG_(message)(Vg_UserMsg, "Warning: unknown memcheck leak search deltamode\n");
+      leak::search(tid, mode, delta);
+      *ret = 0;
+      return True;
+    }
+    case kMcCountLeaks:
+    case kMcCountLeakBlocks: {
+      // leaked (definite + indirect), dubious (possible), reachable, suppressed
+      const leak::Counts& c = leak::last_counts();
+      const ULong* v = arg[0] == kMcCountLeaks ? c.bytes : c.blocks;
+      put_client_word(arg[1], v[leak::kDefinite] + v[leak::kIndirect]);
+      put_client_word(arg[2], v[leak::kPossible]);
+      put_client_word(arg[3], v[leak::kReachable]);
+      put_client_word(arg[4], arg[0] == kMcCountLeaks ? c.supp_bytes : c.supp_blocks);
+      *ret = 0;
+      return True;
+    }
+    default:
+      return False;  // definedness requests mean nothing without shadow memory
+  }
+}
+
 }  // namespace
 
 Bool handle(ThreadId tid, UWord* arg, UWord* ret) {
+  if (VG_IS_TOOL_USERREQ('M', 'C', arg[0])) return memcheck_request(tid, arg, ret);
   if (VG_IS_TOOL_USERREQ('D', 'H', arg[0])) {
     switch (arg[0]) {
       case kDhatAdHoc: event(tid, Mode::kAdHoc, arg[1]); *ret = 0; return True;

@@ -3,12 +3,13 @@
 #include "mt_errors.h"
 #include "mt_sites.h"
 #include "mt_heap.h"
+#include "mt_leak.h"
 
 namespace mt::errors {
 
 namespace {
 
-enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1, kFishy = 2 };
+enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1, kFishy = 2, kLeak = 3 };
 
 // The core copies this (size from update_extra) when it keeps the error.
 struct Extra {
@@ -44,7 +45,44 @@ Bool eq_error(VgRes res, const Error* e1, const Error* e2) {
 
 void before_pp(const Error*) {}
 
+const char* leak_kind_text(UChar k) {
+  switch (k) {
+    case leak::kDefinite: return "definitely lost";
+    case leak::kIndirect: return "indirectly lost";
+    case leak::kPossible: return "possibly lost";
+    default: return "still reachable";
+  }
+}
+
+// "1,234" or, for delta searches, "1,234 (+5)".
+const char* num(ULong now, ULong old, bool delta, char* buf, SizeT len) {
+  char a[32];
+  commas(now, a, sizeof a);
+  if (!delta) { VG_(snprintf)(buf, (Int)len, "%s", a); return buf; }
+  char b[32];
+  commas(now >= old ? now - old : old - now, b, sizeof b);
+  VG_(snprintf)(buf, (Int)len, "%s (%c%s)", a, now >= old ? '+' : '-', b);
+  return buf;
+}
+
+void pp_leak(const Error* err) {
+  const LeakText& t = *static_cast<const LeakText*>(VG_(get_error_extra)(err));
+  char tot[64], dir[64], ind[64], blk[64];
+  num(t.direct + t.indirect, t.old_direct + t.old_indirect, t.delta, tot, sizeof tot);
+  num(t.blocks, t.old_blocks, t.delta, blk, sizeof blk);
+  if (t.kind == leak::kDefinite && t.indirect > 0) {
+    num(t.direct, t.old_direct, t.delta, dir, sizeof dir);
+    num(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
+    VG_(umsg)("%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %u of %u\n", tot, dir, ind, blk,
+              leak_kind_text(t.kind), t.n, t.of);
+  } else {
+    VG_(umsg)("%s bytes in %s blocks are %s in loss record %u of %u\n", tot, blk, leak_kind_text(t.kind), t.n, t.of);
+  }
+  VG_(pp_ExeContext)(VG_(get_error_where)(err));
+}
+
 void pp_error(const Error* err) {
+  if (VG_(get_error_kind)(err) == kLeak) { pp_leak(err); return; }
   const Extra* x = static_cast<const Extra*>(VG_(get_error_extra)(err));
   switch (VG_(get_error_kind)(err)) {
     case kBadFree:
@@ -77,7 +115,7 @@ void pp_error(const Error* err) {
   VG_(pp_addrinfo_mc)(VG_(get_error_address)(err), &ai, False);
 }
 
-UInt update_extra(const Error* err) { return sizeof(Extra); }
+UInt update_extra(const Error* err) { return VG_(get_error_kind)(err) == kLeak ? sizeof(LeakText) : sizeof(Extra); }
 
 Bool recognised_suppression(const HChar* name, Supp* su) {
   if (VG_(strcmp)(name, "Free") == 0) {
@@ -88,12 +126,34 @@ Bool recognised_suppression(const HChar* name, Supp* su) {
     VG_(set_supp_kind)(su, kFishy);
     return True;
   }
+  if (VG_(strcmp)(name, "Leak") == 0) {
+    VG_(set_supp_kind)(su, kLeak);
+    return True;
+  }
   return False;
+}
+
+// A Leak suppression's optional "match-leak-kinds:" line; without it the
+// suppression matches every kind. Kept as a bitset in the supp's extra.
+Bool read_leak_kinds(Int fd, HChar** bufpp, SizeT* nBufp, Int* lineno, Supp* su) {
+  UInt* kinds = static_cast<UInt*>(alloc("mt.supp.leakkinds", sizeof(UInt)));
+  *kinds = (1u << leak::kKindBits) - 1;
+  VG_(set_supp_extra)(su, kinds);
+  // True from get_line: end of file or a frame line, which the core reads
+  // again as the first frame.
+  if (VG_(get_line)(fd, bufpp, nBufp, lineno)) return True;
+  const char* prefix = "match-leak-kinds:";
+  SizeT plen = VG_(strlen)(prefix);
+  if (VG_(strncmp)(*bufpp, prefix, plen) != 0) return False;
+  const HChar* set = *bufpp + plen;
+  while (*set == ' ' || *set == '\t') set++;
+  return VG_(parse_enum_set)(leak::kKindTokens, True, set, kinds);
 }
 
 // FishyValue suppressions carry one extra line, "function(argument)", as
 // memcheck's do; the other kinds carry none.
 Bool read_extra_suppression_info(Int fd, HChar** bufpp, SizeT* nBufp, Int* lineno, Supp* su) {
+  if (VG_(get_supp_kind)(su) == kLeak) return read_leak_kinds(fd, bufpp, nBufp, lineno, su);
   if (VG_(get_supp_kind)(su) != kFishy) return True;
   if (VG_(get_line)(fd, bufpp, nBufp, lineno)) return False;
   VG_(set_supp_string)(su, VG_(strdup)("mt.supp.fishy", *bufpp));
@@ -104,6 +164,12 @@ Bool error_matches_suppression(const Error* err, const Supp* su) {
   ErrorKind k = VG_(get_error_kind)(err);
   switch (VG_(get_supp_kind)(su)) {
     case kBadFree: return (k == kBadFree || k == kMismatch) ? True : False;
+    case kLeak: {
+      if (k != kLeak) return False;
+      const LeakText* t = static_cast<const LeakText*>(VG_(get_error_extra)(err));
+      const UInt* kinds = static_cast<const UInt*>(VG_(get_supp_extra)(su));
+      return (!kinds || (*kinds & (1u << t->kind))) ? True : False;
+    }
     case kFishy: {
       if (k != kFishy) return False;
       const Extra* x = static_cast<const Extra*>(VG_(get_error_extra)(err));
@@ -121,11 +187,18 @@ const HChar* get_error_name(const Error* err) {
     case kBadFree:
     case kMismatch: return "Free";
     case kFishy: return "FishyValue";
+    case kLeak: return "Leak";
     default: return nullptr;
   }
 }
 
 SizeT print_extra_suppression_info(const Error* err, HChar* buf, Int nBuf) {
+  if (VG_(get_error_kind)(err) == kLeak) {
+    static const char* names[] = {"reachable", "possible", "indirect", "definite"};
+    const LeakText* t = static_cast<const LeakText*>(VG_(get_error_extra)(err));
+    Int n = (Int)VG_(snprintf)(buf, nBuf, "match-leak-kinds: %s", names[t->kind & 3]);
+    return n < nBuf ? (SizeT)n : (SizeT)nBuf;
+  }
   if (VG_(get_error_kind)(err) == kFishy) {
     const Extra* x = static_cast<const Extra*>(VG_(get_error_extra)(err));
     Int n = (Int)VG_(snprintf)(buf, nBuf, "%s(%s)", x->fn_name, x->arg_name);
@@ -167,6 +240,11 @@ void mismatched_free(ThreadId tid, const Block* b, FreeFn fn) {
   k.alloc_ec = heap::alloc_context(b);
   describe(b->start, k, &x.ai);
   VG_(maybe_record_error)(tid, kMismatch, b->start, nullptr, &x);
+}
+
+bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count) {
+  LeakText copy = t;  // unique errors are printed at once; no copy is kept
+  return VG_(unique_error)(tid, kLeak, 0, nullptr, &copy, where, print ? True : False, False, count ? True : False);
 }
 
 void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value) {

@@ -27,6 +27,18 @@ void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known);
 // A live block released by the wrong family of deallocator.
 void mismatched_free(ThreadId tid, const Block* b, FreeFn fn);
 
+// One loss record, as the leak checker computed it.
+struct LeakText {
+  UChar kind;  // leak::Kind
+  ULong direct, indirect, blocks;
+  ULong old_direct, old_indirect, old_blocks;
+  bool delta;  // print "(+x)"/"(-x)" changes since the previous search
+  UInt n, of;  // "in loss record n of of"
+};
+// Reports a loss record through the core (memcheck's way: a unique error
+// with the allocation stack). Returns true if a suppression matched.
+bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count);
+
 // An allocation argument that looks like a negative number.
 void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value);
 

@@ -6,6 +6,7 @@
 #include "mt_errors.h"
 #include "mt_options.h"
 #include "mt_sites.h"
+#include "mt_leak.h"
 
 namespace mt::heap {
 
@@ -13,6 +14,14 @@ namespace {
 
 BlockIndex g_index;
 Pool<Block> g_blocks;
+Usage g_usage;
+
+// The leak scan trusts every word in a live block. memcheck ignores words
+// its definedness bits call undefined; memtrack instead zeroes what a new
+// block recycles from freed memory. Blocks this big come from fresh
+// mappings of the client arena, already zero.
+constexpr SizeT kZeroFillMax = 128 * 1024;
+inline bool zero_fill() { return g_opts.leak_check != leak::Mode::kNo; }
 
 // A realloc'd block is, to memcheck, a new malloc'd block allocated at the
 // realloc. DHAT keeps counting it for its first site, so the block keeps its
@@ -115,7 +124,9 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero)
   SizeT counted = req ? req : 1;
   void* p = VG_(cli_malloc)(align, counted);
   if (!p) return nullptr;
-  if (zero) VG_(memset)(p, 0, counted);
+  if (zero || (zero_fill() && counted <= kZeroFillMax)) VG_(memset)(p, 0, counted);
+  g_usage.allocs++;
+  g_usage.bytes += req;
 
   Block* b = g_blocks.get();
   b->start = (Addr)p;
@@ -153,6 +164,7 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
   drop(b);
   VG_(cli_free)(p);
   g_blocks.put(b);
+  g_usage.frees++;
 }
 
 // ---- the entry points the preload reaches ---------------------------------
@@ -212,6 +224,9 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
 
   Site* site = b->site;
   ExeContext* here = VG_(record_ExeContext)(tid, 0);
+  g_usage.allocs++;
+  g_usage.frees++;
+  g_usage.bytes += n;
   if (n <= b->size) {
     // Shrink (or same size) in place. DHAT counts the implied copy anyway.
     // Re-index: the page directory must forget pages past the new end.
@@ -232,6 +247,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   void* p_new = VG_(cli_malloc)(VG_(clo_alignment), n);
   if (!p_new) return nullptr;  // old block untouched
   VG_(memcpy)(p_new, p_old, b->size);
+  if (zero_fill() && n <= kZeroFillMax) VG_(memset)(static_cast<char*>(p_new) + b->size, 0, n - b->size);
   remember_freed(tid, b);  // the old address is now a freed block
   drop(b);
   VG_(cli_free)(p_old);
@@ -281,6 +297,8 @@ void register_with_core() {
 }
 
 const BlockIndex& index() { return g_index; }
+
+const Usage& usage() { return g_usage; }
 
 void* memalign(ThreadId tid, SizeT align, SizeT n) { return mt_memalign(tid, align, n); }
 

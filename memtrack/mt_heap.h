@@ -22,6 +22,13 @@ void* memalign(ThreadId tid, SizeT align, SizeT n);
 // realloc that last moved or resized it, else its allocation site's.
 ExeContext* alloc_context(const Block* b);
 
+// memcheck's "total heap usage" counters: a realloc is one alloc and one
+// free; bytes are the sizes asked for.
+struct Usage {
+  ULong allocs, frees, bytes;
+};
+const Usage& usage();
+
 // Tool memory held for heap tracking (blocks, index, freed history).
 SizeT tool_bytes();
 

@@ -6,6 +6,7 @@
 #include "mt_errors.h"
 #include "mt_heap.h"
 #include "mt_instrument.h"
+#include "mt_leak.h"
 #include "mt_options.h"
 #include "mt_profile.h"
 #include "mt_sites.h"
@@ -26,6 +27,7 @@ namespace {
 
 void post_clo_init() {
   heap::post_options();
+  leak::post_options();
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
   // Expand the profile's name once now, so a bad %q{VAR} stops the run
   // before the client starts rather than losing the profile at the end.
@@ -66,6 +68,7 @@ void fini(Int exit_status) {
       VG_(umsg)("The text at the bottom explains the abbreviations used in the output.\n");
     }
   }
+  leak::at_exit();
   if (VG_(clo_stats)) {
     VG_(dmsg)("memtrack: %'lu sites, %'lu live blocks, %'lu bytes of tool memory for heap tracking\n",
               sites::count(), heap::index().count(), heap::tool_bytes());
@@ -97,6 +100,7 @@ void pre_clo_init() {
   heap::init();
   heap::register_with_core();
   errors::init();
+  leak::init();
 }
 
 }  // namespace

@@ -10,7 +10,8 @@ namespace options {
 
 namespace {
 
-enum Kind { kBool, kUInt, kSize, kString, kMode, kStacks };
+enum Kind { kBool, kUInt, kSize, kString, kMode, kStacks, kLeakCheck, kLeakKinds, kResolution, kHeuristics,
+            kShowReachable, kShowPossible };
 
 struct Row {
   const char* name;      // without the leading "--"
@@ -40,6 +41,24 @@ Row* rows(SizeT* n) {
        "keep per-byte access counts for sites whose blocks are at most this big [1024]", 0, 25600},
       {"keep-stacktraces", kStacks, &g_opts.keep_free_stacks, "alloc|alloc-and-free",
        "also record a stack at every free, to show where a double-freed block was freed [alloc]", 0, 0},
+      {"leak-check", kLeakCheck, &g_opts.leak_check, "no|summary|full",
+       "search for memory leaks at exit? (yes = full) [summary]", 0, 0},
+      {"leak-resolution", kResolution, &g_opts.leak_resolution, "low|med|high",
+       "how much of the stack must match to merge loss records [high]", 0, 0},
+      {"show-leak-kinds", kLeakKinds, &g_opts.show_leak_kinds, "kind1,kind2,...",
+       "leak kinds to show in a full search: definite,indirect,possible,reachable, all or none [definite,possible]",
+       0, 0},
+      {"errors-for-leak-kinds", kLeakKinds, &g_opts.errors_for_leak_kinds, "kind1,kind2,...",
+       "leak kinds that count as errors in a full search [definite,possible]", 0, 0},
+      {"leak-check-heuristics", kHeuristics, &g_opts.leak_heuristics, "heur1,heur2,...",
+       "interior pointers taken as reachable: stdstring,length64,newarray,multipleinheritance, all or none [all]", 0,
+       0},
+      {"show-reachable", kShowReachable, &g_opts.show_leak_kinds, "no|yes",
+       "same as --show-leak-kinds=all (yes) or definite,possible (no)", 0, 0},
+      {"show-possibly-lost", kShowPossible, &g_opts.show_leak_kinds, "no|yes",
+       "show possibly lost blocks in a full search [yes]", 0, 0},
+      {"scrub-stack", kBool, &g_opts.scrub_stack, "no|yes",
+       "zero dead stack (below SP) so stale pointers there hide no leak [yes]", 0, 0},
       {"show-mismatched-frees", kBool, &g_opts.show_mismatched_frees, "no|yes",
        "report free/delete/delete[] that do not match the allocator [yes]", 0, 0},
       {"freed-history", kUInt, &g_opts.freed_history, "<number>",
@@ -65,6 +84,12 @@ void set_defaults() {
   g_opts.dhat_out_file = "memtrack.out.%p";
   g_opts.access_tracking = true;
   g_opts.histogram_limit = 1024;
+  g_opts.leak_check = leak::Mode::kSummary;
+  g_opts.show_leak_kinds = leak::bit(leak::kDefinite) | leak::bit(leak::kPossible);
+  g_opts.errors_for_leak_kinds = leak::bit(leak::kDefinite) | leak::bit(leak::kPossible);
+  g_opts.leak_resolution = Vg_HighRes;
+  g_opts.leak_heuristics = ((1u << leak::kNumHeuristics) - 1) & ~1u;  // all
+  g_opts.scrub_stack = true;
 }
 
 bool parse_bool(const char* v, bool* out) {
@@ -148,6 +173,49 @@ Bool process(const HChar* arg) {
         if (VG_(strcmp)(v, "alloc") == 0) *keep = false;
         else if (VG_(strcmp)(v, "alloc-and-free") == 0 || VG_(strcmp)(v, "alloc-then-free") == 0) *keep = true;
         else bad(arg, "expected alloc or alloc-and-free (memtrack always keeps allocation stacks)");
+        return True;
+      }
+      case kLeakCheck: {
+        leak::Mode* m = static_cast<leak::Mode*>(r.target);
+        if (VG_(strcmp)(v, "no") == 0) *m = leak::Mode::kNo;
+        else if (VG_(strcmp)(v, "summary") == 0) *m = leak::Mode::kSummary;
+        else if (VG_(strcmp)(v, "full") == 0 || VG_(strcmp)(v, "yes") == 0) *m = leak::Mode::kFull;
+        else bad(arg, "expected no, summary, full or yes");
+        return True;
+      }
+      case kLeakKinds:
+        if (!VG_(parse_enum_set)(leak::kKindTokens, True, v, static_cast<UInt*>(r.target)))
+          bad(arg, "expected a list of definite, indirect, possible, reachable, or all, or none");
+        return True;
+      case kHeuristics:
+        // Bit 0 is kHeurNone; the named heuristics are bits 1..4.
+        {
+          UInt set;
+          if (!VG_(parse_enum_set)(leak::kHeuristicTokens, True, v, &set))
+            bad(arg, "expected a list of stdstring, length64, newarray, multipleinheritance, or all, or none");
+          *static_cast<UInt*>(r.target) = set << 1;
+        }
+        return True;
+      case kResolution: {
+        VgRes* res = static_cast<VgRes*>(r.target);
+        if (VG_(strcmp)(v, "low") == 0) *res = Vg_LowRes;
+        else if (VG_(strcmp)(v, "med") == 0) *res = Vg_MedRes;
+        else if (VG_(strcmp)(v, "high") == 0) *res = Vg_HighRes;
+        else bad(arg, "expected low, med or high");
+        return True;
+      }
+      case kShowReachable: {
+        bool yes;
+        if (!parse_bool(v, &yes)) bad(arg, "expected yes or no");
+        *static_cast<UInt*>(r.target) =
+            yes ? (1u << leak::kKindBits) - 1 : (leak::bit(leak::kDefinite) | leak::bit(leak::kPossible));
+        return True;
+      }
+      case kShowPossible: {
+        bool yes;
+        if (!parse_bool(v, &yes)) bad(arg, "expected yes or no");
+        UInt* set = static_cast<UInt*>(r.target);
+        if (yes) *set |= leak::bit(leak::kPossible); else *set &= ~leak::bit(leak::kPossible);
         return True;
       }
       case kMode:

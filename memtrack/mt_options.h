@@ -4,6 +4,7 @@
 #pragma once
 
 #include "mt_rt.h"
+#include "mt_leak.h"
 
 namespace mt {
 
@@ -17,6 +18,13 @@ struct Options {
   const char* dhat_out_file;   // --dhat-out-file (expanded at exit)
   bool access_tracking;        // --access-tracking
   ULong histogram_limit;       // --histogram-limit: per-byte counts for sites of blocks up to this size
+  // memcheck's leak options, same names and meanings.
+  leak::Mode leak_check;       // --leak-check=no|summary|full|yes
+  UInt show_leak_kinds;        // --show-leak-kinds (bits of leak::Kind)
+  UInt errors_for_leak_kinds;  // --errors-for-leak-kinds
+  VgRes leak_resolution;       // --leak-resolution=low|med|high
+  UInt leak_heuristics;        // --leak-check-heuristics (bits of leak::Heuristic)
+  bool scrub_stack;            // --scrub-stack: zero dead stack so stale pointers hide no leak
 };
 
 extern Options g_opts;

@@ -159,6 +159,8 @@ template <class V> class PtrMap {
       if (slots_[i].key) f(slots_[i].key, slots_[i].val);
   }
   SizeT bytes_reserved() const { return (mask_ + 1) * sizeof(Slot); }
+  // Releases the table (values are the caller's).
+  void free_table() { dealloc(slots_); slots_ = nullptr; n_ = 0; mask_ = 0; }
 
  private:
   struct Slot { UWord key; V* val; };

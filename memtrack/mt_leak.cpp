@@ -1,0 +1,591 @@
+// Leak checker. The algorithm is memcheck's (mc_leakcheck.c), so that
+// categories and loss records agree with it:
+//  1. every live block, in address order;
+//  2. roots: client mappings that are readable and writable and not heap
+//     (isCH), minus each thread's dead stack below SP - redzone, plus every
+//     thread's general-purpose registers;
+//  3. marking: a pointer to a block's start (or an interior pointer that a
+//     heuristic accepts) from a root or a reachable block makes it reachable;
+//     any other pointer into an unreached block makes it possibly lost;
+//  4. cliques: each still-unreached block, in address order, leads a clique;
+//     unreached blocks it reaches become indirectly lost, counted in its
+//     indirect total.
+// memcheck trusts only words its definedness bits say are defined; memtrack
+// has no such bits, so it zeroes dead stack (--scrub-stack) and freshly
+// allocated small blocks, which removes the stale pointers that would
+// otherwise hide leaks. docs/manual.md lists what remains different.
+#include "mt_leak.h"
+#include "mt_arch.h"
+#include "mt_errors.h"
+#include "mt_heap.h"
+#include "mt_options.h"
+#include "mt_sites.h"
+
+namespace mt::leak {
+
+namespace {
+
+enum State : UChar { kSReachable = 0, kSPossible = 1, kSIndirect = 2, kSUnreached = 3 };
+
+struct LB {
+  Addr start, end;   // [start, end): counted size, so a 0-byte block covers 1 byte
+  Block* b;
+  ULong indirect;    // bytes indirectly lost through this clique leader
+  UChar state;
+  UChar heur;        // heuristic that made it reachable, if any
+  bool pending;
+};
+
+Vec<LB> g_lb;
+Vec<UInt> g_stack;
+Addr g_lo, g_hi;   // bounds of all blocks, for a quick reject
+UInt g_heuristics; // bitset over Heuristic, from the options
+Counts g_counts;   // of the last search
+bool g_searched;   // any search so far (heuristic lines follow memcheck's rule)
+Counts g_prev;
+
+// ---- reading client memory safely ----------------------------------------
+
+VG_MINIMAL_JMP_BUF(g_jmp);
+
+void on_fault(Int sig, Addr) {
+  if (sig == VKI_SIGSEGV || sig == VKI_SIGBUS) {
+    // We are in a signal handler: unblock the signal before jumping out.
+    vki_sigset_t mask;
+    VG_(sigprocmask)(VKI_SIG_SETMASK, nullptr, &mask);
+    VG_(sigdelset)(&mask, sig);
+    VG_(sigprocmask)(VKI_SIG_SETMASK, &mask, nullptr);
+    VG_MINIMAL_LONGJMP(g_jmp);
+  }
+}
+
+// ---- finding blocks ------------------------------------------------------
+
+// Index of the block holding a, or -1.
+Int find(Addr a) {
+  if (a < g_lo || a >= g_hi) return -1;
+  UInt lo = 0, hi = (UInt)g_lb.size();
+  while (lo < hi) {
+    UInt mid = (lo + hi) / 2;
+    if (g_lb[mid].start <= a) lo = mid + 1; else hi = mid;
+  }
+  if (lo == 0) return -1;
+  const LB& x = g_lb[lo - 1];
+  return a < x.end ? (Int)(lo - 1) : -1;
+}
+
+// ---- heuristics (interior pointers memcheck accepts as reachable) --------
+
+bool read_word(Addr a, UWord* out) {
+  if (!VG_(am_is_valid_for_client)(a, sizeof(UWord), VKI_PROT_READ)) return false;
+  *out = *reinterpret_cast<const UWord*>(a);
+  return true;
+}
+
+// A vtable: in a readable file mapping, with at least two non-null entries
+// among its first 20 words that point into executable file mappings.
+bool looks_like_vtable(Addr v) {
+  if (v < 4096 || (v & (sizeof(UWord) - 1))) return false;
+  const NSegment* seg = VG_(am_find_nsegment)(v);
+  if (!seg || seg->kind != SkFileC || !seg->hasR) return false;
+  UInt good = 0;
+  for (UInt i = 0; i < 20; i++) {
+    UWord w;
+    if (!read_word(v + i * sizeof(UWord), &w)) return false;
+    if (w == 0) continue;
+    const NSegment* code = VG_(am_find_nsegment)(w);
+    if (!code || code->kind != SkFileC || !code->hasT) return good >= 2;
+    if (++good >= 2) return true;
+  }
+  return good >= 2;
+}
+
+UChar heuristic_for(const LB& x, Addr v) {
+  SizeT size = x.end - x.start;
+  UWord w0 = 0, w1 = 0;
+  if ((g_heuristics & (1u << kStdString)) && v == x.start + 3 * sizeof(UWord) &&
+      read_word(x.start, &w0) && read_word(x.start + sizeof(UWord), &w1) &&
+      3 * sizeof(UWord) + w1 + 1 == size && w0 <= w1)
+    return kStdString;
+  if ((g_heuristics & (1u << kLength64)) && v == x.start + sizeof(ULong) && read_word(x.start, &w0) && w0 != 0 &&
+      w0 == size - sizeof(ULong))
+    return kLength64;
+  if ((g_heuristics & (1u << kNewArray)) && v == x.start + sizeof(ULong) && read_word(x.start, &w0) && w0 != 0 &&
+      (size - sizeof(ULong)) % w0 == 0)
+    return kNewArray;
+  if ((g_heuristics & (1u << kMultipleInheritance)) && (v & (sizeof(UWord) - 1)) == 0 &&
+      read_word(v, &w0) && read_word(x.start, &w1) && w0 >= 4096 && w1 >= 4096 && looks_like_vtable(w0) &&
+      looks_like_vtable(w1))
+    return kMultipleInheritance;
+  return kHeurNone;
+}
+
+// ---- marking ---------------------------------------------------------------
+
+// Clique mode: -1 while marking from roots, else the leader's index.
+Int g_clique;
+
+void push(UInt i) {
+  if (!g_lb[i].pending) {
+    g_lb[i].pending = true;
+    g_stack.push(i);
+  }
+}
+
+// A word v found while scanning; prior_definite: found in a root or in a
+// reachable block.
+void found_word(UWord v, bool prior_definite) {
+  Int i = find(v);
+  if (i < 0) return;
+  LB& x = g_lb[i];
+  if (g_clique >= 0) {
+    // Phase 2: any pointer into another unreached block joins the clique.
+    if (x.state != kSUnreached || i == g_clique) return;
+    x.state = kSIndirect;
+    g_lb[g_clique].indirect += (x.end - x.start) + x.indirect;
+    x.indirect = 0;
+    push((UInt)i);
+    return;
+  }
+  if (x.state == kSReachable) {
+    if (v == x.start) x.heur = kHeurNone;  // reached directly after all
+    return;
+  }
+  UChar h = kHeurNone;
+  bool via_start = v == x.start;
+  if (!via_start) h = heuristic_for(x, v);
+  if ((via_start || h) && prior_definite) {
+    x.state = kSReachable;
+    x.heur = h;
+    push((UInt)i);  // also rescans a block that was only possibly reached
+  } else if (x.state == kSUnreached) {
+    x.state = kSPossible;
+    push((UInt)i);
+  }
+}
+
+// Scans [a, b) word by word. Unreadable pages are skipped; a fault on a page
+// the address space manager thought readable skips to the next page.
+volatile Addr g_scan_at;
+ULong g_scanned;
+
+void scan_range(Addr a, Addr b, bool prior_definite) {
+  a = VG_ROUNDUP(a, sizeof(UWord));
+  if (a >= b) return;
+  fault_catcher_t prev = VG_(set_fault_catcher)(on_fault);
+  g_scan_at = a;
+  if (VG_MINIMAL_SETJMP(g_jmp) != 0) {
+    // Faulted reading g_scan_at: go on from the next page.
+    g_scan_at = VG_PGROUNDUP(g_scan_at + 1);
+  }
+  while (g_scan_at < b) {
+    Addr p = g_scan_at;
+    if (p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) {
+      if (!VG_(am_is_valid_for_client)(p, sizeof(UWord), VKI_PROT_READ)) {
+        g_scan_at = VG_PGROUNDUP(p + 1);
+        continue;
+      }
+    }
+    UWord w = *reinterpret_cast<const UWord*>(p);
+    g_scanned += sizeof(UWord);
+    if (w >= g_lo && w < g_hi) found_word(w, prior_definite);
+    g_scan_at = p + sizeof(UWord);
+  }
+  VG_(set_fault_catcher)(prev);
+}
+
+void drain() {
+  while (!g_stack.empty()) {
+    UInt i = g_stack.pop();
+    LB& x = g_lb[i];
+    x.pending = false;
+    scan_range(x.start, x.end, x.state != kSPossible);
+  }
+}
+
+void root_register(ThreadId, const HChar*, UWord v) {
+  if (v >= g_lo && v < g_hi) found_word(v, true);
+}
+
+// Roots: writable client memory that is not heap, and not dead stack.
+void scan_roots() {
+  Int got = 0;
+  Addr* starts = VG_(get_segment_starts)(SkFileC | SkAnonC | SkShmC, &got);
+
+  // Each thread's dead stack: [its mapping's start, SP - redzone).
+  struct Dead { Addr lo, hi; };
+  Vec<Dead> dead;
+  dead.init("mt.leak.dead");
+  ThreadId tid;
+  Addr smin, smax;
+  VG_(thread_stack_reset_iter)(&tid);
+  while (VG_(thread_stack_next)(&tid, &smin, &smax)) {
+    Addr sp = smin;
+    const NSegment* seg = VG_(am_find_nsegment)(sp);
+    if (!seg) continue;  // SP outside any client mapping (sigaltstack, ...)
+    Addr lo = seg->start;
+    SizeT size = VG_(thread_get_stack_size)(tid);
+    if (size && smax + 1 > size && smax + 1 - size > lo) lo = smax + 1 - size;
+    Addr hi = sp > arch::kStackRedzone ? sp - arch::kStackRedzone : 0;
+    if (hi > lo) dead.push({lo, hi});
+  }
+
+  for (Int k = 0; k < got; k++) {
+    const NSegment* seg = VG_(am_find_nsegment)(starts[k]);
+    if (!seg || !seg->hasR || !seg->hasW || seg->isCH) continue;
+    if (seg->kind == SkFileC && (VKI_S_ISCHR(seg->mode) || VKI_S_ISBLK(seg->mode))) {
+      const HChar* name = VG_(am_get_filename)(seg);
+      if (!name || VG_(strcmp)(name, "/dev/zero") != 0) continue;
+    }
+    Addr a = seg->start, b = seg->end + 1;
+    // Cut the dead stack parts out of [a, b).
+    Addr from = a;
+    while (from < b) {
+      Addr to = b, skip_to = b;
+      for (SizeT d = 0; d < dead.size(); d++) {
+        if (dead[d].hi > from && dead[d].lo < to) {
+          to = max(from, dead[d].lo);
+          skip_to = dead[d].hi;
+        }
+      }
+      scan_range(from, to, true);
+      drain();
+      from = skip_to > to ? skip_to : to;
+      if (to == b) break;
+    }
+  }
+  dead.free();
+  VG_(free)(starts);
+
+  VG_(apply_to_GP_regs)(root_register);
+  drain();
+}
+
+// ---- loss records ------------------------------------------------------------
+
+struct Record {
+  Kind kind;
+  ExeContext* ec;
+  ULong direct, indirect, blocks;
+  ULong old_direct, old_indirect, old_blocks;  // at the previous search
+  bool seen;                                   // in this search
+};
+
+Vec<Record*> g_records;  // kept across searches for the delta modes
+
+Kind kind_of(UChar s) {
+  switch (s) {
+    case kSReachable: return kReachable;
+    case kSPossible: return kPossible;
+    case kSIndirect: return kIndirect;
+    default: return kDefinite;
+  }
+}
+
+// The first IPs of a stack, hashed: records compare stacks at
+// --leak-resolution (low = 2 frames, med = 4, high = all, where the
+// ExeContext itself is unique and its address is the key).
+struct IpHash { UInt depth; UWord h; };
+void hash_ip(UInt n, DiEpoch, Addr ip, void* opaque) {
+  IpHash* x = static_cast<IpHash*>(opaque);
+  if (n < x->depth) x->h = hash_word(x->h ^ ip) + n;
+}
+
+UWord stack_key(ExeContext* ec) {
+  if (g_opts.leak_resolution == Vg_HighRes) return reinterpret_cast<UWord>(ec);
+  IpHash x = {g_opts.leak_resolution == Vg_LowRes ? 2u : 4u, 0x5bd1e995};
+  VG_(apply_ExeContext)(hash_ip, &x, ec);
+  return x.h;
+}
+
+Record* record_for(Kind k, ExeContext* ec, PtrMap<Record>* by_key) {
+  UWord key = ((stack_key(ec) << 2) | k) | 1;  // nonzero
+  Record* r = by_key->get(key);
+  if (r && r->kind == k && VG_(eq_ExeContext)(g_opts.leak_resolution, r->ec, ec)) return r;
+  if (r) {  // hash collision: fall back to a scan
+    for (SizeT i = 0; i < g_records.size(); i++)
+      if (g_records[i]->kind == k && VG_(eq_ExeContext)(g_opts.leak_resolution, g_records[i]->ec, ec)) return g_records[i];
+  }
+  r = static_cast<Record*>(alloc_zeroed("mt.leak.record", sizeof(Record)));
+  r->kind = k;
+  r->ec = ec;
+  g_records.push(r);
+  if (!by_key->get(key)) by_key->put(key, r);
+  return r;
+}
+
+void index_records(PtrMap<Record>* by_key) {
+  for (SizeT i = 0; i < g_records.size(); i++) {
+    Record* r = g_records[i];
+    UWord key = ((stack_key(r->ec) << 2) | r->kind) | 1;
+    if (!by_key->get(key)) by_key->put(key, r);
+  }
+}
+
+bool less(const Record* a, const Record* b) {
+  ULong sa = a->direct + a->indirect, sb = b->direct + b->indirect;
+  if (sa != sb) return sa < sb;
+  if (a->kind != b->kind) return a->kind < b->kind;
+  if (a->blocks != b->blocks) return a->blocks < b->blocks;
+  return reinterpret_cast<UWord>(a->ec) < reinterpret_cast<UWord>(b->ec);
+}
+
+void sort_records(Vec<Record*>& v) {
+  // Insertion sort on top of a shell gap sequence: no libstdc++ here.
+  SizeT n = v.size();
+  for (SizeT gap = n / 2; gap > 0; gap /= 2)
+    for (SizeT i = gap; i < n; i++) {
+      Record* t = v[i];
+      SizeT j = i;
+      for (; j >= gap && less(t, v[j - gap]); j -= gap) v[j] = v[j - gap];
+      v[j] = t;
+    }
+}
+
+bool delta_ok(const Record* r, Delta d) {
+  switch (d) {
+    case Delta::kAny: return r->blocks > 0;
+    case Delta::kIncreased:
+      return r->direct > r->old_direct || r->indirect > r->old_indirect || r->blocks > r->old_blocks;
+    case Delta::kChanged:
+      return r->direct != r->old_direct || r->indirect != r->old_indirect || r->blocks != r->old_blocks;
+  }
+  return false;
+}
+
+// "1,234" or, in delta modes, "1,234 (+5)".
+const char* num(ULong now, ULong old, bool delta, char* buf, SizeT len) {
+  char a[32];
+  commas(now, a, sizeof a);
+  if (!delta) { VG_(snprintf)(buf, (Int)len, "%s", a); return buf; }
+  char b[32];
+  ULong d = now >= old ? now - old : old - now;
+  commas(d, b, sizeof b);
+  VG_(snprintf)(buf, (Int)len, "%s (%c%s)", a, now >= old ? '+' : '-', b);
+  return buf;
+}
+
+void print_summary(Delta delta) {
+  bool dm = delta != Delta::kAny;
+  char b1[64], b2[64];
+  const Counts& c = g_counts;
+  const Counts& p = g_prev;
+  VG_(umsg)("LEAK SUMMARY:\n");
+  VG_(umsg)("   definitely lost: %s bytes in %s blocks\n", num(c.bytes[kDefinite], p.bytes[kDefinite], dm, b1, 64),
+            num(c.blocks[kDefinite], p.blocks[kDefinite], dm, b2, 64));
+  VG_(umsg)("   indirectly lost: %s bytes in %s blocks\n", num(c.bytes[kIndirect], p.bytes[kIndirect], dm, b1, 64),
+            num(c.blocks[kIndirect], p.blocks[kIndirect], dm, b2, 64));
+  VG_(umsg)("     possibly lost: %s bytes in %s blocks\n", num(c.bytes[kPossible], p.bytes[kPossible], dm, b1, 64),
+            num(c.blocks[kPossible], p.blocks[kPossible], dm, b2, 64));
+  VG_(umsg)("   still reachable: %s bytes in %s blocks\n", num(c.bytes[kReachable], p.bytes[kReachable], dm, b1, 64),
+            num(c.blocks[kReachable], p.blocks[kReachable], dm, b2, 64));
+  bool any_heur = false;
+  for (UInt h = 1; h < kNumHeuristics; h++)
+    if (c.heur_blocks[h] || p.heur_blocks[h]) any_heur = true;
+  if (any_heur) {
+    static const char* names[kNumHeuristics] = {"", "stdstring", "length64", "newarray", "multipleinheritance"};
+    VG_(umsg)("                      of which reachable via heuristic:\n");
+    for (UInt h = 1; h < kNumHeuristics; h++)
+      if (c.heur_blocks[h] || p.heur_blocks[h])
+        VG_(umsg)("                        %-19s: %s bytes in %s blocks\n", names[h],
+                  num(c.heur_bytes[h], p.heur_bytes[h], dm, b1, 64), num(c.heur_blocks[h], p.heur_blocks[h], dm, b2, 64));
+  }
+  VG_(umsg)("        suppressed: %s bytes in %s blocks\n", num(c.supp_bytes, p.supp_bytes, dm, b1, 64),
+            num(c.supp_blocks, p.supp_blocks, dm, b2, 64));
+}
+
+}  // namespace
+
+void init() {
+  g_lb.init("mt.leak.blocks");
+  g_stack.init("mt.leak.stack");
+  g_records.init("mt.leak.records");
+  VG_(memset)(&g_counts, 0, sizeof g_counts);
+  VG_(memset)(&g_prev, 0, sizeof g_prev);
+}
+
+const Counts& last_counts() { return g_counts; }
+
+void search(ThreadId tid, Mode mode, Delta delta) {
+  if (mode == Mode::kNo) return;
+  g_heuristics = g_opts.leak_heuristics;
+
+  // 1. The blocks, in address order (the index iterates in that order).
+  g_lb.clear();
+  heap::index().each([](Block* b) {
+    LB x;
+    x.start = b->start;
+    x.end = b->start + b->size;
+    x.b = b;
+    x.indirect = 0;
+    x.state = kSUnreached;
+    x.heur = kHeurNone;
+    x.pending = false;
+    g_lb.push(x);
+  });
+
+  if (g_lb.empty()) {
+    if (VG_(clo_verbosity) >= 1 || mode == Mode::kFull) {
+      VG_(umsg)("All heap blocks were freed -- no leaks are possible\n");
+      VG_(umsg)("\n");
+    }
+    for (SizeT i = 0; i < g_records.size(); i++) dealloc(g_records[i]);
+    g_records.clear();
+    g_prev = g_counts;
+    VG_(memset)(&g_counts, 0, sizeof g_counts);
+    g_searched = true;
+    return;
+  }
+  g_lo = g_lb[0].start;
+  g_hi = g_lb.back().end;
+  if (VG_(clo_verbosity) > 1) VG_(umsg)("Searching for pointers to %'lu not-freed blocks\n", (unsigned long)g_lb.size());
+
+  // 2-3. Roots and marking.
+  g_clique = -1;
+  g_scanned = 0;
+  g_stack.clear();
+  scan_roots();
+  if (VG_(clo_verbosity) > 1) VG_(umsg)("Checked %'llu bytes\n\n", g_scanned);
+
+  // 4. Cliques of unreached blocks.
+  for (SizeT i = 0; i < g_lb.size(); i++) {
+    if (g_lb[i].state != kSUnreached) continue;
+    g_clique = (Int)i;
+    push((UInt)i);
+    while (!g_stack.empty()) {
+      UInt j = g_stack.pop();
+      g_lb[j].pending = false;
+      scan_range(g_lb[j].start, g_lb[j].end, false);
+    }
+  }
+  g_clique = -1;
+
+  // Loss records: (kind, allocation stack) at --leak-resolution.
+  for (SizeT i = 0; i < g_records.size(); i++) {
+    Record* r = g_records[i];
+    r->old_direct = r->direct; r->old_indirect = r->indirect; r->old_blocks = r->blocks;
+    r->direct = r->indirect = r->blocks = 0;
+    r->seen = false;
+  }
+  PtrMap<Record> by_key;
+  by_key.init("mt.leak.bykey", 1024);
+  index_records(&by_key);
+  g_prev = g_counts;
+  VG_(memset)(&g_counts, 0, sizeof g_counts);
+  for (SizeT i = 0; i < g_lb.size(); i++) {
+    const LB& x = g_lb[i];
+    Kind k = kind_of(x.state);
+    Record* r = record_for(k, heap::alloc_context(x.b), &by_key);
+    r->direct += x.b->req_size();
+    r->indirect += x.indirect;
+    r->blocks++;
+    r->seen = true;
+    if (k == kReachable && x.heur) {
+      g_counts.heur_bytes[x.heur] += x.b->req_size();
+      g_counts.heur_blocks[x.heur]++;
+    }
+  }
+  // Records that went to zero stay one search, so deltas can show the drop.
+  Vec<Record*> shown;
+  shown.init("mt.leak.sorted");
+  for (SizeT i = 0; i < g_records.size(); i++) shown.push(g_records[i]);
+  sort_records(shown);
+
+  UInt total = (UInt)shown.size();
+  for (UInt i = 0; i < total; i++) {
+    Record* r = shown[i];
+    bool ok = delta_ok(r, delta);
+    bool print = mode == Mode::kFull && ok && (g_opts.show_leak_kinds & bit(r->kind));
+    bool count = mode == Mode::kFull && ok && (g_opts.errors_for_leak_kinds & bit(r->kind));
+    errors::LeakText t;
+    t.kind = r->kind;
+    t.direct = r->direct; t.indirect = r->indirect; t.blocks = r->blocks;
+    t.old_direct = r->old_direct; t.old_indirect = r->old_indirect; t.old_blocks = r->old_blocks;
+    t.delta = delta != Delta::kAny;
+    t.n = i + 1;
+    t.of = total;
+    bool suppressed = errors::leak(tid, r->ec, t, print, count);
+    if (suppressed) {
+      g_counts.supp_bytes += r->direct;
+      g_counts.supp_blocks += r->blocks;
+    } else {
+      g_counts.bytes[r->kind] += r->direct;
+      g_counts.blocks[r->kind] += r->blocks;
+    }
+  }
+  shown.free();
+  // Forget records that are empty now and were empty before.
+  SizeT keep = 0;
+  for (SizeT i = 0; i < g_records.size(); i++) {
+    Record* r = g_records[i];
+    if (r->blocks == 0 && r->old_blocks == 0) { dealloc(r); continue; }
+    g_records[keep++] = r;
+  }
+  while (g_records.size() > keep) g_records.pop();
+  by_key.free_table();
+
+  if (VG_(clo_verbosity) >= 1) {
+    print_summary(delta);
+    bool any = false;
+    for (UInt k = 0; k < kKindBits; k++) any = any || g_counts.blocks[k];
+    if (mode == Mode::kSummary && any) {
+      VG_(umsg)("Rerun with --leak-check=full to see details of leaked memory\n");
+    } else if (mode == Mode::kFull && g_counts.blocks[kReachable] && !(g_opts.show_leak_kinds & bit(kReachable))) {
+      VG_(umsg)("Reachable blocks (those to which a pointer was found) are not shown.\n");
+      VG_(umsg)("To see them, rerun with: --leak-check=full --show-leak-kinds=all\n");
+    }
+    VG_(umsg)("\n");
+  }
+  g_searched = true;
+}
+
+void at_exit() {
+  ULong bytes = 0, blocks = 0;
+  heap::index().each([&](Block* b) { bytes += b->req_size(); blocks++; });
+  const heap::Usage& u = heap::usage();
+  if (VG_(clo_verbosity) >= 1) {
+    VG_(umsg)("\n");
+    VG_(umsg)("HEAP SUMMARY:\n");
+    VG_(umsg)("    in use at exit: %'llu bytes in %'llu blocks\n", bytes, blocks);
+    VG_(umsg)("  total heap usage: %'llu allocs, %'llu frees, %'llu bytes allocated\n", u.allocs, u.frees, u.bytes);
+    VG_(umsg)("\n");
+  }
+  if (g_opts.leak_check == Mode::kNo) {
+    if (VG_(clo_verbosity) >= 1) {
+      VG_(umsg)("For a detailed leak analysis, rerun with: --leak-check=full\n");
+      VG_(umsg)("\n");
+    }
+    return;
+  }
+  search(1, g_opts.leak_check, Delta::kAny);
+}
+
+// ---- dead-stack scrubbing ----------------------------------------------------
+
+namespace {
+
+// The ABI makes memory below SP - redzone dead; memcheck marks it
+// unaddressable, memtrack zeroes it, so a frame grown there later holds no
+// stale pointers for the leak scan to trust.
+void die_stack(Addr a, SizeT len) {
+  Addr lo = a - arch::kStackRedzone, hi = lo + len;
+  if (len == 0 || lo > a) return;
+  if (len > 64 * 1024) {
+    // Big releases (thread exit, longjmp): clip to writable client memory.
+    const NSegment* seg = VG_(am_find_nsegment)(lo);
+    if (!seg || !seg->hasW || seg->kind == SkFree) return;
+    if (hi > seg->end + 1) hi = seg->end + 1;
+    if (lo < seg->start) lo = seg->start;
+  } else if (!VG_(am_is_valid_for_client)(lo, len, VKI_PROT_WRITE)) {
+    return;
+  }
+  VG_(memset)(reinterpret_cast<void*>(lo), 0, hi - lo);
+}
+
+}  // namespace
+
+void post_options() {
+  if (g_opts.leak_check != Mode::kNo && g_opts.scrub_stack) VG_(track_die_mem_stack)(die_stack);
+}
+
+}  // namespace mt::leak

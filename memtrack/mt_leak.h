@@ -1,0 +1,43 @@
+// The leak checker: memcheck's algorithm (roots, marking, cliques,
+// heuristics), categories, loss records, summaries and error counting, on
+// memtrack's block index and without memcheck's shadow memory.
+#pragma once
+
+#include "mt_rt.h"
+
+namespace mt::leak {
+
+// memcheck's reachedness states, in its sort order.
+enum Kind : UChar { kReachable = 0, kPossible = 1, kIndirect = 2, kDefinite = 3 };
+constexpr UInt kKindBits = 4;
+inline UInt bit(Kind k) { return 1u << k; }
+// The names memcheck's --show-leak-kinds and match-leak-kinds use, in bit order.
+constexpr const char* kKindTokens = "reachable,possible,indirect,definite";
+
+enum class Mode : UChar { kNo, kSummary, kFull };
+enum class Delta : UChar { kAny, kIncreased, kChanged };
+
+// memcheck's heuristics, in the order they are tried.
+enum Heuristic : UChar { kHeurNone = 0, kStdString = 1, kLength64 = 2, kNewArray = 3, kMultipleInheritance = 4 };
+constexpr UInt kNumHeuristics = 5;
+constexpr const char* kHeuristicTokens = "stdstring,length64,newarray,multipleinheritance";
+
+struct Counts {
+  ULong bytes[kKindBits], blocks[kKindBits];   // direct bytes, by Kind
+  ULong supp_bytes, supp_blocks;
+  ULong heur_bytes[kNumHeuristics], heur_blocks[kNumHeuristics];
+};
+
+void init();
+// After options: installs stack scrubbing if --scrub-stack=yes.
+void post_options();
+
+// One leak search with output, as memcheck's VALGRIND_DO_*LEAK_CHECK and
+// its end-of-run search do.
+void search(ThreadId tid, Mode mode, Delta delta);
+// At exit: HEAP SUMMARY, then the search --leak-check asks for.
+void at_exit();
+
+const Counts& last_counts();
+
+}  // namespace mt::leak
