@@ -582,10 +582,38 @@ void die_stack(Addr a, SizeT len) {
   VG_(memset)(reinterpret_cast<void*>(lo), 0, hi - lo);
 }
 
+// The common fixed-size pops get their own helpers (no length argument, a
+// constant-size clear): the region [new SP - R - N, new SP - R) was the red
+// zone of the old SP, always mapped and writable.
+template <SizeT N>
+VG_REGPARM(1) void die_stack_n(Addr new_sp) {
+  UWord* p = reinterpret_cast<UWord*>(new_sp - arch::kStackRedzone - N);
+  for (SizeT i = 0; i < N / sizeof(UWord); i++) p[i] = 0;
+}
+
+VG_REGPARM(1) void die_stack_4(Addr new_sp) {
+  *reinterpret_cast<UInt*>(new_sp - arch::kStackRedzone - 4) = 0;
+}
+
+VG_REGPARM(1) void die_stack_12(Addr new_sp) {
+  *reinterpret_cast<UInt*>(new_sp - arch::kStackRedzone - 12) = 0;
+  *reinterpret_cast<ULong*>(new_sp - arch::kStackRedzone - 8) = 0;
+}
+
 }  // namespace
 
 void post_options() {
-  if (g_opts.leak_check != Mode::kNo && g_opts.scrub_stack) VG_(track_die_mem_stack)(die_stack);
+  if (g_opts.leak_check == Mode::kNo || !g_opts.scrub_stack) return;
+  VG_(track_die_mem_stack_4)(die_stack_4);
+  VG_(track_die_mem_stack_8)(die_stack_n<8>);
+  VG_(track_die_mem_stack_12)(die_stack_12);
+  VG_(track_die_mem_stack_16)(die_stack_n<16>);
+  VG_(track_die_mem_stack_32)(die_stack_n<32>);
+  VG_(track_die_mem_stack_112)(die_stack_n<112>);
+  VG_(track_die_mem_stack_128)(die_stack_n<128>);
+  VG_(track_die_mem_stack_144)(die_stack_n<144>);
+  VG_(track_die_mem_stack_160)(die_stack_n<160>);
+  VG_(track_die_mem_stack)(die_stack);
 }
 
 }  // namespace mt::leak
