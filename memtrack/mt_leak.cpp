@@ -42,6 +42,7 @@ Addr g_lo, g_hi;   // bounds of all blocks, for a quick reject
 UInt g_heuristics; // bitset over Heuristic, from the options
 Counts g_counts;   // of the last search
 bool g_searched;   // any search so far (heuristic lines follow memcheck's rule)
+bool g_exit_analysed;
 Counts g_prev;
 
 // ---- reading client memory safely ----------------------------------------
@@ -406,8 +407,10 @@ void init() {
 
 const Counts& last_counts() { return g_counts; }
 
-void search(ThreadId tid, Mode mode, Delta delta) {
-  if (mode == Mode::kNo) return;
+namespace {
+
+// Steps 1 to 4: every live block gets its state. False if there are none.
+bool analyse() {
   g_heuristics = g_opts.leak_heuristics;
 
   // 1. The blocks, in address order (the index iterates in that order).
@@ -423,29 +426,15 @@ void search(ThreadId tid, Mode mode, Delta delta) {
     x.pending = false;
     g_lb.push(x);
   });
-
-  if (g_lb.empty()) {
-    if (VG_(clo_verbosity) >= 1 || mode == Mode::kFull) {
-      VG_(umsg)("All heap blocks were freed -- no leaks are possible\n");
-      VG_(umsg)("\n");
-    }
-    for (SizeT i = 0; i < g_records.size(); i++) dealloc(g_records[i]);
-    g_records.clear();
-    g_prev = g_counts;
-    VG_(memset)(&g_counts, 0, sizeof g_counts);
-    g_searched = true;
-    return;
-  }
+  g_scanned = 0;
+  if (g_lb.empty()) return false;
   g_lo = g_lb[0].start;
   g_hi = g_lb.back().end;
-  if (VG_(clo_verbosity) > 1) VG_(umsg)("Searching for pointers to %'lu not-freed blocks\n", (unsigned long)g_lb.size());
 
   // 2-3. Roots and marking.
   g_clique = -1;
-  g_scanned = 0;
   g_stack.clear();
   scan_roots();
-  if (VG_(clo_verbosity) > 1) VG_(umsg)("Checked %'llu bytes\n\n", g_scanned);
 
   // 4. Cliques of unreached blocks.
   for (SizeT i = 0; i < g_lb.size(); i++) {
@@ -459,6 +448,27 @@ void search(ThreadId tid, Mode mode, Delta delta) {
     }
   }
   g_clique = -1;
+  return true;
+}
+
+// Reports what analyse() found: loss records, summary, hints.
+void report(ThreadId tid, Mode mode, Delta delta) {
+  if (g_lb.empty()) {
+    if (VG_(clo_verbosity) >= 1 || mode == Mode::kFull) {
+      VG_(umsg)("All heap blocks were freed -- no leaks are possible\n");
+      VG_(umsg)("\n");
+    }
+    for (SizeT i = 0; i < g_records.size(); i++) dealloc(g_records[i]);
+    g_records.clear();
+    g_prev = g_counts;
+    VG_(memset)(&g_counts, 0, sizeof g_counts);
+    g_searched = true;
+    return;
+  }
+  if (VG_(clo_verbosity) > 1) {
+    VG_(umsg)("Searching for pointers to %'lu not-freed blocks\n", (unsigned long)g_lb.size());
+    VG_(umsg)("Checked %'llu bytes\n\n", g_scanned);
+  }
 
   // Loss records: (kind, allocation stack) at --leak-resolution.
   for (SizeT i = 0; i < g_records.size(); i++) {
@@ -539,7 +549,31 @@ void search(ThreadId tid, Mode mode, Delta delta) {
   g_searched = true;
 }
 
-void at_exit() {
+}  // namespace
+
+void search(ThreadId tid, Mode mode, Delta delta) {
+  if (mode == Mode::kNo) return;
+  analyse();
+  report(tid, mode, delta);
+}
+
+void analyse_at_exit() {
+  g_exit_analysed = g_opts.leak_check != Mode::kNo;
+  if (!g_exit_analysed) return;
+  analyse();
+  // Per-site figures for the profile.
+  sites::each([](Site* s) { VG_(memset)(s->leak_bytes, 0, sizeof s->leak_bytes); VG_(memset)(s->leak_blocks, 0, sizeof s->leak_blocks); });
+  for (SizeT i = 0; i < g_lb.size(); i++) {
+    const LB& x = g_lb[i];
+    Kind k = kind_of(x.state);
+    x.b->site->leak_bytes[k] += x.b->req_size();
+    x.b->site->leak_blocks[k]++;
+  }
+}
+
+bool exit_analysed() { return g_exit_analysed; }
+
+void report_at_exit() {
   ULong bytes = 0, blocks = 0;
   heap::index().each([&](Block* b) { bytes += b->req_size(); blocks++; });
   const heap::Usage& u = heap::usage();
@@ -550,14 +584,14 @@ void at_exit() {
     VG_(umsg)("  total heap usage: %'llu allocs, %'llu frees, %'llu bytes allocated\n", u.allocs, u.frees, u.bytes);
     VG_(umsg)("\n");
   }
-  if (g_opts.leak_check == Mode::kNo) {
+  if (!g_exit_analysed) {
     if (VG_(clo_verbosity) >= 1) {
       VG_(umsg)("For a detailed leak analysis, rerun with: --leak-check=full\n");
       VG_(umsg)("\n");
     }
     return;
   }
-  search(1, g_opts.leak_check, Delta::kAny);
+  report(1, g_opts.leak_check, Delta::kAny);
 }
 
 // ---- dead-stack scrubbing ----------------------------------------------------

@@ -35,8 +35,12 @@ void post_options();
 // One leak search with output, as memcheck's VALGRIND_DO_*LEAK_CHECK and
 // its end-of-run search do.
 void search(ThreadId tid, Mode mode, Delta delta);
-// At exit: HEAP SUMMARY, then the search --leak-check asks for.
-void at_exit();
+// At exit, in two steps so that the profile can carry per-site leak
+// figures: analyse (if --leak-check is not no) before the profile is written,
+// report (HEAP SUMMARY, loss records, LEAK SUMMARY) after.
+void analyse_at_exit();
+bool exit_analysed();
+void report_at_exit();
 
 const Counts& last_counts();
 

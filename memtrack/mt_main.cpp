@@ -54,6 +54,7 @@ void print_summary() {
 }
 
 void fini(Int exit_status) {
+  leak::analyse_at_exit();
   // Expanded now, not at start-up: after a fork, %p names the child.
   HChar* path = profile::expand_path(g_opts.dhat_out_file);
   bool written = profile::write(path);
@@ -68,7 +69,7 @@ void fini(Int exit_status) {
       VG_(umsg)("The text at the bottom explains the abbreviations used in the output.\n");
     }
   }
-  leak::at_exit();
+  leak::report_at_exit();
   if (VG_(clo_stats)) {
     VG_(dmsg)("memtrack: %'lu sites, %'lu live blocks, %'lu bytes of tool memory for heap tracking\n",
               sites::count(), heap::index().count(), heap::tool_bytes());

@@ -6,6 +6,7 @@
 #include "mt_heap.h"
 #include "mt_options.h"
 #include "mt_sites.h"
+#include "mt_leak.h"
 
 namespace mt::profile {
 
@@ -19,6 +20,7 @@ struct PP {
   Vec<UInt> frames;  // indexes into the frame table, innermost first
   UWord hash;
   ULong tb, tbk, tl, mb, mbk, gb, gbk, eb, ebk, rb, wb;
+  ULong lk_bytes[4], lk_blocks[4];  // leak figures by leak::Kind
   const UShort* acc;
   SizeT acc_size;
   bool merged;
@@ -102,6 +104,7 @@ HChar* expand_path(const char* templ) { return VG_(expand_file_name)("--dhat-out
 bool write(const char* path) {
   const bool heap_mode = g_opts.mode == Mode::kHeap;
   const bool accesses = heap_mode && g_opts.access_tracking;
+  const bool leaks = heap_mode && leak::exit_analysed();
   const ULong now = g_instrs;
 
   // Lifetimes of blocks still live run to now.
@@ -132,6 +135,7 @@ bool write(const char* path) {
     pp->gb = sites::gmax_bytes(s); pp->gbk = sites::gmax_blocks(s);
     pp->eb = s->cur_bytes; pp->ebk = s->cur_blocks;
     pp->rb = s->reads; pp->wb = s->writes;
+    for (UInt k = 0; k < 4; k++) { pp->lk_bytes[k] = s->leak_bytes[k]; pp->lk_blocks[k] = s->leak_blocks[k]; }
     if (s->size_state == kSizeExactly && s->acc) { pp->acc = s->acc; pp->acc_size = s->acc_size; }
 
     // Merge into an earlier PP with the same stack, if any.
@@ -149,6 +153,7 @@ bool write(const char* path) {
       twin->gb += pp->gb; twin->gbk += pp->gbk;
       twin->eb += pp->eb; twin->ebk += pp->ebk;
       twin->rb += pp->rb; twin->wb += pp->wb;
+      for (UInt k = 0; k < 4; k++) { twin->lk_bytes[k] += pp->lk_bytes[k]; twin->lk_blocks[k] += pp->lk_blocks[k]; }
       twin->acc = nullptr;  // histograms of different sites do not add up by offset
       twin->merged = true;
       pp->frames.free();
@@ -197,6 +202,7 @@ bool write(const char* path) {
   f.printf(",\"pid\":%d\n", VG_(getpid)());
   f.printf(",\"te\":%llu\n", now);
   if (heap_mode) f.printf(",\"tg\":%llu\n", sites::totals().tgmax);
+  if (leaks) f.puts(",\"mtleak\":true\n");
 
   f.puts(",\"pps\":\n");
   if (pps.empty()) f.puts(" [\n");
@@ -211,6 +217,14 @@ bool write(const char* path) {
       if (accesses) {
         f.printf("  ,\"rb\":%llu,\"wb\":%llu\n", pp->rb, pp->wb);
         if (pp->acc) write_acc(f, pp->acc, pp->acc_size);
+      }
+      if (leaks) {
+        // Extra keys (the viewer ignores them): bytes and blocks still live
+        // at exit by leak kind, from the end-of-run leak search.
+        f.printf("  ,\"ldb\":%llu,\"ldbk\":%llu,\"lib\":%llu,\"libk\":%llu\n", pp->lk_bytes[leak::kDefinite],
+                 pp->lk_blocks[leak::kDefinite], pp->lk_bytes[leak::kIndirect], pp->lk_blocks[leak::kIndirect]);
+        f.printf("  ,\"lpb\":%llu,\"lpbk\":%llu,\"lrb\":%llu,\"lrbk\":%llu\n", pp->lk_bytes[leak::kPossible],
+                 pp->lk_blocks[leak::kPossible], pp->lk_bytes[leak::kReachable], pp->lk_blocks[leak::kReachable]);
       }
     }
     f.puts("  ,\"fs\":[");

@@ -28,6 +28,7 @@ struct Site {
   SizeT acc_size;
   UChar size_state;                // kSizeUnknown / kSizeExactly / kSizeMixed
   ULong scratch;                   // for one pass of a writer (e.g. live lifetimes)
+  ULong leak_bytes[4], leak_blocks[4];  // by leak::Kind, from the end-of-run leak search
 };
 
 enum : UChar { kSizeUnknown = 0, kSizeExactly = 1, kSizeMixed = 2 };
