@@ -61,7 +61,7 @@
 #define MT_INLINE static inline __attribute__((always_inline))
 
 /* One access each, of exactly the width named. */
-MT_INLINE UChar  ld8 (Addr a)           { return *(const volatile UChar*)a; }
+MT_INLINE UChar  ld8 (Addr a)           { return *(const UChar*)a; }
 MT_INLINE UShort ld16(Addr a)           { return *(const volatile UShort*)a; }
 MT_INLINE Int    ld32(Addr a)           { return *(const volatile Int*)a; }
 MT_INLINE ULong  ld64(Addr a)           { return *(const volatile ULong*)a; }

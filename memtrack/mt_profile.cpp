@@ -148,13 +148,30 @@ bool write(const char* path) {
     }
     if (twin) {
       twin->tb += pp->tb; twin->tbk += pp->tbk; twin->tl += pp->tl;
-      // Each part's own peak; their sum bounds the merged site's peak.
-      twin->mb += pp->mb; twin->mbk += pp->mbk;
+      Site* g = twin->site->group;
+      if (g && g == pp->site->group) {
+        // Stacks equal but for allocator frames: the group tracked the
+        // combined peak as it happened.
+        twin->mb = g->grp_max_bytes; twin->mbk = g->grp_max_blocks;
+      } else {
+        // Equal only as text (rare): the sum of the parts' peaks bounds it.
+        twin->mb += pp->mb; twin->mbk += pp->mbk;
+      }
       twin->gb += pp->gb; twin->gbk += pp->gbk;
       twin->eb += pp->eb; twin->ebk += pp->ebk;
       twin->rb += pp->rb; twin->wb += pp->wb;
       for (UInt k = 0; k < 4; k++) { twin->lk_bytes[k] += pp->lk_bytes[k]; twin->lk_blocks[k] += pp->lk_blocks[k]; }
-      twin->acc = nullptr;  // histograms of different sites do not add up by offset
+      if (twin->acc && pp->acc && twin->acc_size == pp->acc_size) {
+        // Same block size: per-offset counts add up (saturating).
+        UShort* sum = make_array<UShort>("mt.profile.acc", twin->acc_size);
+        for (SizeT i = 0; i < twin->acc_size; i++) {
+          UInt v = (UInt)twin->acc[i] + pp->acc[i];
+          sum[i] = v > 0xFFFF ? 0xFFFF : (UShort)v;
+        }
+        twin->acc = sum;
+      } else {
+        twin->acc = nullptr;  // different sizes: no per-offset sum
+      }
       twin->merged = true;
       pp->frames.free();
       dealloc(pp);

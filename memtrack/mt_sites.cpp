@@ -15,6 +15,78 @@ namespace sites {
 PtrMap<Site> g_by_ec;
 
 namespace {
+
+// ---- grouping sites by their stacks without allocator frames --------------
+
+PtrMap<Site> g_by_program_stack;  // hash of the program's part of a stack -> first site
+Addr g_preload_lo = 1, g_preload_hi = 0;  // memtrack's preload text, once seen
+
+bool in_preload(Addr ip) {
+  if (ip >= g_preload_lo && ip <= g_preload_hi) return true;
+  const NSegment* seg = VG_(am_find_nsegment)(ip);
+  if (!seg || seg->kind != SkFileC) return false;
+  const HChar* name = VG_(am_get_filename)(seg);
+  if (!name || !VG_(strstr)(name, "vgpreload_memtrack-")) return false;
+  g_preload_lo = seg->start;
+  g_preload_hi = seg->end;
+  return true;
+}
+
+struct StackWalk {
+  bool leading;  // still in the leading allocator frames
+  UWord hash;
+  UInt n;
+  Addr ips[64];
+};
+
+void walk_ip(UInt, DiEpoch, Addr ip, void* opaque) {
+  StackWalk* w = static_cast<StackWalk*>(opaque);
+  if (w->leading && in_preload(ip)) return;
+  w->leading = false;
+  w->hash = hash_word(w->hash ^ ip) + w->n;
+  if (w->n < 64) w->ips[w->n] = ip;
+  w->n++;
+}
+
+void program_stack(ExeContext* ec, StackWalk* w) {
+  w->leading = true;
+  w->hash = 0x243F6A8885A308D3ULL;
+  w->n = 0;
+  VG_(apply_ExeContext)(walk_ip, w, ec);
+}
+
+// Puts a new site in the group of an earlier one with the same program stack.
+void join_group(Site* s) {
+  StackWalk w;
+  program_stack(s->ec, &w);
+  UWord key = w.hash | 1;
+  Site* first = g_by_program_stack.get(key);
+  if (!first) { g_by_program_stack.put(key, s); return; }
+  StackWalk v;
+  program_stack(first->ec, &v);
+  if (v.n != w.n || VG_(memcmp)(v.ips, w.ips, min<UInt>(w.n, 64) * sizeof(Addr)) != 0) return;  // hash collision
+  if (!first->group) {
+    first->group = first;
+    first->grp_cur_bytes = first->cur_bytes;
+    first->grp_cur_blocks = first->cur_blocks;
+    first->grp_max_bytes = first->max_bytes;
+    first->grp_max_blocks = first->max_blocks;
+  }
+  s->group = first;
+}
+
+// Keeps the group's live figures and peak after s changed by the deltas.
+inline void group_moved(Site* s, Long bytes, Long blocks) {
+  Site* g = s->group;
+  if (!g) return;
+  g->grp_cur_bytes += bytes;
+  g->grp_cur_blocks += blocks;
+  if (bytes >= 0 && g->grp_cur_bytes >= g->grp_max_bytes) {
+    g->grp_max_bytes = g->grp_cur_bytes;
+    g->grp_max_blocks = g->grp_cur_blocks;
+  }
+}
+
 Totals g_tot;
 ULong g_peak_epoch;
 Pool<Site> g_pool;
@@ -46,6 +118,7 @@ inline void note_growth(Site* s) {
 
 void init() {
   g_by_ec.init("mt.sites.map", 1024);
+  g_by_program_stack.init("mt.sites.bystack", 1024);
   g_pool.init("mt.sites.pool", 256);
   VG_(memset)(&g_tot, 0, sizeof g_tot);
   g_peak_epoch = 1;
@@ -59,6 +132,7 @@ Site* of(ExeContext* ec) {
   s->ec = ec;
   s->gmax_epoch = g_peak_epoch;  // held nothing at any earlier peak
   g_by_ec.put(reinterpret_cast<UWord>(ec), s);
+  join_group(s);
   return s;
 }
 
@@ -69,6 +143,7 @@ void on_alloc(Site* s, SizeT bytes) {
   s->tot_bytes += bytes; s->tot_blocks++;
   s->cur_bytes += bytes; s->cur_blocks++;
   note_growth(s);
+  group_moved(s, (Long)bytes, 1);
 }
 
 void on_event(Site* s, ULong weight) {
@@ -83,6 +158,7 @@ void on_free(Site* s, SizeT bytes) {
   g_tot.cur_bytes -= bytes; g_tot.cur_blocks--;
   s->cur_bytes -= bytes; s->cur_blocks--;
   s->freed_blocks++;
+  group_moved(s, -(Long)bytes, -1);
 }
 
 // realloc counts as one more block of the new size (DHAT's rule), while the
@@ -94,6 +170,7 @@ void on_resize(Site* s, SizeT old_bytes, SizeT new_bytes) {
   g_tot.cur_bytes = g_tot.cur_bytes - old_bytes + new_bytes;
   s->cur_bytes = s->cur_bytes - old_bytes + new_bytes;
   if (new_bytes >= old_bytes) note_growth(s);
+  group_moved(s, (Long)new_bytes - (Long)old_bytes, 0);
 }
 
 void retire(const Block* b) {

@@ -29,6 +29,11 @@ struct Site {
   UChar size_state;                // kSizeUnknown / kSizeExactly / kSizeMixed
   ULong scratch;                   // for one pass of a writer (e.g. live lifetimes)
   ULong leak_bytes[4], leak_blocks[4];  // by leak::Kind, from the end-of-run leak search
+  // Sites whose stacks differ only in memtrack's own allocator frames
+  // (malloc vs valloc reached through one call) become one program point in
+  // the profile; the group keeps their combined live figures and peak there.
+  Site* group;                     // the group's first site, or null if alone
+  ULong grp_cur_bytes, grp_cur_blocks, grp_max_bytes, grp_max_blocks;  // on the first site
 };
 
 enum : UChar { kSizeUnknown = 0, kSizeExactly = 1, kSizeMixed = 2 };

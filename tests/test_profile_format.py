@@ -24,6 +24,9 @@ TOP = {
 }
 PP_HEAP = {"tb", "tbk", "tl", "mb", "mbk", "gb", "gbk", "eb", "ebk", "fs"}
 PP_ACC = {"rb", "wb"}
+# memtrack's extra keys (docs/format.md) when the end-of-run leak search ran
+# (the default, --leak-check=summary): bytes/blocks still live by leak kind.
+PP_LEAK = {"ldb", "ldbk", "lib", "libk", "lpb", "lpbk", "lrb", "lrbk"}
 
 # (id, client, memtrack options, arguments)
 SCENARIOS = [
@@ -45,7 +48,9 @@ _FRAME = re.compile(r"^0x[0-9A-F]+: \S.*$")
 
 def _check_shape(prof):
     mode = prof["mode"]
-    assert set(prof) == TOP[mode], f"top-level keys {sorted(prof)}"
+    leaks = prof.get("mtleak") is True
+    assert set(prof) - {"mtleak"} == TOP[mode], f"top-level keys {sorted(prof)}"
+    assert not leaks or mode == "heap", "leak figures outside heap mode"
     assert prof["dhatFileVersion"] == 2 and isinstance(prof["dhatFileVersion"], int)
     assert (prof["verb"], prof["bklt"]) == {"heap": ("Allocated", True), "copy": ("Copied", False),
                                             "ad-hoc": ("Occurred", False)}[mode]
@@ -58,8 +63,13 @@ def _check_shape(prof):
     for pp in prof["pps"]:
         keys = set(pp) - {"acc"}
         if mode == "heap":
-            assert keys == PP_HEAP | (PP_ACC if prof["bkacc"] else set()), pp
+            assert keys == PP_HEAP | (PP_ACC if prof["bkacc"] else set()) | (PP_LEAK if leaks else set()), pp
             assert pp["tl"] <= pp["tbk"] * prof["te"], pp
+            if leaks:
+                # Every block live at the end is in exactly one leak kind; leak
+                # bytes are requested sizes, so a 0-byte block adds 0, not 1.
+                assert pp["ldbk"] + pp["libk"] + pp["lpbk"] + pp["lrbk"] == pp["ebk"], pp
+                assert pp["ebk"] - pp["eb"] <= 0 and pp["ldb"] + pp["lib"] + pp["lpb"] + pp["lrb"] <= pp["eb"], pp
         else:
             assert keys == {"tb", "tbk", "fs"}, pp
             assert "acc" not in pp
