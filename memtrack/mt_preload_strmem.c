@@ -21,8 +21,12 @@
    candidate byte; the strncasecmp family reloads bytes after each call to
    tolower (a call may change memory, as far as the compiler knows). To make
    this independent of our own compiler's choices, every access to the
-   caller's memory goes through the volatile helpers below: one helper call
-   is exactly one load or store of the stated width.
+   caller's memory goes through the helpers below: one helper call is
+   exactly one load or store of the stated width. All but ld8 are volatile;
+   byte loads are plain so that gcc emits the same loops as Valgrind's own
+   replacements (indexed compares), which keeps the instruction counts, and
+   so the time axis, close to DHAT's; gcc neither widens nor drops byte
+   loads in loops that stop at a NUL or a difference.
 
    The copy functions also tell the tool how many bytes they copied, for
    --mode=copy: one _VG_USERREQ__MEMTRACK_COPY request per call, sent by the
