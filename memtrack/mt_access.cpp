@@ -109,6 +109,21 @@ VG_REGPARM(2) void on_write(Addr a, UWord size) {
   count_histogram(s, b, a, size);
 }
 
+namespace {
+template <UWord N> VG_REGPARM(1) void read_n(Addr a) { on_read(a, N); }
+template <UWord N> VG_REGPARM(1) void write_n(Addr a) { on_write(a, N); }
+
+#define MT_SIZED(n) {n, reinterpret_cast<void*>(&read_n<n>), reinterpret_cast<void*>(&write_n<n>), "mt_on_read" #n, "mt_on_write" #n}
+const SizedHelpers kSized[] = {MT_SIZED(1), MT_SIZED(2), MT_SIZED(4), MT_SIZED(8), MT_SIZED(16), MT_SIZED(32)};
+#undef MT_SIZED
+}  // namespace
+
+const SizedHelpers* sized_helpers(UWord size) {
+  for (const SizedHelpers& h : kSized)
+    if (h.size == size) return &h;
+  return nullptr;
+}
+
 void track_syscall_accesses() {
   VG_(track_pre_mem_read)(syscall_read);
   VG_(track_pre_mem_read_asciiz)(syscall_read_asciiz);

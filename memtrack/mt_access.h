@@ -12,7 +12,9 @@ namespace mt::access {
 // any heap block was ever there. The instrumentation loads that byte inline
 // and calls a helper only when it is set.
 constexpr unsigned kGranuleShift = 20;
-constexpr UWord kGranules = 1UL << (47 - kGranuleShift);  // user space is below 2^47
+// User space is below 2^47; the filter covers 2^48 so that an unguarded
+// access needs no masking (see mt_instrument.cpp).
+constexpr UWord kGranules = 1UL << (48 - kGranuleShift);
 
 void init();
 // The filter's base address, for the instrumentation.
@@ -25,6 +27,19 @@ void block_removed(const Block* b);  // drops it from the lookup cache
 // Helpers called from generated code (two register arguments).
 VG_REGPARM(2) void on_read(Addr a, UWord size);
 VG_REGPARM(2) void on_write(Addr a, UWord size);
+
+// The same with the size built in, for the common sizes: one argument less
+// to set up at every instrumented access keeps translations small (the
+// code cache is part of the tool's memory).
+struct SizedHelpers {
+  UWord size;
+  void* read;
+  void* write;
+  const char* read_name;
+  const char* write_name;
+};
+// The helpers for size, or null for a size without its own pair.
+const SizedHelpers* sized_helpers(UWord size);
 
 // Reads and writes the kernel does on the program's behalf (syscalls).
 void track_syscall_accesses();

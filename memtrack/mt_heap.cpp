@@ -21,7 +21,8 @@ Usage g_usage;
 // block recycles from freed memory. Blocks this big come from fresh
 // mappings of the client arena, already zero.
 constexpr SizeT kZeroFillMax = 128 * 1024;
-inline bool zero_fill() { return g_opts.leak_check != leak::Mode::kNo; }
+bool g_zero_fill;  // leak::scrubbing(), fixed after the options
+inline bool zero_fill() { return g_zero_fill; }
 
 // A realloc'd block is, to memcheck, a new malloc'd block allocated at the
 // realloc. DHAT keeps counting it for its first site, so the block keeps its
@@ -281,6 +282,7 @@ void init() {
 }
 
 void post_options() {
+  g_zero_fill = leak::scrubbing();
   if (g_opts.freed_history > 0) {
     SizeT n = 1;
     while (n < g_opts.freed_history) n <<= 1;

@@ -38,7 +38,11 @@ void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) 
   if (!tracking() || size <= 0) return;
   tl_assert(typeOfIRExpr(sb->tyenv, addr) == Ity_I64);
   IRTemp gran = assign(sb, Ity_I64, IRExpr_Binop(Iop_Shr64, addr, IRExpr_Const(IRConst_U8(access::kGranuleShift))));
-  IRTemp idx = assign(sb, Ity_I64, IRExpr_Binop(Iop_And64, IRExpr_RdTmp(gran), u64(access::kGranules - 1)));
+  // A guarded access may carry any address when its guard is false: mask it
+  // into the filter. An unguarded one is about to happen: an address above
+  // the filter's 2^48 bytes is not canonical and faults in the program
+  // anyway (our load may fault first, at the same instruction).
+  IRTemp idx = guard ? assign(sb, Ity_I64, IRExpr_Binop(Iop_And64, IRExpr_RdTmp(gran), u64(access::kGranules - 1))) : gran;
   IRTemp at = assign(sb, Ity_I64,
                      IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(idx), u64(reinterpret_cast<ULong>(access::heap_granules()))));
   IRTemp byte = assign(sb, Ity_I8, IRExpr_Load(Iend_LE, Ity_I8, IRExpr_RdTmp(at)));
@@ -46,9 +50,15 @@ void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) 
   IRExpr* cond = IRExpr_RdTmp(heap);
   if (guard) cond = IRExpr_RdTmp(assign(sb, Ity_I1, IRExpr_Binop(Iop_And1, guard, cond)));
 
-  const char* name = is_write ? "mt_on_write" : "mt_on_read";
-  void* fn = is_write ? reinterpret_cast<void*>(&access::on_write) : reinterpret_cast<void*>(&access::on_read);
-  IRDirty* di = unsafeIRDirty_0_N(2, name, VG_(fnptr_to_fnentry)(fn), mkIRExprVec_2(addr, mkIRExpr_HWord((HWord)size)));
+  IRDirty* di;
+  if (const access::SizedHelpers* h = access::sized_helpers((UWord)size)) {
+    di = unsafeIRDirty_0_N(1, is_write ? h->write_name : h->read_name, VG_(fnptr_to_fnentry)(is_write ? h->write : h->read),
+                           mkIRExprVec_1(addr));
+  } else {
+    const char* name = is_write ? "mt_on_write" : "mt_on_read";
+    void* fn = is_write ? reinterpret_cast<void*>(&access::on_write) : reinterpret_cast<void*>(&access::on_read);
+    di = unsafeIRDirty_0_N(2, name, VG_(fnptr_to_fnentry)(fn), mkIRExprVec_2(addr, mkIRExpr_HWord((HWord)size)));
+  }
   di->guard = cond;
   addStmtToIRSB(sb, IRStmt_Dirty(di));
 }

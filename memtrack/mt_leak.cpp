@@ -636,8 +636,16 @@ VG_REGPARM(1) void die_stack_12(Addr new_sp) {
 
 }  // namespace
 
+bool scrubbing() {
+  // auto: only when a full search will list and count loss records; the
+  // stack hooks cost time and translation size on every pop, and zero-filling
+  // touches memory the program may never use.
+  if (g_opts.leak_check == Mode::kNo) return false;
+  return g_opts.scrub_stack == kScrubYes || (g_opts.scrub_stack == kScrubAuto && g_opts.leak_check == Mode::kFull);
+}
+
 void post_options() {
-  if (g_opts.leak_check == Mode::kNo || !g_opts.scrub_stack) return;
+  if (!scrubbing()) return;
   VG_(track_die_mem_stack_4)(die_stack_4);
   VG_(track_die_mem_stack_8)(die_stack_n<8>);
   VG_(track_die_mem_stack_12)(die_stack_12);

@@ -29,8 +29,11 @@ struct Counts {
 };
 
 void init();
-// After options: installs stack scrubbing if --scrub-stack=yes.
+// After options: installs stack scrubbing if --scrub-stack asks for it.
 void post_options();
+// Whether stale words are being scrubbed (dead stack zeroed, new heap blocks
+// zero-filled): --scrub-stack=yes, or auto with --leak-check=full.
+bool scrubbing();
 
 // One leak search with output, as memcheck's VALGRIND_DO_*LEAK_CHECK and
 // its end-of-run search do.

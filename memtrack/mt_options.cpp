@@ -11,7 +11,7 @@ namespace options {
 namespace {
 
 enum Kind { kBool, kUInt, kSize, kString, kMode, kStacks, kLeakCheck, kLeakKinds, kResolution, kHeuristics,
-            kShowReachable, kShowPossible };
+            kShowReachable, kShowPossible, kScrub };
 
 struct Row {
   const char* name;      // without the leading "--"
@@ -57,8 +57,8 @@ Row* rows(SizeT* n) {
        "same as --show-leak-kinds=all (yes) or definite,possible (no)", 0, 0},
       {"show-possibly-lost", kShowPossible, &g_opts.show_leak_kinds, "no|yes",
        "show possibly lost blocks in a full search [yes]", 0, 0},
-      {"scrub-stack", kBool, &g_opts.scrub_stack, "no|yes",
-       "zero dead stack (below SP) so stale pointers there hide no leak [yes]", 0, 0},
+      {"scrub-stack", kScrub, &g_opts.scrub_stack, "no|yes|auto",
+       "zero dead stack and recycled heap so stale pointers hide no leak; auto: with --leak-check=full [auto]", 0, 0},
       {"show-mismatched-frees", kBool, &g_opts.show_mismatched_frees, "no|yes",
        "report free/delete/delete[] that do not match the allocator [yes]", 0, 0},
       {"freed-history", kUInt, &g_opts.freed_history, "<number>",
@@ -89,7 +89,7 @@ void set_defaults() {
   g_opts.errors_for_leak_kinds = leak::bit(leak::kDefinite) | leak::bit(leak::kPossible);
   g_opts.leak_resolution = Vg_HighRes;
   g_opts.leak_heuristics = ((1u << leak::kNumHeuristics) - 1) & ~1u;  // all
-  g_opts.scrub_stack = true;
+  g_opts.scrub_stack = kScrubAuto;
 }
 
 bool parse_bool(const char* v, bool* out) {
@@ -216,6 +216,14 @@ Bool process(const HChar* arg) {
         if (!parse_bool(v, &yes)) bad(arg, "expected yes or no");
         UInt* set = static_cast<UInt*>(r.target);
         if (yes) *set |= leak::bit(leak::kPossible); else *set &= ~leak::bit(leak::kPossible);
+        return True;
+      }
+      case kScrub: {
+        UChar* v8 = static_cast<UChar*>(r.target);
+        if (VG_(strcmp)(v, "no") == 0) *v8 = kScrubNo;
+        else if (VG_(strcmp)(v, "yes") == 0) *v8 = kScrubYes;
+        else if (VG_(strcmp)(v, "auto") == 0) *v8 = kScrubAuto;
+        else bad(arg, "expected no, yes or auto");
         return True;
       }
       case kMode:

@@ -9,6 +9,7 @@
 namespace mt {
 
 enum class Mode : UChar { kHeap, kCopy, kAdHoc };
+enum : UChar { kScrubNo = 0, kScrubYes = 1, kScrubAuto = 2 };
 
 struct Options {
   bool show_mismatched_frees;  // --show-mismatched-frees
@@ -24,7 +25,7 @@ struct Options {
   UInt errors_for_leak_kinds;  // --errors-for-leak-kinds
   VgRes leak_resolution;       // --leak-resolution=low|med|high
   UInt leak_heuristics;        // --leak-check-heuristics (bits of leak::Heuristic)
-  bool scrub_stack;            // --scrub-stack: zero dead stack so stale pointers hide no leak
+  UChar scrub_stack;           // --scrub-stack=no|yes|auto (kScrub*): zero dead stack so stale pointers hide no leak
 };
 
 extern Options g_opts;
