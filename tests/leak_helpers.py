@@ -1,0 +1,233 @@
+"""Helpers for the leak-checker tests (tests/test_leak_*.py): running
+memtrack and its oracle memcheck on the same command line side by side, and
+taking apart what memcheck-style leak output says.
+
+Every comparison is on Valgrind's own lines (==PID== prefix removed) after
+helpers.normalise(): addresses and the name (and directory) of the tool's
+preload object are the only things allowed to differ. memtrack's extra
+lines (DHAT's summary and the profile hint, printed at exit before the HEAP
+SUMMARY) are left out before comparing.
+"""
+import concurrent.futures
+import dataclasses
+import difflib
+import re
+
+import helpers
+
+# Each kind of loss record headline; in delta modes every number carries a
+# " (+x)" / " (-x)" suffix.
+_N = r"[\d,]+(?: \([+-][\d,]+\))?"
+LOSS_RECORD = re.compile(
+    rf"^(?P<total>{_N})(?: \((?P<direct>{_N}) direct, (?P<indirect>{_N}) indirect\))? bytes in "
+    rf"(?P<blocks>{_N}) blocks are (?P<kind>definitely lost|indirectly lost|possibly lost|still reachable) "
+    r"in (?:new )?loss record (?P<n>\d+) of (?P<of>\d+)$")
+_FRAME = re.compile(r"^   (at|by) 0x(\?|[0-9A-Fa-f]+): ")  # normalised or not
+
+# memtrack's heap-profile lines (DHAT's summary and the hint where the
+# profile went): not part of memcheck's output.
+_MEMTRACK_ONLY = re.compile(r"^(Total: |At t-gmax: |At t-end: |Reads: |Writes: )")
+_HINT_START = "To view the resulting profile, open"
+_HINT_END = "The text at the bottom explains the abbreviations used in the output."
+
+KIND_WORD = {"definite": "definitely lost", "indirect": "indirectly lost",
+             "possible": "possibly lost", "reachable": "still reachable"}
+
+
+def _num(s):
+    return int(s.split(" ")[0].replace(",", ""))
+
+
+_cache = {}
+
+
+def run_pair_cached(opts, argv, cwd, env=None):
+    """run_pair() once per session for a command line whose output does not
+    depend on the directory it runs in (the test clients), so that tests
+    looking at the same run from different angles share it. Reprints the
+    runs, so that a failing test shows them."""
+    key = (tuple(opts), tuple(str(a) for a in argv), tuple(sorted((env or {}).items())))
+    if key in _cache:
+        for r in _cache[key]:
+            print(f"\n===== (run earlier in this session) {r}")
+    else:
+        _cache[key] = run_pair(opts, argv, cwd, env=env)
+    return _cache[key]
+
+
+def run_pair(opts, argv, cwd, env=None, stdin=None, mc_opts=None):
+    """Runs memtrack and memcheck with the same options (or memcheck with
+    mc_opts) on the same program, at the same time (two cores), and returns
+    (memtrack, memcheck)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        mt = pool.submit(helpers.run_memtrack, opts, argv, cwd, env=env, stdin=stdin)
+        mc = pool.submit(helpers.run_memcheck, opts if mc_opts is None else mc_opts, argv, cwd,
+                         env=env, stdin=stdin)
+        return mt.result(), mc.result()
+
+
+def valgrind_lines(stderr):
+    """The ==PID== lines after the preamble (after 'Command: ...' and, with
+    -v, everything up to the first blank line), prefix removed, normalised,
+    memtrack's profile lines dropped."""
+    lines = helpers.client_lines(stderr)
+    for i, l in enumerate(lines):
+        if l.startswith("Command: "):
+            lines = lines[i + 1:]
+            break
+    out, in_hint = [], False
+    for l in lines:
+        if l.startswith(_HINT_START):
+            in_hint = True
+        if in_hint:
+            if l.startswith(_HINT_END):
+                in_hint = False
+            continue
+        if _MEMTRACK_ONLY.match(l):
+            continue
+        out.append(helpers.normalise(l))
+    return out
+
+
+def _strip_blanks(lines):
+    return [l for l in lines if l.strip() != ""]
+
+
+@dataclasses.dataclass
+class Record:
+    headline: str
+    frames: list  # normalised stack lines
+
+    @property
+    def kind(self):
+        return LOSS_RECORD.match(self.headline)["kind"]
+
+    @property
+    def numbers(self):
+        m = LOSS_RECORD.match(self.headline)
+        return {k: (_num(m[k]) if m[k] else None) for k in ("total", "direct", "indirect", "blocks", "n", "of")}
+
+
+@dataclasses.dataclass
+class LeakOutput:
+    lines: list          # valgrind_lines()
+    before_exit: list    # non-blank lines before the exit HEAP SUMMARY
+    at_exit: list        # from 'HEAP SUMMARY:' to the end, blanks kept
+    records: list        # every loss record printed, in order (mid-run ones too)
+    exit_records: list   # the loss records printed at exit
+    leak_summaries: list  # each LEAK SUMMARY block (list of lines), in order
+    heap_summary: list   # the three HEAP SUMMARY lines
+    hints: list          # lines after the last LEAK SUMMARY block's 'suppressed:' line up to the blank
+
+    @property
+    def leak_summary(self):
+        """The exit LEAK SUMMARY block (or None when none was printed)."""
+        return _summary_in(self.at_exit)
+
+    def summary_numbers(self):
+        """{'definitely lost': (bytes, blocks), ...} from the exit summary."""
+        out = {}
+        for l in self.leak_summary or []:
+            m = re.match(r"^\s+(.+?)\s*: ([\d,]+) bytes in ([\d,]+) blocks$", l)
+            if m:
+                out[m[1]] = (_num(m[2]), _num(m[3]))
+        return out
+
+
+def _summary_in(lines):
+    for i, l in enumerate(lines):
+        if l == "LEAK SUMMARY:":
+            j = i + 1
+            while j < len(lines) and lines[j].strip() != "":
+                j += 1
+            return lines[i:j]
+    return None
+
+
+def _records_in(lines):
+    recs = []
+    i = 0
+    while i < len(lines):
+        if LOSS_RECORD.match(lines[i]):
+            j = i + 1
+            while j < len(lines) and _FRAME.match(lines[j]):
+                j += 1
+            recs.append(Record(lines[i], lines[i + 1:j]))
+            i = j
+        else:
+            i += 1
+    return recs
+
+
+def parse(stderr):
+    lines = valgrind_lines(stderr)
+    starts = [i for i, l in enumerate(lines) if l == "HEAP SUMMARY:"]
+    cut = starts[-1] if starts else len(lines)
+    before, after = lines[:cut], lines[cut:]
+    summaries = []
+    for i, l in enumerate(lines):
+        if l == "LEAK SUMMARY:":
+            summaries.append(_summary_in(lines[i:]))
+    hints = []
+    if summaries:
+        last = max(i for i, l in enumerate(after) if l == "LEAK SUMMARY:") if "LEAK SUMMARY:" in after else None
+        if last is not None:
+            j = last + len(_summary_in(after[last:]))
+            while j < len(after) and after[j].strip() != "":
+                hints.append(after[j])
+                j += 1
+    return LeakOutput(
+        lines=lines,
+        before_exit=_strip_blanks(before),
+        at_exit=after,
+        records=_records_in(lines),
+        exit_records=_records_in(after),
+        leak_summaries=summaries,
+        heap_summary=after[:3],
+        hints=hints,
+    )
+
+
+def _diff(what, mine, theirs):
+    """An assertion message: what differs, as a unified diff from
+    memcheck's lines to memtrack's."""
+    d = difflib.unified_diff([str(x) for x in theirs], [str(x) for x in mine],
+                             "memcheck", "memtrack", lineterm="", n=2)
+    return f"{what} differ from memcheck's:\n" + "\n".join(d)
+
+
+def assert_same_leak_output(mt, mc, *, same_stdout=True):
+    """memtrack's run must say what memcheck's says: exit status, the
+    client's stdout, the HEAP SUMMARY, every loss record (headline and
+    stack, in order), every LEAK SUMMARY, the hint lines, the ERROR SUMMARY,
+    and then every Valgrind line from the HEAP SUMMARY to the end. Returns
+    the two parsed outputs."""
+    a, b = parse(mt.stderr), parse(mc.stderr)
+    assert mt.returncode == mc.returncode, f"exit status {mt.returncode}, memcheck's {mc.returncode}"
+    if same_stdout:
+        assert mt.stdout == mc.stdout, _diff("the client's stdout lines", mt.stdout.splitlines(),
+                                             mc.stdout.splitlines())
+    assert a.heap_summary == b.heap_summary, _diff("HEAP SUMMARY lines", a.heap_summary, b.heap_summary)
+    ha, hb = [r.headline for r in a.records], [r.headline for r in b.records]
+    assert ha == hb, _diff("loss record headlines", ha, hb)
+    for ra, rb in zip(a.records, b.records):
+        assert rb.frames, f"no stack under memcheck's '{rb.headline}'"
+        assert ra.frames == rb.frames, _diff(f"stacks of '{ra.headline}'", ra.frames, rb.frames)
+    assert a.leak_summaries == b.leak_summaries, _diff(
+        "LEAK SUMMARY blocks", sum(a.leak_summaries, []), sum(b.leak_summaries, []))
+    assert a.hints == b.hints, _diff("hint lines", a.hints, b.hints)
+    if "-q" not in mt.argv:
+        ea, eb = helpers.parse_error_summary(mt.stderr), helpers.parse_error_summary(mc.stderr)
+        assert ea == eb, f"ERROR SUMMARY {ea}, memcheck's {eb}"
+    # Everything else memcheck prints during the run (mid-run searches,
+    # 'All heap blocks were freed', the client's own lines on stderr) and
+    # at exit.
+    assert a.before_exit == b.before_exit, _diff("lines before the exit summaries", a.before_exit, b.before_exit)
+    assert a.at_exit == b.at_exit, _diff("lines from HEAP SUMMARY on", a.at_exit, b.at_exit)
+    return a, b
+
+
+def gen_suppressions_as_memtrack(mc_stderr):
+    """memcheck's generated suppressions with its tool name swapped for
+    memtrack's."""
+    return [s.replace("   Memcheck:Leak", "   Memtrack:Leak") for s in helpers.gen_suppressions(mc_stderr)]

@@ -1,0 +1,231 @@
+"""The leak checker against memcheck, client by client: memcheck's own leak
+tests (memcheck/tests/leak-cases, leak-cycle, leak-tree, leak-0,
+trivialleak, leak_cpp_interior, reach_thread_register), rewritten as
+tests/clients/leak_*.c|cpp, run by memtrack and memcheck with the same
+command line. Everything memcheck says about leaks must be said the same
+way: HEAP SUMMARY, every loss record (headline and allocation stack, in
+order), LEAK SUMMARY, hints, ERROR SUMMARY, exit status.
+
+The second half checks memtrack's own output against the numbers memcheck's
+algorithm gives on these clients (research note, section 6), so that a
+client that stopped reproducing its case would be noticed too.
+"""
+import pytest
+
+import helpers
+import leak_helpers
+
+FULL_ALL = ["--leak-check=full", "--show-leak-kinds=all"]
+DEFAULTS = []
+
+# (client, its arguments). "exit" makes the client leave through exit()
+# instead of returning from main, which keeps main's frame live.
+CLIENTS = [
+    ("leak_cases", []),
+    ("leak_cases", ["exit"]),
+    ("leak_cycle", []),
+    ("leak_tree", []),
+    ("leak_zero", []),
+    ("leak_trivial", []),
+    ("leak_graph", []),
+    ("leak_graph", ["exit"]),
+    ("leak_threads", []),
+    ("leak_threads", ["exit"]),
+    ("leak_cxx", []),
+    ("leak_cxx", ["exit"]),
+    ("leak_cxx_cow", []),
+    ("leak_redzone", []),
+    ("leak_freed", []),
+    ("leak_freed", ["quick"]),
+]
+
+
+def _id(c):
+    return "-".join([c[0], *c[1]])
+
+
+# The default options (--leak-check=summary) on the clients whose summary
+# mode says something different: hints, 'All heap blocks were freed', a
+# leak only a full search would show in detail.
+SUMMARY_CLIENTS = [("leak_cases", []), ("leak_graph", ["exit"]), ("leak_cxx", []),
+                   ("leak_redzone", []), ("leak_freed", [])]
+
+
+@pytest.mark.parametrize("client,args", CLIENTS, ids=[_id(c) for c in CLIENTS])
+def test_same_as_memcheck(client, args, clients, workdir):
+    mt, mc = leak_helpers.run_pair_cached(FULL_ALL, [clients.path(client), *args], workdir)
+    leak_helpers.assert_same_leak_output(mt, mc)
+
+
+@pytest.mark.parametrize("client,args", SUMMARY_CLIENTS, ids=[_id(c) for c in SUMMARY_CLIENTS])
+def test_defaults_same_as_memcheck(client, args, clients, workdir):
+    mt, mc = leak_helpers.run_pair(DEFAULTS, [clients.path(client), *args], workdir)
+    leak_helpers.assert_same_leak_output(mt, mc)
+
+
+# Each heuristic on its own and in sets (the default, all, is in
+# test_same_as_memcheck): which interior-pointed blocks become reachable,
+# and the 'of which reachable via heuristic' lines.
+HEURISTICS = [
+    ("leak_cxx", "none"), ("leak_cxx", "newarray"),
+    # length64 blocks match newarray too: length64 is tried first.
+    ("leak_cxx", "length64,multipleinheritance"),
+    ("leak_cxx_cow", "none"), ("leak_cxx_cow", "length64"),
+]
+
+
+@pytest.mark.parametrize("client,heur", HEURISTICS, ids=[f"{c}-{h}" for c, h in HEURISTICS])
+def test_heuristics_same_as_memcheck(client, heur, clients, workdir):
+    opts = FULL_ALL + [f"--leak-check-heuristics={heur}"]
+    mt, mc = leak_helpers.run_pair_cached(opts, [clients.path(client)], workdir)
+    leak_helpers.assert_same_leak_output(mt, mc)
+
+
+@pytest.mark.parametrize("res", ["low", "med"])
+def test_leak_resolution_same_as_memcheck(res, clients, workdir):
+    """--leak-resolution merges records whose first 2 / 4 frames match
+    (high, the default, is everywhere else); leak_cases allocates
+    everything through mk() from make_cases()."""
+    opts = FULL_ALL + [f"--leak-resolution={res}"]
+    mt, mc = leak_helpers.run_pair(opts, [clients.path("leak_cases")], workdir)
+    a, b = leak_helpers.assert_same_leak_output(mt, mc)
+    if res == "low":
+        # malloc + mk: one record per kind.
+        assert len(a.exit_records) == 4
+
+
+def test_quiet_same_as_memcheck(clients, workdir):
+    """-q: the loss records are still printed, the summaries are not."""
+    mt, mc = leak_helpers.run_pair(["-q"] + FULL_ALL, [clients.path("leak_cases")], workdir)
+    a, b = leak_helpers.assert_same_leak_output(mt, mc)
+    assert len(a.records) == 15
+    assert a.leak_summaries == [] and a.heap_summary == b.heap_summary
+    assert "ERROR SUMMARY" not in mt.stderr
+
+
+# ---------------------------------------------------------------------------
+# memtrack's own output: the numbers memcheck's algorithm gives
+
+
+def _mt(clients, workdir, client, args=(), opts=FULL_ALL):
+    """memtrack's run of a client (shared with the comparison above)."""
+    r, _ = leak_helpers.run_pair_cached(opts, [clients.path(client), *args], workdir)
+    assert r.returncode == 0, r
+    return leak_helpers.parse(r.stderr), r
+
+
+def _headlines(out):
+    return [r.headline.rsplit(" in loss record", 1)[0] for r in out.exit_records]
+
+
+def test_leak_cases_numbers(clients, workdir):
+    out, r = _mt(clients, workdir, "leak_cases")
+    assert out.summary_numbers() == {
+        "definitely lost": (48, 3), "indirectly lost": (32, 2),
+        "possibly lost": (96, 6), "still reachable": (64, 4), "suppressed": (0, 0)}
+    heads = _headlines(out)
+    assert len(heads) == 15
+    assert heads.count("16 bytes in 1 blocks are possibly lost") == 6
+    assert heads.count("16 bytes in 1 blocks are definitely lost") == 1
+    assert heads.count("32 (16 direct, 16 indirect) bytes in 1 blocks are definitely lost") == 2
+    assert heads.count("16 bytes in 1 blocks are still reachable") == 4
+    assert heads.count("16 bytes in 1 blocks are indirectly lost") == 2
+    # Records are numbered 1..15 and sorted by size, then kind.
+    assert [x.numbers["n"] for x in out.exit_records] == list(range(1, 16))
+    assert helpers.parse_error_summary(r.stderr)["errors"] == 9
+
+
+def test_leak_cycle_numbers(clients, workdir):
+    out, r = _mt(clients, workdir, "leak_cycle")
+    heads = _headlines(out)
+    assert heads.count("48 (16 direct, 32 indirect) bytes in 1 blocks are definitely lost") == 2
+    assert heads.count("96 (16 direct, 80 indirect) bytes in 1 blocks are definitely lost") == 2
+    assert heads.count("16 bytes in 1 blocks are definitely lost") == 1   # the self-loop
+    assert out.summary_numbers()["definitely lost"] == (80, 5)
+    assert out.summary_numbers()["indirectly lost"] == (224, 14)
+    assert out.summary_numbers()["still reachable"] == (48, 3)
+
+
+def test_leak_tree_numbers(clients, workdir):
+    out, r = _mt(clients, workdir, "leak_tree")
+    heads = _headlines(out)
+    assert heads[-3:] == [
+        "16 bytes in 1 blocks are definitely lost",
+        "48 (16 direct, 32 indirect) bytes in 1 blocks are definitely lost",
+        "112 (16 direct, 96 indirect) bytes in 1 blocks are definitely lost",
+    ]
+    assert out.summary_numbers()["indirectly lost"] == (128, 8)
+    assert out.summary_numbers()["still reachable"] == (32, 2)
+
+
+def test_leak_zero_numbers(clients, workdir):
+    """A malloc(0) block covers one byte for the scan but counts 0 bytes:
+    the 16-byte block holding the only pointer to one is '16 bytes ...
+    definitely lost' (0 indirect bytes), as memcheck says."""
+    out, r = _mt(clients, workdir, "leak_zero")
+    heads = _headlines(out)
+    assert heads == [
+        "0 bytes in 1 blocks are still reachable",
+        "0 bytes in 1 blocks are indirectly lost",
+        "0 bytes in 1 blocks are definitely lost",
+        "0 bytes in 1 blocks are definitely lost",
+        "16 bytes in 1 blocks are definitely lost",
+    ]
+    assert out.summary_numbers()["definitely lost"] == (16, 3)
+    assert out.summary_numbers()["indirectly lost"] == (0, 1)
+
+
+def test_trivialleak_numbers(clients, workdir):
+    out, r = _mt(clients, workdir, "leak_trivial")
+    assert _headlines(out) == ["1,000 bytes in 1,000 blocks are definitely lost"]
+    frames = out.exit_records[0].frames
+    assert len(frames) == 3, frames
+    assert ": malloc (" in frames[0] and ": leak_one (leak_trivial.c:" in frames[1]
+
+
+@pytest.mark.parametrize("how", ["return", "exit"])
+def test_exit_versus_return(how, clients, workdir):
+    """main's local is reachable if the process leaves through exit() (main's
+    frame is live) and definitely lost if main returns, as in memcheck."""
+    args = ["exit"] if how == "exit" else []
+    out, r = _mt(clients, workdir, "leak_graph", args)
+    local = [x.headline for x in out.exit_records if x.headline.startswith("120 bytes in 1 blocks")]
+    kind = "still reachable" if how == "exit" else "definitely lost"
+    assert len(local) == 1 and f"are {kind} in" in local[0], local
+
+
+def test_heuristics_numbers(clients, workdir):
+    out, r = _mt(clients, workdir, "leak_cxx")
+    summary = out.leak_summary
+    assert "                      of which reachable via heuristic:" in summary
+    names = [l.split(":")[0].strip() for l in summary if l.startswith(" " * 24)]
+    assert names == ["length64", "newarray", "multipleinheritance"]
+    # new Elem[0]: the pointer is one past the 8-byte block.
+    assert "8 bytes in 1 blocks are definitely lost" in _headlines(out)
+    out, r = _mt(clients, workdir, "leak_cxx", opts=FULL_ALL + ["--leak-check-heuristics=none"])
+    assert not any("via heuristic" in l for l in out.leak_summary)
+    assert out.summary_numbers()["possibly lost"] == (216, 3)
+    out, r = _mt(clients, workdir, "leak_cxx_cow")
+    assert any(l.strip().startswith("stdstring          : 74 bytes in 1 blocks") for l in out.leak_summary)
+
+
+def test_threads_numbers(clients, workdir):
+    """Each worker's kept block: a global, a live thread's TLS, stack or
+    register keep it; a joined thread's TLS and a returned frame do not."""
+    out, r = _mt(clients, workdir, "leak_threads")
+    kinds = {}
+    for x in out.exit_records:
+        n = x.numbers
+        if n["blocks"] == 1 and 200 <= n["total"] <= 205:
+            kinds[n["total"] - 200] = x.kind
+    assert kinds == {0: "still reachable", 1: "definitely lost", 2: "still reachable",
+                     3: "still reachable", 4: "definitely lost", 5: "still reachable"}
+    assert "615 bytes in 6 blocks are definitely lost" in _headlines(out)
+
+
+def test_redzone_pointer_is_no_root(clients, workdir):
+    """A pointer left in the red zone below SP is garbage after the next
+    call (memcheck: undefined), so it keeps nothing alive: the block is
+    definitely lost, both in the mid-run search and at exit."""
+    out, r = _mt(clients, workdir, "leak_redzone")
+    assert [s[1] for s in out.leak_summaries] == ["   definitely lost: 40 bytes in 1 blocks"] * 2

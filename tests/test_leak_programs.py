@@ -1,0 +1,52 @@
+"""Real programs under --leak-check=full, memtrack against memcheck: the
+HEAP SUMMARY, every loss record (all kinds shown), the LEAK SUMMARY and the
+ERROR SUMMARY must be memcheck's.
+
+Python runs with PYTHONMALLOC=malloc (every object through malloc) and
+PYTHONHASHSEED=0. Its allocation count depends on what its stdio is (a
+pipe, a file, /dev/null) and, for files, on the offset at which it finds
+them, which differs between the tools because their banners differ; the
+suite always hands both tools pipes, where the counts are the same.
+"""
+import pytest
+
+import helpers
+import leak_helpers
+
+FULL_ALL = ["--leak-check=full", "--show-leak-kinds=all"]
+
+SMALL_JSON = '{"a": [1, 2, {"b": "c", "d": [true, false, null]}], "e": 1.5, "f": "' + "x" * 200 + '"}\n'
+
+
+def _prepare(workdir):
+    (workdir / "small.json").write_text(SMALL_JSON)
+    (workdir / "small").write_text("".join(f"line {i} of a small file for xz\n" for i in range(200)))
+
+
+PROGRAMS = {
+    "python3": (["/usr/bin/python3", "-c", "pass"], {"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"}),
+    "sqlite3": (["/usr/bin/sqlite3", ":memory:", "select 1"], None),
+    "jq": (["/usr/bin/jq", ".", "small.json"], None),
+    "xz": (["/usr/bin/xz", "-c", "small"], None),
+}
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_program_like_memcheck(name, workdir):
+    argv, env = PROGRAMS[name]
+    helpers.require_program(argv[0])
+    _prepare(workdir)
+    mt, mc = leak_helpers.run_pair(FULL_ALL, argv, workdir, env=env)
+    assert mc.returncode == 0, mc
+    a, b = leak_helpers.assert_same_leak_output(mt, mc)
+    assert helpers.parse_error_summary(mt.stderr)["errors"] == 0
+
+
+def test_program_default_options_like_memcheck(workdir):
+    """The default --leak-check=summary on a program that ends with blocks
+    still allocated."""
+    helpers.require_program("/usr/bin/jq")
+    _prepare(workdir)
+    mt, mc = leak_helpers.run_pair([], ["/usr/bin/jq", ".", "small.json"], workdir)
+    a, b = leak_helpers.assert_same_leak_output(mt, mc)
+    assert a.leak_summary is not None
