@@ -135,10 +135,19 @@ Bool recognised_suppression(const HChar* name, Supp* su) {
 
 // A Leak suppression's optional "match-leak-kinds:" line; without it the
 // suppression matches every kind. Kept as a bitset in the supp's extra.
+// A Leak suppression's extra: the kinds it matches and, as memcheck shows
+// with -s, what it suppressed in the latest search.
+struct LeakSupp {
+  UInt kinds;
+  UInt search;
+  ULong bytes, blocks;
+};
+
 Bool read_leak_kinds(Int fd, HChar** bufpp, SizeT* nBufp, Int* lineno, Supp* su) {
-  UInt* kinds = static_cast<UInt*>(alloc("mt.supp.leakkinds", sizeof(UInt)));
-  *kinds = (1u << leak::kKindBits) - 1;
-  VG_(set_supp_extra)(su, kinds);
+  LeakSupp* ls = static_cast<LeakSupp*>(alloc_zeroed("mt.supp.leak", sizeof(LeakSupp)));
+  ls->kinds = (1u << leak::kKindBits) - 1;
+  UInt* kinds = &ls->kinds;
+  VG_(set_supp_extra)(su, ls);
   // True from get_line: end of file or a frame line, which the core reads
   // again as the first frame.
   if (VG_(get_line)(fd, bufpp, nBufp, lineno)) return True;
@@ -167,8 +176,8 @@ Bool error_matches_suppression(const Error* err, const Supp* su) {
     case kLeak: {
       if (k != kLeak) return False;
       const LeakText* t = static_cast<const LeakText*>(VG_(get_error_extra)(err));
-      const UInt* kinds = static_cast<const UInt*>(VG_(get_supp_extra)(su));
-      return (!kinds || (*kinds & (1u << t->kind))) ? True : False;
+      const LeakSupp* ls = static_cast<const LeakSupp*>(VG_(get_supp_extra)(su));
+      return (!ls || (ls->kinds & (1u << t->kind))) ? True : False;
     }
     case kFishy: {
       if (k != kFishy) return False;
@@ -208,12 +217,29 @@ SizeT print_extra_suppression_info(const Error* err, HChar* buf, Int nBuf) {
   return 0;
 }
 
-SizeT print_extra_suppression_use(const Supp*, HChar* buf, Int nBuf) {
+SizeT print_extra_suppression_use(const Supp* su, HChar* buf, Int nBuf) {
+  if (VG_(get_supp_kind)(su) == kLeak && VG_(get_supp_extra)(su)) {
+    const LeakSupp* ls = static_cast<const LeakSupp*>(VG_(get_supp_extra)(su));
+    char b[32], k[32];
+    Int n = (Int)VG_(snprintf)(buf, nBuf, "suppressed: %s bytes in %s blocks", commas(ls->bytes, b, sizeof b),
+                               commas(ls->blocks, k, sizeof k));
+    return n < nBuf ? (SizeT)n : (SizeT)nBuf;
+  }
   buf[0] = 0;
   return 0;
 }
 
-void update_extra_suppression_use(const Error*, const Supp*) {}
+void update_extra_suppression_use(const Error* err, const Supp* su) {
+  if (VG_(get_error_kind)(err) != kLeak || VG_(get_supp_kind)(su) != kLeak || !VG_(get_supp_extra)(su)) return;
+  const LeakText* t = static_cast<const LeakText*>(VG_(get_error_extra)(err));
+  LeakSupp* ls = static_cast<LeakSupp*>(VG_(get_supp_extra)(su));
+  if (ls->search != t->search) {  // figures of the latest search only
+    ls->search = t->search;
+    ls->bytes = ls->blocks = 0;
+  }
+  ls->bytes += t->direct + t->indirect;
+  ls->blocks += t->blocks;
+}
 
 }  // namespace
 

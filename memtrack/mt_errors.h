@@ -34,6 +34,7 @@ struct LeakText {
   ULong old_direct, old_indirect, old_blocks;
   bool delta;  // print "(+x)"/"(-x)" changes since the previous search
   UInt n, of;  // "in loss record n of of"
+  UInt search; // which leak search (suppression use counts are per search)
 };
 // Reports a loss record through the core (memcheck's way: a unique error
 // with the allocation stack). Returns true if a suppression matched.

@@ -9,6 +9,7 @@
 #include "mt_instrument.h"
 #include "mt_access.h"
 #include "mt_options.h"
+#include "mt_leak.h"
 #include "mt_sites.h"
 
 namespace mt::instrument {
@@ -61,6 +62,19 @@ void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) 
   }
   di->guard = cond;
   addStmtToIRSB(sb, IRStmt_Dirty(di));
+}
+
+// At every call and return VEX says (AbiHint) that the red zone below the new
+// stack pointer is dead; memcheck marks it undefined. With scrubbing on,
+// memtrack zeroes it inline, so a frame that later covers it without writing
+// every slot holds no pointer left by an earlier call.
+void add_redzone_clear(IRSB* sb, IRExpr* base, Int len) {
+  if (len <= 0 || len > 1024 || (len & 7) != 0) return;
+  if (typeOfIRExpr(sb->tyenv, base) != Ity_I64) return;
+  for (Int off = 0; off < len; off += 8) {
+    IRExpr* at = off == 0 ? base : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, base, u64((ULong)off))));
+    addStmtToIRSB(sb, IRStmt_Store(Iend_LE, at, u64(0)));
+  }
 }
 
 Int load_g_size(IRLoadGOp op) {
@@ -136,6 +150,7 @@ IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout*, const VexGuest
   while (i < sb_in->stmts_used && sb_in->stmts[i]->tag != Ist_IMark) addStmtToIRSB(out, sb_in->stmts[i++]);
 
   Int pending = 0;  // instructions not yet added to the clock
+  const bool scrub = leak::scrubbing();
   for (; i < sb_in->stmts_used; i++) {
     IRStmt* st = sb_in->stmts[i];
     if (!st || st->tag == Ist_NoOp) continue;
@@ -143,6 +158,8 @@ IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout*, const VexGuest
       pending++;
     } else if (st->tag == Ist_Exit) {
       if (pending) { add_clock(out, pending); pending = 0; }
+    } else if (st->tag == Ist_AbiHint) {
+      if (scrub) add_redzone_clear(out, st->Ist.AbiHint.base, st->Ist.AbiHint.len);
     } else {
       add_accesses_of(out, sb_in->tyenv, st);
     }

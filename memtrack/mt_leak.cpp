@@ -43,6 +43,7 @@ UInt g_heuristics; // bitset over Heuristic, from the options
 Counts g_counts;   // of the last search
 bool g_searched;   // any search so far (heuristic lines follow memcheck's rule)
 bool g_exit_analysed;
+UInt g_search_number;  // for per-search suppression counts
 Counts g_prev;
 
 // ---- reading client memory safely ----------------------------------------
@@ -143,7 +144,8 @@ void found_word(UWord v, bool prior_definite) {
     // Phase 2: any pointer into another unreached block joins the clique.
     if (x.state != kSUnreached || i == g_clique) return;
     x.state = kSIndirect;
-    g_lb[g_clique].indirect += (x.end - x.start) + x.indirect;
+    // Requested sizes, as memcheck counts: a 0-byte block adds 0.
+    g_lb[g_clique].indirect += x.b->req_size() + x.indirect;
     x.indirect = 0;
     push((UInt)i);
     return;
@@ -453,6 +455,7 @@ bool analyse() {
 
 // Reports what analyse() found: loss records, summary, hints.
 void report(ThreadId tid, Mode mode, Delta delta) {
+  g_search_number++;
   if (g_lb.empty()) {
     if (VG_(clo_verbosity) >= 1 || mode == Mode::kFull) {
       VG_(umsg)("All heap blocks were freed -- no leaks are possible\n");
@@ -470,7 +473,18 @@ void report(ThreadId tid, Mode mode, Delta delta) {
     VG_(umsg)("Checked %'llu bytes\n\n", g_scanned);
   }
 
-  // Loss records: (kind, allocation stack) at --leak-resolution.
+  // Loss records: (kind, allocation stack) at --leak-resolution. Records
+  // that were empty in the previous search go now (memcheck drops them at
+  // the start of a search); the others remember their figures for deltas.
+  {
+    SizeT keep = 0;
+    for (SizeT i = 0; i < g_records.size(); i++) {
+      Record* r = g_records[i];
+      if (r->blocks == 0) { dealloc(r); continue; }
+      g_records[keep++] = r;
+    }
+    while (g_records.size() > keep) g_records.pop();
+  }
   for (SizeT i = 0; i < g_records.size(); i++) {
     Record* r = g_records[i];
     r->old_direct = r->direct; r->old_indirect = r->indirect; r->old_blocks = r->blocks;
@@ -514,6 +528,7 @@ void report(ThreadId tid, Mode mode, Delta delta) {
     t.delta = delta != Delta::kAny;
     t.n = i + 1;
     t.of = total;
+    t.search = g_search_number;
     bool suppressed = errors::leak(tid, r->ec, t, print, count);
     if (suppressed) {
       g_counts.supp_bytes += r->direct;
@@ -524,14 +539,6 @@ void report(ThreadId tid, Mode mode, Delta delta) {
     }
   }
   shown.free();
-  // Forget records that are empty now and were empty before.
-  SizeT keep = 0;
-  for (SizeT i = 0; i < g_records.size(); i++) {
-    Record* r = g_records[i];
-    if (r->blocks == 0 && r->old_blocks == 0) { dealloc(r); continue; }
-    g_records[keep++] = r;
-  }
-  while (g_records.size() > keep) g_records.pop();
   by_key.free_table();
 
   if (VG_(clo_verbosity) >= 1) {
@@ -640,7 +647,8 @@ bool scrubbing() {
   // auto: only when a full search will list and count loss records; the
   // stack hooks cost time and translation size on every pop, and zero-filling
   // touches memory the program may never use.
-  if (g_opts.leak_check == Mode::kNo) return false;
+  // (yes also serves programs that run memcheck.h's searches themselves
+  // under --leak-check=no.)
   return g_opts.scrub_stack == kScrubYes || (g_opts.scrub_stack == kScrubAuto && g_opts.leak_check == Mode::kFull);
 }
 
