@@ -96,7 +96,9 @@ VG_REGPARM(2) void on_read(Addr a, UWord size) {
   if (!b) return;
   Site* s = b->site;
   s->reads += size;
-  const_cast<Block*>(b)->was_read = 1;
+  // Test before setting: a store on every access to the same block costs
+  // more than the branch (it was a quarter of this helper's time on xz).
+  if (!b->was_read) const_cast<Block*>(b)->was_read = 1;
   count_histogram(s, b, a, size);
 }
 
@@ -105,7 +107,7 @@ VG_REGPARM(2) void on_write(Addr a, UWord size) {
   if (!b) return;
   Site* s = b->site;
   s->writes += size;
-  const_cast<Block*>(b)->was_written = 1;
+  if (!b->was_written) const_cast<Block*>(b)->was_written = 1;
   count_histogram(s, b, a, size);
 }
 

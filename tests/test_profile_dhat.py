@@ -197,6 +197,9 @@ def test_real_program_sites_equal_dhat(name, workdir):
         mt_env["MT_PAD"] = "x" * 8
         dh_env["MT_PAD"] = "x" * (8 + len("memtrack") - len("dhat"))
     p = _run_pair(w["argv"], workdir, stdin=w["stdin"], mt_env=mt_env, dh_env=dh_env)
+    if name == "python3":
+        _assert_python_sites_close(p)
+        return
     stats = _assert_sites_equal(p, name)
     mr = ph.stderr_figures(p.mt_run.stderr)["reads"]
     dr = ph.stderr_figures(p.dh_run.stderr)["reads"]
@@ -205,6 +208,28 @@ def test_real_program_sites_equal_dhat(name, workdir):
     assert mr - dr == sum(x - y for _, x, y in stats["rb_diffs"]), (mr, dr)
     assert 0 <= mr - dr < dr / 1000, (
         f"{name}: total Reads {mr} vs DHAT {dr}; sites that differ (syscall paths):\n  {shown}")
+
+
+def _assert_python_sites_close(p):
+    """Python hashes objects by address (id), so its dict probing, resizing
+    and freeing depend on where its heap lies, and the two tools map
+    different preloads, which can move the heap. The same allocations happen
+    at the same sites (tb, tbk, eb, ebk exact), but per-site reads, writes,
+    peaks and histograms can differ a little: they are shown, and the
+    totals must agree within 0.1%."""
+    probs, stats = ph.compare_sites(p.mt, p.dh, exact=("tb", "tbk", "eb", "ebk"), rb_rule=False)
+    loose = ("rb ", "wb ", "mb ", "gb ", "acc", "mbk ", "gbk ")
+    hard = [x for x in probs
+            if not all(part.strip().startswith(loose) for part in x.split(": memtrack vs DHAT:", 1)[-1].split(";"))]
+    assert not hard, "python3: differences beyond address-dependent ones:\n  " + "\n  ".join(hard[:30])
+    mt_f, dh_f = ph.stderr_figures(p.mt_run.stderr), ph.stderr_figures(p.dh_run.stderr)
+    for k in ("reads", "writes"):
+        assert abs(mt_f[k] - dh_f[k]) < dh_f[k] / 1000, (
+            f"python3 total {k}: memtrack {mt_f[k]} vs DHAT {dh_f[k]} (more than 0.1% apart); "
+            f"{len(probs)} sites differ:\n  " + "\n  ".join(probs[:20]))
+    gb_mt = sum(pp["gb"] for pp in p.mt["pps"])
+    gb_dh = sum(pp["gb"] for pp in p.dh["pps"])
+    assert abs(gb_mt - gb_dh) <= gb_dh / 1000, (gb_mt, gb_dh)
 
 
 def test_instruction_counts_close_to_dhat(pair):
