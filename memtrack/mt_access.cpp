@@ -15,34 +15,28 @@ UChar* g_granules;
 // The last two blocks hit, for reads and for writes apart: most accesses
 // fall in a block an access of the same kind just touched (a copy reads one
 // block and writes another; a compressor reads its window and its hash
-// table in turn). Never null: an empty sentinel stands in when there is none.
-Block g_none;
+// table in turn). Each entry keeps what a hit needs without touching the
+// block or its site's other fields: the range and the counter to add to.
+// Blocks whose site keeps per-byte counts take the full path.
 struct Recent {
+  Addr start[2], end[2];   // empty entries have start == end == 0
+  ULong* counter[2];
   const Block* b[2];
+  bool histo[2];
 };
-Recent g_reads = {{&g_none, &g_none}};
-Recent g_writes = {{&g_none, &g_none}};
+Recent g_reads;
+Recent g_writes;
 
-inline const Block* find(Addr a, Recent* r) {
-  const Block* b = r->b[0];
-  if (a - b->start < b->size) return b;
-  b = r->b[1];
-  if (a - b->start < b->size) {
-    r->b[1] = r->b[0];
-    r->b[0] = b;
-    return b;
-  }
-  b = heap::index().containing(a);
-  if (b) {
-    r->b[1] = r->b[0];
-    r->b[0] = b;
-  }
-  return b;
+inline void remember(Recent* r, const Block* b, ULong* counter) {
+  r->start[1] = r->start[0]; r->end[1] = r->end[0];
+  r->counter[1] = r->counter[0]; r->b[1] = r->b[0]; r->histo[1] = r->histo[0];
+  r->start[0] = b->start; r->end[0] = b->start + b->size;
+  r->counter[0] = counter; r->b[0] = b; r->histo[0] = b->site->acc != nullptr;
 }
 
 inline void forget(Recent* r, const Block* b) {
-  for (auto& x : r->b)
-    if (x == b) x = &g_none;
+  for (int i = 0; i < 2; i++)
+    if (r->b[i] == b) { r->start[i] = r->end[i] = 0; r->b[i] = nullptr; }
 }
 
 inline void count_histogram(Site* s, const Block* b, Addr a, UWord size) {
@@ -76,7 +70,6 @@ void init() {
     VG_(fmsg)("memtrack: cannot reserve %lu bytes for the heap filter\n", kGranules);
     VG_(exit)(1);
   }
-  VG_(memset)(&g_none, 0, sizeof g_none);
 }
 
 const UChar* heap_granules() { return g_granules; }
@@ -86,30 +79,50 @@ void block_added(const Block* b) {
   for (UWord g = first; g <= last && g < kGranules; g++) g_granules[g] = 1;
 }
 
+void forget_all() {
+  VG_(memset)(&g_reads, 0, sizeof g_reads);
+  VG_(memset)(&g_writes, 0, sizeof g_writes);
+}
+
 void block_removed(const Block* b) {
   forget(&g_reads, b);
   forget(&g_writes, b);
 }
 
-VG_REGPARM(2) void on_read(Addr a, UWord size) {
-  const Block* b = find(a, &g_reads);
+namespace {
+
+// The full path: find the block, count, mark it touched, remember it.
+template <bool kWrite>
+inline void slow_access(Addr a, UWord size, Recent* r) {
+  const Block* b = heap::index().containing(a);
   if (!b) return;
   Site* s = b->site;
-  s->reads += size;
-  // Test before setting: a store on every access to the same block costs
-  // more than the branch (it was a quarter of this helper's time on xz).
-  if (!b->was_read) const_cast<Block*>(b)->was_read = 1;
+  ULong* counter = kWrite ? &s->writes : &s->reads;
+  *counter += size;
+  Block* w = const_cast<Block*>(b);
+  if (kWrite) { if (!w->was_written) w->was_written = 1; }
+  else { if (!w->was_read) w->was_read = 1; }
   count_histogram(s, b, a, size);
+  remember(r, b, counter);
 }
 
-VG_REGPARM(2) void on_write(Addr a, UWord size) {
-  const Block* b = find(a, &g_writes);
-  if (!b) return;
-  Site* s = b->site;
-  s->writes += size;
-  if (!b->was_written) const_cast<Block*>(b)->was_written = 1;
-  count_histogram(s, b, a, size);
+template <bool kWrite>
+inline void access(Addr a, UWord size) {
+  Recent* r = kWrite ? &g_writes : &g_reads;
+  for (int i = 0; i < 2; i++) {
+    if (a - r->start[i] < r->end[i] - r->start[i]) {
+      *r->counter[i] += size;
+      if (r->histo[i]) count_histogram(r->b[i]->site, r->b[i], a, size);
+      return;
+    }
+  }
+  slow_access<kWrite>(a, size, r);
 }
+
+}  // namespace
+
+VG_REGPARM(2) void on_read(Addr a, UWord size) { access<false>(a, size); }
+VG_REGPARM(2) void on_write(Addr a, UWord size) { access<true>(a, size); }
 
 namespace {
 template <UWord N> VG_REGPARM(1) void read_n(Addr a) { on_read(a, N); }

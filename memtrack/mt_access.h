@@ -23,6 +23,7 @@ const UChar* heap_granules();
 // Block lifecycle hooks from the heap module.
 void block_added(const Block* b);    // marks its granules
 void block_removed(const Block* b);  // drops it from the lookup cache
+void forget_all();                   // empties the lookup cache
 
 // Helpers called from generated code (two register arguments).
 VG_REGPARM(2) void on_read(Addr a, UWord size);
