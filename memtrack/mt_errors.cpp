@@ -54,25 +54,15 @@ const char* leak_kind_text(UChar k) {
   }
 }
 
-// "1,234" or, for delta searches, "1,234 (+5)".
-const char* num(ULong now, ULong old, bool delta, char* buf, SizeT len) {
-  char a[32];
-  commas(now, a, sizeof a);
-  if (!delta) { VG_(snprintf)(buf, (Int)len, "%s", a); return buf; }
-  char b[32];
-  commas(now >= old ? now - old : old - now, b, sizeof b);
-  VG_(snprintf)(buf, (Int)len, "%s (%c%s)", a, now >= old ? '+' : '-', b);
-  return buf;
-}
 
 void pp_leak(const Error* err) {
   const LeakText& t = *static_cast<const LeakText*>(VG_(get_error_extra)(err));
   char tot[64], dir[64], ind[64], blk[64];
-  num(t.direct + t.indirect, t.old_direct + t.old_indirect, t.delta, tot, sizeof tot);
-  num(t.blocks, t.old_blocks, t.delta, blk, sizeof blk);
+  commas_delta(t.direct + t.indirect, t.old_direct + t.old_indirect, t.delta, tot, sizeof tot);
+  commas_delta(t.blocks, t.old_blocks, t.delta, blk, sizeof blk);
   if (t.kind == leak::kDefinite && t.indirect > 0) {
-    num(t.direct, t.old_direct, t.delta, dir, sizeof dir);
-    num(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
+    commas_delta(t.direct, t.old_direct, t.delta, dir, sizeof dir);
+    commas_delta(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
     VG_(umsg)("%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %u of %u\n", tot, dir, ind, blk,
               leak_kind_text(t.kind), t.n, t.of);
   } else {

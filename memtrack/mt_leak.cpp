@@ -356,17 +356,6 @@ bool delta_ok(const Record* r, Delta d) {
   return false;
 }
 
-// "1,234" or, in delta modes, "1,234 (+5)".
-const char* num(ULong now, ULong old, bool delta, char* buf, SizeT len) {
-  char a[32];
-  commas(now, a, sizeof a);
-  if (!delta) { VG_(snprintf)(buf, (Int)len, "%s", a); return buf; }
-  char b[32];
-  ULong d = now >= old ? now - old : old - now;
-  commas(d, b, sizeof b);
-  VG_(snprintf)(buf, (Int)len, "%s (%c%s)", a, now >= old ? '+' : '-', b);
-  return buf;
-}
 
 void print_summary(Delta delta) {
   bool dm = delta != Delta::kAny;
@@ -374,14 +363,14 @@ void print_summary(Delta delta) {
   const Counts& c = g_counts;
   const Counts& p = g_prev;
   VG_(umsg)("LEAK SUMMARY:\n");
-  VG_(umsg)("   definitely lost: %s bytes in %s blocks\n", num(c.bytes[kDefinite], p.bytes[kDefinite], dm, b1, 64),
-            num(c.blocks[kDefinite], p.blocks[kDefinite], dm, b2, 64));
-  VG_(umsg)("   indirectly lost: %s bytes in %s blocks\n", num(c.bytes[kIndirect], p.bytes[kIndirect], dm, b1, 64),
-            num(c.blocks[kIndirect], p.blocks[kIndirect], dm, b2, 64));
-  VG_(umsg)("     possibly lost: %s bytes in %s blocks\n", num(c.bytes[kPossible], p.bytes[kPossible], dm, b1, 64),
-            num(c.blocks[kPossible], p.blocks[kPossible], dm, b2, 64));
-  VG_(umsg)("   still reachable: %s bytes in %s blocks\n", num(c.bytes[kReachable], p.bytes[kReachable], dm, b1, 64),
-            num(c.blocks[kReachable], p.blocks[kReachable], dm, b2, 64));
+  VG_(umsg)("   definitely lost: %s bytes in %s blocks\n", commas_delta(c.bytes[kDefinite], p.bytes[kDefinite], dm, b1, 64),
+            commas_delta(c.blocks[kDefinite], p.blocks[kDefinite], dm, b2, 64));
+  VG_(umsg)("   indirectly lost: %s bytes in %s blocks\n", commas_delta(c.bytes[kIndirect], p.bytes[kIndirect], dm, b1, 64),
+            commas_delta(c.blocks[kIndirect], p.blocks[kIndirect], dm, b2, 64));
+  VG_(umsg)("     possibly lost: %s bytes in %s blocks\n", commas_delta(c.bytes[kPossible], p.bytes[kPossible], dm, b1, 64),
+            commas_delta(c.blocks[kPossible], p.blocks[kPossible], dm, b2, 64));
+  VG_(umsg)("   still reachable: %s bytes in %s blocks\n", commas_delta(c.bytes[kReachable], p.bytes[kReachable], dm, b1, 64),
+            commas_delta(c.blocks[kReachable], p.blocks[kReachable], dm, b2, 64));
   bool any_heur = false;
   for (UInt h = 1; h < kNumHeuristics; h++)
     if (c.heur_blocks[h] || p.heur_blocks[h]) any_heur = true;
@@ -391,10 +380,10 @@ void print_summary(Delta delta) {
     for (UInt h = 1; h < kNumHeuristics; h++)
       if (c.heur_blocks[h] || p.heur_blocks[h])
         VG_(umsg)("                        %-19s: %s bytes in %s blocks\n", names[h],
-                  num(c.heur_bytes[h], p.heur_bytes[h], dm, b1, 64), num(c.heur_blocks[h], p.heur_blocks[h], dm, b2, 64));
+                  commas_delta(c.heur_bytes[h], p.heur_bytes[h], dm, b1, 64), commas_delta(c.heur_blocks[h], p.heur_blocks[h], dm, b2, 64));
   }
-  VG_(umsg)("        suppressed: %s bytes in %s blocks\n", num(c.supp_bytes, p.supp_bytes, dm, b1, 64),
-            num(c.supp_blocks, p.supp_blocks, dm, b2, 64));
+  VG_(umsg)("        suppressed: %s bytes in %s blocks\n", commas_delta(c.supp_bytes, p.supp_bytes, dm, b1, 64),
+            commas_delta(c.supp_blocks, p.supp_blocks, dm, b2, 64));
 }
 
 }  // namespace

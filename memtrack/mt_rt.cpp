@@ -190,4 +190,17 @@ const char* commas(ULong n, char* out, SizeT out_len) {
   return out;
 }
 
+const char* commas_delta(ULong now, ULong old, bool delta, char* out, SizeT out_len) {
+  char a[32];
+  commas(now, a, sizeof a);
+  if (!delta) {
+    VG_(snprintf)(out, (Int)out_len, "%s", a);
+    return out;
+  }
+  char b[32];
+  commas(now >= old ? now - old : old - now, b, sizeof b);
+  VG_(snprintf)(out, (Int)out_len, "%s (%c%s)", a, now >= old ? '+' : '-', b);
+  return out;
+}
+
 }  // namespace mt

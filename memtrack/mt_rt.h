@@ -253,5 +253,8 @@ class OutFile {
 
 // Formats n with thousands separators, as %'llu does in the core.
 const char* commas(ULong n, char* out, SizeT out_len);
+// The same, followed by " (+d)" or " (-d)", the change since old, when
+// delta is set (memcheck's delta leak searches).
+const char* commas_delta(ULong now, ULong old, bool delta, char* out, SizeT out_len);
 
 }  // namespace mt
