@@ -240,6 +240,139 @@ void init() {
                          print_extra_suppression_use, update_extra_suppression_use);
 }
 
+// ---- memcheck suppression files ---------------------------------------------
+
+}  // namespace mt::errors
+
+// Core symbols without a tool header (declared in pub_core_*.h).
+extern "C" {
+extern XArray* VG_(clo_suppressions);  // of HChar*: the files the core will load
+extern Int VG_(mkstemp)(const HChar* part_of_name, HChar* fullname);
+extern SizeT VG_(mkstemp_fullname_bufsz)(SizeT part_of_name_len);
+}
+
+namespace mt::errors {
+
+namespace {
+
+HChar* g_adopted;  // path of the temporary file, if one was written
+
+// Reads a whole (small) file; null if it cannot be read.
+char* slurp(const HChar* path, SizeT* len) {
+  SysRes r = VG_(open)(path, VKI_O_RDONLY, 0);
+  if (sr_isError(r)) return nullptr;
+  Int fd = (Int)sr_Res(r);
+  SizeT cap = 4096, n = 0;
+  char* buf = static_cast<char*>(alloc("mt.supp.read", cap + 1));
+  for (;;) {
+    if (n == cap) { cap *= 2; buf = static_cast<char*>(mt::realloc("mt.supp.read", buf, cap + 1)); }
+    Int got = VG_(read)(fd, buf + n, (Int)(cap - n));
+    if (got <= 0) break;
+    n += (SizeT)got;
+  }
+  VG_(close)(fd);
+  buf[n] = 0;
+  *len = n;
+  return buf;
+}
+
+// "Memcheck:Leak" or "Memcheck,Helgrind:Free" -> the kind, if the tool list
+// names Memcheck and not Memtrack and the kind is one memtrack has.
+bool memcheck_kind(const char* line, SizeT len, const char** kind, SizeT* kind_len) {
+  const char* colon = nullptr;
+  for (SizeT i = 0; i < len; i++) if (line[i] == ':') { colon = line + i; break; }
+  if (!colon) return false;
+  bool mc = false, mt = false;
+  const char* p = line;
+  while (p < colon) {
+    const char* e = p;
+    while (e < colon && *e != ',') e++;
+    SizeT n = e - p;
+    if (n == 8 && VG_(strncmp)(p, "Memcheck", 8) == 0) mc = true;
+    if (n == 8 && VG_(strncmp)(p, "Memtrack", 8) == 0) mt = true;
+    p = e + 1;
+  }
+  if (!mc || mt) return false;
+  *kind = colon + 1;
+  *kind_len = line + len - (colon + 1);
+  static const char* known[] = {"Leak", "Free", "FishyValue"};
+  for (const char* k : known)
+    if (*kind_len == VG_(strlen)(k) && VG_(strncmp)(*kind, k, *kind_len) == 0) return true;
+  return false;
+}
+
+// Appends the Memcheck entries of one file (text) to out, as Memtrack's.
+void translate(const char* text, StrBuf* out) {
+  // Entries are "{", a name line, a tool:kind line, extra lines, frames, "}".
+  const char* p = text;
+  while (*p) {
+    const char* open = VG_(strstr)(p, "{");
+    if (!open) break;
+    const char* close = VG_(strstr)(open, "}");
+    if (!close) break;
+    // The kind line: the second non-blank, non-comment line after "{".
+    const char* q = open + 1;
+    int seen = 0;
+    const char* kind_line = nullptr;
+    SizeT kind_len = 0;
+    while (q < close && seen < 2) {
+      while (q < close && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+      const char* e = q;
+      while (e < close && *e != '\n') e++;
+      if (e > q && *q != '#') {
+        seen++;
+        if (seen == 2) {
+          kind_line = q;
+          kind_len = e - q;
+          while (kind_len && (kind_line[kind_len - 1] == ' ' || kind_line[kind_len - 1] == '\r')) kind_len--;
+        }
+      }
+      q = e;
+    }
+    const char* kind;
+    SizeT klen;
+    if (kind_line && memcheck_kind(kind_line, kind_len, &kind, &klen)) {
+      out->append(open, kind_line - open);
+      out->append("Memtrack:");
+      out->append(kind, klen);
+      out->append(kind_line + kind_len, close + 1 - (kind_line + kind_len));
+      out->append("\n");
+    }
+    p = close + 1;
+  }
+}
+
+}  // namespace
+
+void adopt_memcheck_suppressions() {
+  if (!VG_(clo_suppressions)) return;
+  StrBuf out;
+  out.init("mt.supp.adopt");
+  Word n = VG_(sizeXA)(VG_(clo_suppressions));
+  for (Word i = 0; i < n; i++) {
+    const HChar* path = *static_cast<HChar**>(VG_(indexXA)(VG_(clo_suppressions), i));
+    SizeT len;
+    char* text = slurp(path, &len);
+    if (!text) continue;  // the core reports unreadable files itself
+    translate(text, &out);
+    dealloc(text);
+  }
+  if (out.len() == 0) { out.free(); return; }
+  const char* part = "memtrack-memcheck-supp";
+  HChar* name = static_cast<HChar*>(alloc("mt.supp.adopt", VG_(mkstemp_fullname_bufsz)(VG_(strlen)(part))));
+  Int fd = VG_(mkstemp)(part, name);
+  if (fd < 0) { dealloc(name); out.free(); return; }
+  VG_(write)(fd, out.c_str(), (Int)out.len());
+  VG_(close)(fd);
+  out.free();
+  g_adopted = name;
+  VG_(addToXA)(VG_(clo_suppressions), &g_adopted);
+}
+
+void remove_adopted_suppressions() {
+  if (g_adopted) VG_(unlink)(g_adopted);
+}
+
 void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known) {
   Extra x;
   VG_(memset)(&x, 0, sizeof x);

@@ -22,6 +22,13 @@ struct Known {
 
 void init();
 
+// Teams' memcheck suppression files keep working: after the options are
+// read, each suppression file's Memcheck entries of the kinds memtrack knows
+// (Leak, Free, FishyValue) are copied, as Memtrack entries, into a temporary
+// file added to the list the core loads. Removed at exit.
+void adopt_memcheck_suppressions();
+void remove_adopted_suppressions();
+
 // free/delete/delete[]/realloc of an address that is not a live block's start.
 void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known);
 // A live block released by the wrong family of deallocator.

@@ -26,6 +26,7 @@ namespace mt {
 namespace {
 
 void post_clo_init() {
+  errors::adopt_memcheck_suppressions();
   heap::post_options();
   leak::post_options();
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
@@ -54,6 +55,7 @@ void print_summary() {
 }
 
 void fini(Int exit_status) {
+  errors::remove_adopted_suppressions();
   leak::analyse_at_exit();
   // Expanded now, not at start-up: after a fork, %p names the child.
   HChar* path = profile::expand_path(g_opts.dhat_out_file);

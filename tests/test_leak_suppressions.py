@@ -133,3 +133,33 @@ def test_used_suppressions_like_memcheck(clients, workdir):
     assert _used(mc.stderr, workdir) == [
         "6 leak_cases_only_possible WORKDIR/TOOL/leak_possible.supp:4 suppressed: 96 bytes in 6 blocks"]
     assert _used(mt.stderr, workdir) == _used(mc.stderr, workdir)
+
+
+def test_memcheck_suppression_files_work_unchanged(clients, workdir):
+    """Teams already have memcheck suppression files: memcheck's own
+    generated file (Memcheck:Leak entries with match-leak-kinds), given
+    unchanged to both tools, suppresses the same records and bytes under
+    memtrack as under memcheck, and so does a mixed file whose entries name
+    both tools ('Memcheck,Memtrack:Leak') or kinds memtrack lacks (which it
+    must skip, not choke on)."""
+    prog = clients.path("leak_cases")
+    _, mc = leak_helpers.run_pair_cached(FULL_ALL + GEN, [prog], workdir)
+    blocks = helpers.gen_suppressions(mc.stderr)
+    assert blocks and all("Memcheck:Leak" in b for b in blocks), mc
+    supp = _write(workdir / "memcheck.supp", blocks)
+    with_mt, with_mc = leak_helpers.run_pair(FULL_ALL + [f"--suppressions={supp}"], [prog], workdir)
+    a, b = leak_helpers.assert_same_leak_output(with_mt, with_mc)
+    assert a.exit_records == []
+    assert a.summary_numbers()["suppressed"] == (240, 15)
+    assert helpers.parse_error_summary(with_mt.stderr)["suppressed"] == 9
+
+    # Only the 'possible' entries, under a two-tool name, plus a memcheck
+    # kind memtrack does not have.
+    possible = [b for b in blocks if "match-leak-kinds: possible" in b]
+    assert possible
+    mixed = [b.replace("Memcheck:Leak", "Memcheck,Helgrind:Leak") for b in possible]
+    mixed.append("{\n   addr_entry\n   Memcheck:Addr4\n   fun:main\n}")
+    supp2 = _write(workdir / "mixed.supp", mixed)
+    with_mt, with_mc = leak_helpers.run_pair(FULL_ALL + [f"--suppressions={supp2}"], [prog], workdir)
+    leak_helpers.assert_same_leak_output(with_mt, with_mc)
+    assert with_mt.returncode == 0, with_mt
