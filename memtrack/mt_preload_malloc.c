@@ -7,20 +7,7 @@
    one page for 0. The allocation itself is done by the tool, reached
    through a client request, so it is tracked like any other block. */
 
-#undef PACKAGE
-#undef PACKAGE_BUGREPORT
-#undef PACKAGE_NAME
-#undef PACKAGE_STRING
-#undef PACKAGE_TARNAME
-#undef PACKAGE_URL
-#undef PACKAGE_VERSION
-#undef VERSION
-
-#include "pub_tool_basics.h"
-#include "pub_tool_redir.h"
-#include "pub_tool_clreq.h"
-#include "valgrind.h"
-#include "memtrack.h"
+#include "mt_preload.h"
 
 extern int* __errno_location(void) __attribute__((weak));
 extern int getpagesize(void) __attribute__((weak));
