@@ -333,3 +333,20 @@ def gen_suppressions(stderr):
                 out.append("\n".join(cur))
                 cur = None
     return out
+
+
+def dhat_pair_envs(workload):
+    """Environments for running a tests/workloads.py workload under memtrack
+    and under DHAT so that the program sees the same environment size.
+    Python copies its whole environment into its own heap, and Valgrind puts
+    the tool's preload in LD_PRELOAD: "vgpreload_memtrack-..." is 4
+    characters longer than "vgpreload_dhat-...". An extra variable 4
+    characters longer in the DHAT run makes the environments the same size,
+    so the heaps are the same. The other programs do not copy their
+    environment (their totals are equal without padding, which the tests
+    check). Returns (memtrack_env, dhat_env)."""
+    mt_env, dh_env = dict(workload["env"]), dict(workload["env"])
+    if workload["name"] == "python3":
+        mt_env["MT_PAD"] = "x" * 8
+        dh_env["MT_PAD"] = "x" * (8 + len("memtrack") - len("dhat"))
+    return mt_env, dh_env

@@ -64,17 +64,7 @@ def test_small_client_totals_equal_dhat(client, args, clients, workdir):
 def test_real_program_totals_equal_dhat(name, workdir):
     w = workloads.make(name, str(workdir / "inputs"), scale=1)
     helpers.require_program(w["argv"][0])
-    mt_env, dh_env = dict(w["env"]), dict(w["env"])
-    if name == "python3":
-        # Python copies its whole environment into its own heap, and Valgrind
-        # puts the tool's preload in LD_PRELOAD: "vgpreload_memtrack-..." is 4
-        # characters longer than "vgpreload_dhat-...". An extra variable 4
-        # characters longer in the DHAT run makes the environments the same
-        # size, so the heaps are the same.
-        mt_env["MT_PAD"] = "x" * 8
-        dh_env["MT_PAD"] = "x" * (8 + len("memtrack") - len("dhat"))
-    # The other programs do not copy the environment (their totals are equal
-    # without padding, which this test checks).
+    mt_env, dh_env = helpers.dhat_pair_envs(w)
     mt = helpers.run_memtrack([], w["argv"], workdir, env=mt_env, stdin=w["stdin"])
     dh = helpers.run_dhat([], w["argv"], workdir, env=dh_env, stdin=w["stdin"])
     _compare(mt, dh, address_dependent=name == "python3")

@@ -189,13 +189,7 @@ def test_merged_stacks_one_pp_with_the_sites_own_peak(pair):
 def test_real_program_sites_equal_dhat(name, workdir):
     w = workloads.make(name, str(workdir / "inputs"), scale=1)
     helpers.require_program(w["argv"][0])
-    mt_env, dh_env = dict(w["env"]), dict(w["env"])
-    if name == "python3":
-        # As in test_dhat_totals: Python copies its environment into its
-        # heap, and the preload's name in LD_PRELOAD is 4 characters longer
-        # under memtrack.
-        mt_env["MT_PAD"] = "x" * 8
-        dh_env["MT_PAD"] = "x" * (8 + len("memtrack") - len("dhat"))
+    mt_env, dh_env = helpers.dhat_pair_envs(w)
     p = _run_pair(w["argv"], workdir, stdin=w["stdin"], mt_env=mt_env, dh_env=dh_env)
     if name == "python3":
         _assert_python_sites_close(p)
