@@ -280,5 +280,10 @@ def test_instruction_clock_is_dhats_given_dhats_preload(name, clients, workdir):
     m, d = ph.load(mp), ph.load(dp)
     probs, _ = ph.compare_sites(m, d, exact=(*ph.EXACT, "tl"))
     assert not probs, "\n".join(probs)
+    # The offset is the same at t-gmax and at the end: it all happens
+    # before main, in ld.so, whose byte loops over path and environment
+    # strings run longer or shorter with the layout of the initial stack.
+    # Its size follows the checkout's path (under 64 instructions in one
+    # clone, 70 and 119 in others), so it is bounded by the 0.1% rule.
     dte, dtg = m["te"] - d["te"], m["tg"] - d["tg"]
-    assert dte == dtg and abs(dte) <= 64, (m["te"], d["te"], m["tg"], d["tg"])
+    assert dte == dtg and abs(dte) <= d["te"] / 1000, (m["te"], d["te"], m["tg"], d["tg"])
