@@ -18,24 +18,27 @@ UChar* g_granules;
 // table in turn). Each entry keeps what a hit needs without touching the
 // block or its site's other fields: the range and the counter to add to.
 // Blocks whose site keeps per-byte counts take the full path.
+constexpr int kRecent = 4;
 struct Recent {
-  Addr start[2], end[2];   // empty entries have start == end == 0
-  ULong* counter[2];
-  const Block* b[2];
-  bool histo[2];
+  Addr start[kRecent], end[kRecent];   // empty entries have start == end == 0
+  ULong* counter[kRecent];
+  const Block* b[kRecent];
+  bool histo[kRecent];
 };
 Recent g_reads;
 Recent g_writes;
 
 inline void remember(Recent* r, const Block* b, ULong* counter) {
-  r->start[1] = r->start[0]; r->end[1] = r->end[0];
-  r->counter[1] = r->counter[0]; r->b[1] = r->b[0]; r->histo[1] = r->histo[0];
+  for (int i = kRecent - 1; i > 0; i--) {
+    r->start[i] = r->start[i - 1]; r->end[i] = r->end[i - 1];
+    r->counter[i] = r->counter[i - 1]; r->b[i] = r->b[i - 1]; r->histo[i] = r->histo[i - 1];
+  }
   r->start[0] = b->start; r->end[0] = b->start + b->size;
   r->counter[0] = counter; r->b[0] = b; r->histo[0] = b->site->acc != nullptr;
 }
 
 inline void forget(Recent* r, const Block* b) {
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < kRecent; i++)
     if (r->b[i] == b) { r->start[i] = r->end[i] = 0; r->b[i] = nullptr; }
 }
 
@@ -109,7 +112,7 @@ inline void slow_access(Addr a, UWord size, Recent* r) {
 template <bool kWrite>
 inline void access(Addr a, UWord size) {
   Recent* r = kWrite ? &g_writes : &g_reads;
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < kRecent; i++) {
     if (a - r->start[i] < r->end[i] - r->start[i]) {
       *r->counter[i] += size;
       if (r->histo[i]) count_histogram(r->b[i]->site, r->b[i], a, size);

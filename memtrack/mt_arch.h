@@ -2,6 +2,7 @@
 #pragma once
 
 #include "mt_vg.h"
+#include "libvex_guest_amd64.h"
 
 #if !defined(VGA_amd64)
 #error "memtrack supports amd64-linux only"
@@ -17,5 +18,20 @@ constexpr unsigned kPageShift = 12;
 
 // User-space addresses fit in 48 bits on x86-64 with 4-level paging.
 constexpr unsigned kAddrBits = 48;
+
+}  // namespace mt::arch
+
+// Guest registers the fast client-call path reads and writes (mt_fastcall):
+// the client-request argument block, the result register, and what the
+// unwinder needs to take the same stack trace the scheduler path would.
+namespace mt::arch {
+
+using GuestState = VexGuestAMD64State;
+constexpr Int kOffClreqArgs = __builtin_offsetof(VexGuestAMD64State, guest_RAX);
+constexpr Int kOffClreqResult = __builtin_offsetof(VexGuestAMD64State, guest_RDX);
+constexpr Int kOffIP = __builtin_offsetof(VexGuestAMD64State, guest_RIP);
+constexpr Int kOffSP = __builtin_offsetof(VexGuestAMD64State, guest_RSP);
+constexpr Int kOffFP = __builtin_offsetof(VexGuestAMD64State, guest_RBP);
+inline void set_clreq_result(GuestState* g, UWord v) { g->guest_RDX = v; }
 
 }  // namespace mt::arch

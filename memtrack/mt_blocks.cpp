@@ -59,7 +59,7 @@ UInt upper_bound(const PageEntry* e, Addr a) {
 
 void BlockIndex::init() {
   count_ = 0;
-  root_ = make_array<PageEntry***>("mt.blocks.root", kLevelSize);
+  root_ = map_array<PageEntry***>(kLevelSize);
   leaves_ = 0;
   lists_bytes_ = 0;
 }
@@ -72,13 +72,13 @@ PageEntry** BlockIndex::leaf_for(UWord page, bool create) {
   PageEntry*** mid = root_[i1];
   if (!mid) {
     if (!create) return nullptr;
-    mid = root_[i1] = make_array<PageEntry**>("mt.blocks.mid", kLevelSize);
+    mid = root_[i1] = map_array<PageEntry**>(kLevelSize);
   }
   PageEntry** leaf = mid[i2];
   if (is_cover_only(reinterpret_cast<PageEntry*>(leaf))) return nullptr;  // wholly covered: no pages here
   if (!leaf) {
     if (!create) return nullptr;
-    leaf = mid[i2] = make_array<PageEntry*>("mt.blocks.leaf", kLevelSize);
+    leaf = mid[i2] = map_array<PageEntry*>(kLevelSize);
     leaves_++;
   }
   return leaf;
@@ -125,7 +125,7 @@ bool BlockIndex::set_leaf_cover(UWord page, Block* with) {
   PageEntry*** mid = root_[i1];
   if (!mid) {
     if (!with) return true;  // nothing there to clear
-    mid = root_[i1] = make_array<PageEntry**>("mt.blocks.mid", kLevelSize);
+    mid = root_[i1] = map_array<PageEntry**>(kLevelSize);
   }
   PageEntry**& slot = mid[i2];
   if (!with) {
@@ -138,7 +138,7 @@ bool BlockIndex::set_leaf_cover(UWord page, Block* with) {
     // block, every slot in it must be empty.
     for (UWord k = 0; k < kLevelSize; k++)
       if (slot[k]) return false;
-    dealloc(slot);
+    unmap(slot, kLevelSize * sizeof(PageEntry*));
     leaves_--;
   }
   slot = reinterpret_cast<PageEntry**>(tag_cover(with));

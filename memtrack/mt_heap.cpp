@@ -7,6 +7,7 @@
 #include "mt_options.h"
 #include "mt_sites.h"
 #include "mt_leak.h"
+#include "mt_fastcall.h"
 
 namespace mt::heap {
 
@@ -286,7 +287,7 @@ void post_options() {
   if (g_opts.freed_history > 0) {
     SizeT n = 1;
     while (n < g_opts.freed_history) n <<= 1;
-    g_freed = make_array<Freed>("mt.heap.freed", n);
+    g_freed = map_array<Freed>(n);
     g_freed_mask = n - 1;
   }
 }
@@ -296,6 +297,15 @@ void register_with_core() {
                                 mt_memalign, mt_calloc, mt_free, mt_delete, mt_delete_aligned,
                                 mt_vec_delete, mt_vec_delete_aligned, mt_realloc, mt_usable_size,
                                 0 /*no redzones: we do not detect overruns*/);
+  const void* fns[] = {
+      reinterpret_cast<const void*>(&mt_malloc),          reinterpret_cast<const void*>(&mt_new),
+      reinterpret_cast<const void*>(&mt_new_aligned),     reinterpret_cast<const void*>(&mt_vec_new),
+      reinterpret_cast<const void*>(&mt_vec_new_aligned), reinterpret_cast<const void*>(&mt_memalign),
+      reinterpret_cast<const void*>(&mt_calloc),          reinterpret_cast<const void*>(&mt_free),
+      reinterpret_cast<const void*>(&mt_delete),          reinterpret_cast<const void*>(&mt_delete_aligned),
+      reinterpret_cast<const void*>(&mt_vec_delete),      reinterpret_cast<const void*>(&mt_vec_delete_aligned),
+      reinterpret_cast<const void*>(&mt_realloc),         reinterpret_cast<const void*>(&mt_usable_size)};
+  for (const void* f : fns) fastcall::allow(f);
 }
 
 const BlockIndex& index() { return g_index; }

@@ -11,6 +11,8 @@
 #include "mt_options.h"
 #include "mt_leak.h"
 #include "mt_sites.h"
+#include "mt_fastcall.h"
+#include "mt_arch.h"
 
 namespace mt::instrument {
 
@@ -31,12 +33,94 @@ void add_clock(IRSB* sb, Int n) {
   addStmtToIRSB(sb, IRStmt_Store(Iend_LE, where, IRExpr_RdTmp(now)));
 }
 
+// Which temps hold "stack pointer + constant", for the current value of the
+// stack pointer. An access there is a stack access by DHAT's rule (within
+// the red zone below SP up to 16 KiB above it) and gets no instrumentation
+// at all: no filter load, no conditional call. A Put to SP starts a new
+// epoch, so temps computed from an older SP no longer qualify.
+class SpTracker {
+ public:
+  void reset(Int n_temps, Int off_sp) {
+    if (n_temps > cap_) {
+      if (epoch_of_) VG_(free)(epoch_of_);
+      if (off_of_) VG_(free)(off_of_);
+      cap_ = n_temps * 2;
+      epoch_of_ = static_cast<UInt*>(VG_(malloc)("mt.instrument.sp", cap_ * sizeof(UInt)));
+      off_of_ = static_cast<Long*>(VG_(malloc)("mt.instrument.sp", cap_ * sizeof(Long)));
+    }
+    VG_(memset)(epoch_of_, 0, n_temps * sizeof(UInt));
+    epoch_ = 1;
+    off_sp_ = off_sp;
+  }
+  // Call for every statement of the input, before instrumenting it.
+  void see(const IRStmt* st) {
+    switch (st->tag) {
+      case Ist_WrTmp: {
+        const IRExpr* e = st->Ist.WrTmp.data;
+        IRTemp t = st->Ist.WrTmp.tmp;
+        if (e->tag == Iex_Get && e->Iex.Get.offset == off_sp_ && e->Iex.Get.ty == Ity_I64) {
+          set(t, 0);
+        } else if (e->tag == Iex_Binop && (e->Iex.Binop.op == Iop_Add64 || e->Iex.Binop.op == Iop_Sub64)) {
+          const IRExpr* a = e->Iex.Binop.arg1;
+          const IRExpr* b = e->Iex.Binop.arg2;
+          if (e->Iex.Binop.op == Iop_Add64 && a->tag == Iex_Const) { const IRExpr* x = a; a = b; b = x; }
+          Long base;
+          if (a->tag == Iex_RdTmp && b->tag == Iex_Const && b->Iex.Const.con->tag == Ico_U64 &&
+              offset(a->Iex.RdTmp.tmp, &base)) {
+            Long c = static_cast<Long>(b->Iex.Const.con->Ico.U64);
+            set(t, e->Iex.Binop.op == Iop_Add64 ? base + c : base - c);
+          }
+        }
+        break;
+      }
+      case Ist_Put:
+        if (overlaps_sp(st->Ist.Put.offset, sizeofIRType(typeOfIRExpr(tyenv_, st->Ist.Put.data)))) epoch_++;
+        break;
+      case Ist_PutI:
+        epoch_++;
+        break;
+      case Ist_Dirty: {
+        const IRDirty* d = st->Ist.Dirty.details;
+        for (Int i = 0; i < d->nFxState; i++)
+          if (d->fxState[i].fx != Ifx_Read) epoch_++;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  void set_tyenv(const IRTypeEnv* te) { tyenv_ = te; }
+  // Is addr SP + c with c in DHAT's skip window, for the current SP?
+  bool is_stack(const IRExpr* addr) const {
+    Long off;
+    if (addr->tag != Iex_RdTmp || !offset(addr->Iex.RdTmp.tmp, &off)) return false;
+    return off >= -static_cast<Long>(arch::kStackRedzone) && off <= kDhatStackWindow - static_cast<Long>(arch::kStackRedzone);
+  }
+
+ private:
+  static constexpr Long kDhatStackWindow = 16 * 1024;
+  bool overlaps_sp(Int off, Int size) const { return off < off_sp_ + 8 && off_sp_ < off + size; }
+  void set(IRTemp t, Long off) { epoch_of_[t] = epoch_; off_of_[t] = off; }
+  bool offset(IRTemp t, Long* off) const {
+    if (epoch_of_[t] != epoch_) return false;
+    *off = off_of_[t];
+    return true;
+  }
+  UInt* epoch_of_;
+  Long* off_of_;
+  Int cap_;
+  UInt epoch_;
+  Int off_sp_;
+  const IRTypeEnv* tyenv_;
+};
+SpTracker g_sp;  // trivially constructible: zero-initialised, no constructor runs
+
 bool tracking() { return g_opts.access_tracking && g_opts.mode == Mode::kHeap; }
 
 // One access of size bytes at addr (an atom), performed only when guard (an
 // Ity_I1 atom, or null) holds.
 void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) {
-  if (!tracking() || size <= 0) return;
+  if (!tracking() || size <= 0 || g_sp.is_stack(addr)) return;
   tl_assert(typeOfIRExpr(sb->tyenv, addr) == Ity_I64);
   IRTemp gran = assign(sb, Ity_I64, IRExpr_Binop(Iop_Shr64, addr, IRExpr_Const(IRConst_U8(access::kGranuleShift))));
   // A guarded access may carry any address when its guard is false: mask it
@@ -141,10 +225,12 @@ void add_accesses_of(IRSB* out, IRTypeEnv* tyenv, IRStmt* st) {
 
 }  // namespace
 
-IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout*, const VexGuestExtents*, const VexArchInfo*,
+IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout* layout, const VexGuestExtents*, const VexArchInfo*,
           IRType g_word_ty, IRType) {
   tl_assert(g_word_ty == Ity_I64);
   IRSB* out = deepCopyIRSBExceptStmts(sb_in);
+  g_sp.reset(sb_in->tyenv->types_used, layout->offset_SP);
+  g_sp.set_tyenv(sb_in->tyenv);
   Int i = 0;
   // The preamble before the first IMark is copied as it is.
   while (i < sb_in->stmts_used && sb_in->stmts[i]->tag != Ist_IMark) addStmtToIRSB(out, sb_in->stmts[i++]);
@@ -163,9 +249,11 @@ IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout*, const VexGuest
     } else {
       add_accesses_of(out, sb_in->tyenv, st);
     }
+    g_sp.see(st);
     addStmtToIRSB(out, st);
   }
   if (pending) add_clock(out, pending);
+  if (out->jumpkind == Ijk_ClientReq) fastcall::add(out);
   return out;
 }
 

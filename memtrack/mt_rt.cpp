@@ -5,6 +5,16 @@ namespace mt {
 
 void* alloc(const char* cc, SizeT n) { return VG_(malloc)(cc, n ? n : 1); }
 
+void* map_zeroed(SizeT n) {
+  void* p = VG_(am_shadow_alloc)(VG_PGROUNDUP(n));
+  if (!p) VG_(out_of_memory_NORETURN)("mt.map_zeroed", n);
+  return p;
+}
+
+void unmap(void* p, SizeT n) {
+  if (p) VG_(am_munmap_valgrind)(reinterpret_cast<Addr>(p), VG_PGROUNDUP(n));
+}
+
 void* alloc_zeroed(const char* cc, SizeT n) { return VG_(calloc)(cc, 1, n ? n : 1); }
 
 void* realloc(const char* cc, void* p, SizeT n) { return VG_(realloc)(cc, p, n ? n : 1); }

@@ -18,6 +18,14 @@ void* realloc(const char* cc, void* p, SizeT n);
 void  dealloc(void* p);
 char* strdup(const char* cc, const char* s);
 
+// Big tables that start zeroed and fill sparsely (radix nodes, hash tables
+// indexed by address) come straight from fresh anonymous pages: a page costs
+// resident memory only once something is written to it, where a zeroed
+// VG_(malloc) block is resident whole from the start.
+void* map_zeroed(SizeT n);
+void unmap(void* p, SizeT n);
+template <class T> T* map_array(SizeT n) { return static_cast<T*>(map_zeroed(n * sizeof(T))); }
+
 template <class T> T* make_array(const char* cc, SizeT n) {
   return static_cast<T*>(alloc_zeroed(cc, n * sizeof(T)));
 }

@@ -29,4 +29,5 @@ extern "C" {
 #include "pub_tool_threadstate.h"
 #include "pub_tool_tooliface.h"
 #include "pub_tool_addrinfo.h"
+#include "pub_tool_clreq.h"
 }

@@ -1,0 +1,21 @@
+// Client calls without the scheduler round trip. Valgrind's malloc
+// replacement reaches the tool through a client request (CLIENT_CALLn):
+// the translation exits to the scheduler, which calls the tool and resumes
+// the client. For a program that allocates a million times that round trip
+// is a large share of memtrack's cost. A superblock that ends in a client
+// request gets, in front of its exit, a helper that performs the call
+// itself when it is one of memtrack's heap functions; anything else takes
+// the ordinary exit to the scheduler.
+#pragma once
+
+#include "mt_rt.h"
+
+namespace mt::fastcall {
+
+// Registers the tool functions the helper may call directly.
+void allow(const void* fn);
+
+// Appends the fast path to out, whose jump kind must be Ijk_ClientReq.
+void add(IRSB* out);
+
+}  // namespace mt::fastcall
