@@ -55,20 +55,64 @@ const char* leak_kind_text(UChar k) {
 }
 
 
+// With --xml=yes error bodies go to the XML stream (the core writes the
+// <error>, <unique> and <tid> around them); its stack and address printers
+// follow the same switch.
+void emit(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (VG_(clo_xml)) VG_(vprintf_xml)(fmt, ap);
+  else VG_(vmessage)(Vg_UserMsg, fmt, ap);
+  va_end(ap);
+}
+
+// Protocol 4's names for the kinds (memcheck's).
+const char* leak_kind_xml(UChar k) {
+  switch (k) {
+    case leak::kDefinite: return "Leak_DefinitelyLost";
+    case leak::kIndirect: return "Leak_IndirectlyLost";
+    case leak::kPossible: return "Leak_PossiblyLost";
+    default: return "Leak_StillReachable";
+  }
+}
+
 void pp_leak(const Error* err) {
   const LeakText& t = *static_cast<const LeakText*>(VG_(get_error_extra)(err));
-  char tot[64], dir[64], ind[64], blk[64];
+  char tot[64], dir[64], ind[64], blk[64], line[320];
   commas_delta(t.direct + t.indirect, t.old_direct + t.old_indirect, t.delta, tot, sizeof tot);
   commas_delta(t.blocks, t.old_blocks, t.delta, blk, sizeof blk);
   if (t.kind == leak::kDefinite && t.indirect > 0) {
     commas_delta(t.direct, t.old_direct, t.delta, dir, sizeof dir);
     commas_delta(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
-    VG_(umsg)("%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %u of %u\n", tot, dir, ind, blk,
-              leak_kind_text(t.kind), t.n, t.of);
+    VG_(snprintf)(line, sizeof line, "%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %u of %u",
+                  tot, dir, ind, blk, leak_kind_text(t.kind), t.n, t.of);
   } else {
-    VG_(umsg)("%s bytes in %s blocks are %s in loss record %u of %u\n", tot, blk, leak_kind_text(t.kind), t.n, t.of);
+    VG_(snprintf)(line, sizeof line, "%s bytes in %s blocks are %s in loss record %u of %u", tot, blk,
+                  leak_kind_text(t.kind), t.n, t.of);
+  }
+  if (VG_(clo_xml)) {
+    // The numbers in <leakedbytes>/<leakedblocks> have no commas.
+    VG_(printf_xml)("  <kind>%s</kind>\n", leak_kind_xml(t.kind));
+    VG_(printf_xml)("  <xwhat>\n");
+    VG_(printf_xml)("    <text>%s</text>\n", line);
+    VG_(printf_xml)("    <leakedbytes>%llu</leakedbytes>\n", (ULong)(t.direct + t.indirect));
+    VG_(printf_xml)("    <leakedblocks>%llu</leakedblocks>\n", (ULong)t.blocks);
+    VG_(printf_xml)("  </xwhat>\n");
+  } else {
+    VG_(umsg)("%s\n", line);
   }
   VG_(pp_ExeContext)(VG_(get_error_where)(err));
+}
+
+// The headline of a non-leak error: protocol 4's <kind> and <what>, or the
+// text line.
+void headline(const char* xml_kind, const char* what) {
+  if (VG_(clo_xml)) {
+    VG_(printf_xml)("  <kind>%s</kind>\n", xml_kind);
+    VG_(printf_xml)("  <what>%s</what>\n", what);
+  } else {
+    VG_(umsg)("%s\n", what);
+  }
 }
 
 void pp_error(const Error* err) {
@@ -76,16 +120,19 @@ void pp_error(const Error* err) {
   const Extra* x = static_cast<const Extra*>(VG_(get_error_extra)(err));
   switch (VG_(get_error_kind)(err)) {
     case kBadFree:
-      VG_(umsg)("Invalid free() / delete / delete[] / realloc()\n");
+      headline("InvalidFree", "Invalid free() / delete / delete[] / realloc()");
       break;
     case kMismatch:
-      VG_(umsg)("Mismatched free() / delete / delete []\n");
+      headline("MismatchedFree", "Mismatched free() / delete / delete []");
       break;
-    case kFishy:
-      VG_(umsg)("Argument '%s' of function %s has a fishy (possibly negative) value: %ld\n",
-                x->arg_name, x->fn_name, (Word)x->value);
+    case kFishy: {
+      char what[256];
+      VG_(snprintf)(what, sizeof what, "Argument '%s' of function %s has a fishy (possibly negative) value: %ld",
+                    x->arg_name, x->fn_name, (Word)x->value);
+      headline("FishyValue", what);
       VG_(pp_ExeContext)(VG_(get_error_where)(err));
       return;
+    }
     default:
       tl_assert(0);
   }
@@ -95,10 +142,13 @@ void pp_error(const Error* err) {
       ai.Addr.Block.freed_at == VG_(null_ExeContext)()) {
     // A recently freed block whose free stack was not kept: say so rather
     // than print an empty stack.
-    VG_(umsg)(" Address 0x%lx is %ld bytes inside a block of size %'lu free'd\n", VG_(get_error_address)(err),
-              (long)ai.Addr.Block.rwoffset, ai.Addr.Block.block_szB);
-    VG_(umsg)("   (rerun with --keep-stacktraces=alloc-and-free to see where it was freed)\n");
-    VG_(umsg)(" Block was alloc'd at\n");
+    const char* open = VG_(clo_xml) ? "  <auxwhat>" : " ";
+    const char* close = VG_(clo_xml) ? "</auxwhat>\n" : "\n";
+    emit("%sAddress 0x%lx is %ld bytes inside a block of size %'lu free'd%s", open, VG_(get_error_address)(err),
+         (long)ai.Addr.Block.rwoffset, ai.Addr.Block.block_szB, close);
+    emit("%s%s(rerun with --keep-stacktraces=alloc-and-free to see where it was freed)%s", open,
+         VG_(clo_xml) ? "" : "  ", close);
+    emit("%sBlock was alloc'd at%s", open, close);
     VG_(pp_ExeContext)(ai.Addr.Block.allocated_at);
     return;
   }
@@ -238,6 +288,7 @@ void init() {
                          recognised_suppression, read_extra_suppression_info,
                          error_matches_suppression, get_error_name, print_extra_suppression_info,
                          print_extra_suppression_use, update_extra_suppression_use);
+  VG_(needs_xml_output)();
 }
 
 // ---- memcheck suppression files ---------------------------------------------

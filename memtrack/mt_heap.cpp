@@ -47,8 +47,10 @@ void forget_realloc(Block* b) {
 }
 
 // Recently freed blocks, remembered only to describe a later bad free
-// ("... is 0 bytes inside a block of size 10 free'd"). Direct-mapped by
-// address: O(1) to record, and old entries are simply overwritten.
+// ("... is 0 bytes inside a block of size 10 free'd"). A ring of the last
+// --freed-history frees: O(1) to record, and it touches its pages in order
+// (a table hashed by address would make every page resident after a few
+// hundred frees). Bad frees are rare, so finding one scans the ring.
 struct Freed {
   Addr start;
   SizeT size;
@@ -56,17 +58,29 @@ struct Freed {
   ExeContext* free_ec;
 };
 Freed* g_freed;
-SizeT g_freed_mask;
+SizeT g_freed_cap;
+ULong g_freed_next;  // frees recorded so far
 
 void remember_freed(ThreadId tid, const Block* b) {
   if (!g_freed) return;
-  Freed& f = g_freed[hash_word(b->start) & g_freed_mask];
+  Freed& f = g_freed[g_freed_next++ % g_freed_cap];
   f.start = b->start;
   f.size = b->req_size();
   f.alloc_ec = alloc_context(b);
   // Unwinding a stack at every free costs about a third of memtrack's heap
   // tracking time, so it is memcheck's --keep-stacktraces=alloc-and-free.
   f.free_ec = g_opts.keep_free_stacks ? VG_(record_ExeContext)(tid, 0) : nullptr;
+}
+
+// The latest free of a block that started at a, if still remembered.
+const Freed* find_freed(Addr a) {
+  if (!g_freed) return nullptr;
+  ULong n = g_freed_next < g_freed_cap ? g_freed_next : g_freed_cap;
+  for (ULong i = 1; i <= n; i++) {
+    const Freed& f = g_freed[(g_freed_next - i) % g_freed_cap];
+    if (f.start == a) return &f;
+  }
+  return nullptr;
 }
 
 errors::Known what_we_know(Addr a) {
@@ -78,15 +92,12 @@ errors::Known what_we_know(Addr a) {
     k.alloc_ec = alloc_context(b);
     return k;
   }
-  if (g_freed) {
-    const Freed& f = g_freed[hash_word(a) & g_freed_mask];
-    if (f.start == a && f.alloc_ec) {
-      k.tag = errors::Known::kFreed;
-      k.start = f.start;
-      k.size = f.size;
-      k.alloc_ec = f.alloc_ec;
-      k.free_ec = f.free_ec;
-    }
+  if (const Freed* f = find_freed(a)) {
+    k.tag = errors::Known::kFreed;
+    k.start = f->start;
+    k.size = f->size;
+    k.alloc_ec = f->alloc_ec;
+    k.free_ec = f->free_ec;
   }
   return k;
 }
@@ -279,16 +290,15 @@ void init() {
   g_realloc_ec.init("mt.heap.realloc_ec", 256);
   g_blocks.init("mt.heap.blocks", 4096);
   g_freed = nullptr;
-  g_freed_mask = 0;
+  g_freed_cap = 0;
+  g_freed_next = 0;
 }
 
 void post_options() {
   g_zero_fill = leak::scrubbing();
   if (g_opts.freed_history > 0) {
-    SizeT n = 1;
-    while (n < g_opts.freed_history) n <<= 1;
-    g_freed = map_array<Freed>(n);
-    g_freed_mask = n - 1;
+    g_freed_cap = g_opts.freed_history;
+    g_freed = map_array<Freed>(g_freed_cap);
   }
 }
 
@@ -323,7 +333,7 @@ ExeContext* alloc_context(const Block* b) {
 }
 
 SizeT tool_bytes() {
-  return g_index.bytes_reserved() + g_blocks.bytes_reserved() + (g_freed ? (g_freed_mask + 1) * sizeof(Freed) : 0);
+  return g_index.bytes_reserved() + g_blocks.bytes_reserved() + g_freed_cap * sizeof(Freed);
 }
 
 }  // namespace mt::heap

@@ -357,6 +357,10 @@ bool delta_ok(const Record* r, Delta d) {
 }
 
 
+// Summaries and hints are text-log lines; with --xml=yes memcheck writes
+// only the loss records (as XML errors), and so do we.
+bool text_at(Int verbosity) { return VG_(clo_verbosity) >= verbosity && !VG_(clo_xml); }
+
 void print_summary(Delta delta) {
   bool dm = delta != Delta::kAny;
   char b1[64], b2[64];
@@ -446,7 +450,7 @@ bool analyse() {
 void report(ThreadId tid, Mode mode, Delta delta) {
   g_search_number++;
   if (g_lb.empty()) {
-    if (VG_(clo_verbosity) >= 1 || mode == Mode::kFull) {
+    if (!VG_(clo_xml) && (VG_(clo_verbosity) >= 1 || mode == Mode::kFull)) {
       VG_(umsg)("All heap blocks were freed -- no leaks are possible\n");
       VG_(umsg)("\n");
     }
@@ -457,7 +461,7 @@ void report(ThreadId tid, Mode mode, Delta delta) {
     g_searched = true;
     return;
   }
-  if (VG_(clo_verbosity) > 1) {
+  if (text_at(2)) {
     VG_(umsg)("Searching for pointers to %'lu not-freed blocks\n", (unsigned long)g_lb.size());
     VG_(umsg)("Checked %'llu bytes\n\n", g_scanned);
   }
@@ -530,7 +534,7 @@ void report(ThreadId tid, Mode mode, Delta delta) {
   shown.free();
   by_key.free_table();
 
-  if (VG_(clo_verbosity) >= 1) {
+  if (text_at(1)) {
     print_summary(delta);
     bool any = false;
     for (UInt k = 0; k < kKindBits; k++) any = any || g_counts.blocks[k];
@@ -573,7 +577,7 @@ void report_at_exit() {
   ULong bytes = 0, blocks = 0;
   heap::index().each([&](Block* b) { bytes += b->req_size(); blocks++; });
   const heap::Usage& u = heap::usage();
-  if (VG_(clo_verbosity) >= 1) {
+  if (text_at(1)) {
     VG_(umsg)("\n");
     VG_(umsg)("HEAP SUMMARY:\n");
     VG_(umsg)("    in use at exit: %'llu bytes in %'llu blocks\n", bytes, blocks);
@@ -581,7 +585,7 @@ void report_at_exit() {
     VG_(umsg)("\n");
   }
   if (!g_exit_analysed) {
-    if (VG_(clo_verbosity) >= 1) {
+    if (text_at(1)) {
       VG_(umsg)("For a detailed leak analysis, rerun with: --leak-check=full\n");
       VG_(umsg)("\n");
     }

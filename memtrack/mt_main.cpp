@@ -60,7 +60,8 @@ void fini(Int exit_status) {
   // Expanded now, not at start-up: after a fork, %p names the child.
   HChar* path = profile::expand_path(g_opts.dhat_out_file);
   bool written = profile::write(path);
-  if (VG_(clo_verbosity) > 0) {
+  // With --xml=yes the log carries XML only, as with memcheck.
+  if (VG_(clo_verbosity) > 0 && !VG_(clo_xml)) {
     print_summary();
     if (written) {
       VG_(umsg)("\n");
