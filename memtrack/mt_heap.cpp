@@ -161,6 +161,7 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero)
 
 void release(ThreadId tid, void* p, errors::FreeFn fn) {
   if (!p) return;
+  g_usage.frees++;  // memcheck counts every free it is handed, good or bad
   Block* b = g_index.at((Addr)p);
   if (!b) {
     // Not the start of a live block: report it and leave memory alone.
@@ -177,7 +178,6 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
   drop(b);
   VG_(cli_free)(p);
   g_blocks.put(b);
-  g_usage.frees++;
 }
 
 // ---- the entry points the preload reaches ---------------------------------
@@ -226,6 +226,13 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   if (!p_old) return mt_malloc(tid, n);
   if (n == 0) { mt_free(tid, p_old); return nullptr; }
 
+  // memcheck's order: a fishy size fails the call first (old block
+  // untouched, as glibc); then the call counts as one alloc and one free,
+  // whether or not p_old turns out to be a live block.
+  if (fishy(tid, "realloc", "size", n)) return nullptr;
+  g_usage.allocs++;
+  g_usage.frees++;
+  g_usage.bytes += n;
   Block* b = g_index.at((Addr)p_old);
   if (!b) {
     errors::bad_free(tid, (Addr)p_old, errors::kFnRealloc, what_we_know((Addr)p_old));
@@ -233,13 +240,9 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   }
   if (g_opts.show_mismatched_frees && b->alloc_kind() != kAllocMalloc)
     errors::mismatched_free(tid, b, errors::kFnRealloc);
-  if (fishy(tid, "realloc", "size", n)) return nullptr;  // old block untouched, as glibc
 
   Site* site = b->site;
   ExeContext* here = VG_(record_ExeContext)(tid, 0);
-  g_usage.allocs++;
-  g_usage.frees++;
-  g_usage.bytes += n;
   if (n <= b->size) {
     // Shrink (or same size) in place. DHAT counts the implied copy anyway.
     // Re-index: the page directory must forget pages past the new end.

@@ -1,0 +1,64 @@
+/* A client that misbehaves after leaking, one way per argument:
+     segv     dies of SIGSEGV          abort    calls abort()
+     frees    frees garbage: a wild address, a stack address, an interior
+              pointer, a block twice, and reallocs a wild address
+     corrupt  overwrites its own heap pointers with junk, then exits
+     mmap     maps and unmaps many regions (some holding the only pointer
+              to a block) and leaves a block reachable only from a mapping
+   Every mode leaks the same three blocks first, so the leak report after
+   the misbehaviour can be compared with memcheck's. */
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static void* volatile keep;  /* a still-reachable block */
+
+static void leak_some(void) {
+  void* lost = malloc(100);
+  (void)lost;
+  char** chain = malloc(2 * sizeof(char*));
+  chain[0] = malloc(40); /* indirectly lost through chain */
+  chain[1] = NULL;
+  chain = NULL;
+  keep = malloc(24);
+}
+
+int main(int argc, char** argv) {
+  const char* mode = argc > 1 ? argv[1] : "";
+  leak_some();
+  if (!strcmp(mode, "segv")) {
+    /* raise, not a wild store: memcheck would also report the store as an
+       invalid write, which memtrack (no addressability tracking) does not */
+    raise(SIGSEGV);
+  } else if (!strcmp(mode, "abort")) {
+    abort();
+  } else if (!strcmp(mode, "frees")) {
+    int local = 0;
+    char* p = malloc(16);
+    free((void*)0x1234);
+    free(&local);
+    free(p + 8);
+    free(p);
+    free(p);
+    void* q = realloc((void*)0x5678, 10);
+    (void)q;
+  } else if (!strcmp(mode, "corrupt")) {
+    uintptr_t** table = malloc(8 * sizeof(void*));
+    for (int i = 0; i < 8; i++) table[i] = malloc(32);
+    for (int i = 0; i < 8; i++) table[i] = (uintptr_t*)(uintptr_t)(0xdeadbeef00ULL + i); /* lose all 8 */
+    keep = table;
+  } else if (!strcmp(mode, "mmap")) {
+    for (int i = 0; i < 200; i++) {
+      size_t len = (size_t)(i % 7 + 1) * 4096;
+      void** m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m == MAP_FAILED) return 1;
+      m[0] = malloc(8); /* the only pointer: lost when unmapped */
+      if (i % 3 == 0) munmap((char*)m + 4096 * (i % 2), 4096);
+      if (i % 5 == 0) munmap(m, len);
+      else if (i == 199) m[1] = malloc(56); /* reachable from a live mapping */
+    }
+  }
+  return 0;
+}
