@@ -139,6 +139,17 @@ __attribute__((optimize("omit-frame-pointer"))) VG_REGPARM(2) void on_write(Addr
   access<true>(a, size);
 }
 
+VG_REGPARM(2) void on_group(Addr a0, ULong code) {
+  UInt n = code & 7;
+  for (UInt i = 0; i < n; i++) {
+    ULong e = code >> (3 + 13 * i);
+    Long rel = static_cast<Long>(e << 54) >> 54;  // sign-extend 10 bits
+    UWord size = 1UL << ((e >> 10) & 3);
+    if ((e >> 12) & 1) access<true>(a0 + rel, size);
+    else access<false>(a0 + rel, size);
+  }
+}
+
 namespace {
 template <UWord N> __attribute__((optimize("omit-frame-pointer"))) VG_REGPARM(1) void read_n(Addr a) {
   access<false>(a, N);

@@ -42,6 +42,19 @@ struct SizedHelpers {
 // The helpers for size, or null for a size without its own pair.
 const SizedHelpers* sized_helpers(UWord size);
 
+// Up to kGroupMax unguarded accesses of one superblock, at constant offsets
+// from one address, in one call: the instrumentation packs them into a word.
+// Bits 0-2: the count. Entry i, 13 bits from bit 3 + 13*i: offset from the
+// first access's address (10 bits, two's complement), log2 of the size
+// (2 bits: 1 to 8 bytes), and whether it is a write (1 bit).
+constexpr int kGroupMax = 4;
+constexpr Long kGroupRelMin = -512, kGroupRelMax = 511;
+inline ULong group_entry(int i, Long rel, UInt size_log2, bool write) {
+  ULong e = (static_cast<ULong>(rel) & 0x3FF) | (static_cast<ULong>(size_log2) << 10) | (static_cast<ULong>(write) << 12);
+  return e << (3 + 13 * i);
+}
+VG_REGPARM(2) void on_group(Addr a0, ULong code);
+
 // Reads and writes the kernel does on the program's behalf (syscalls).
 void track_syscall_accesses();
 

@@ -117,21 +117,25 @@ SpTracker g_sp;  // trivially constructible: zero-initialised, no constructor ru
 
 bool tracking() { return g_opts.access_tracking && g_opts.mode == Mode::kHeap; }
 
-// One access of size bytes at addr (an atom), performed only when guard (an
-// Ity_I1 atom, or null) holds.
-void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) {
-  if (!tracking() || size <= 0 || g_sp.is_stack(addr)) return;
-  tl_assert(typeOfIRExpr(sb->tyenv, addr) == Ity_I64);
+// The filter byte for addr: set when a heap block ever lay in its granule.
+// mask: the address may be anything (guarded access, computed neighbour).
+IRExpr* granule_byte(IRSB* sb, IRExpr* addr, bool mask) {
   IRTemp gran = assign(sb, Ity_I64, IRExpr_Binop(Iop_Shr64, addr, IRExpr_Const(IRConst_U8(access::kGranuleShift))));
-  // A guarded access may carry any address when its guard is false: mask it
-  // into the filter. An unguarded one is about to happen: an address above
-  // the filter's 2^48 bytes is not canonical and faults in the program
-  // anyway (our load may fault first, at the same instruction).
-  IRTemp idx = guard ? assign(sb, Ity_I64, IRExpr_Binop(Iop_And64, IRExpr_RdTmp(gran), u64(access::kGranules - 1))) : gran;
+  IRTemp idx = mask ? assign(sb, Ity_I64, IRExpr_Binop(Iop_And64, IRExpr_RdTmp(gran), u64(access::kGranules - 1))) : gran;
   IRTemp at = assign(sb, Ity_I64,
                      IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(idx), u64(reinterpret_cast<ULong>(access::heap_granules()))));
-  IRTemp byte = assign(sb, Ity_I8, IRExpr_Load(Iend_LE, Ity_I8, IRExpr_RdTmp(at)));
-  IRTemp heap = assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpNE8, IRExpr_RdTmp(byte), IRExpr_Const(IRConst_U8(0))));
+  return IRExpr_RdTmp(assign(sb, Ity_I8, IRExpr_Load(Iend_LE, Ity_I8, IRExpr_RdTmp(at))));
+}
+
+// One access of size bytes at addr (an atom), performed only when guard (an
+// Ity_I1 atom, or null) holds.
+void emit_single(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) {
+  tl_assert(typeOfIRExpr(sb->tyenv, addr) == Ity_I64);
+  // A guarded access may carry any address when its guard is false: mask it
+  // into the filter. An unguarded one happens: an address above the
+  // filter's 2^48 bytes is not canonical and faults in the program anyway.
+  IRExpr* byte = granule_byte(sb, addr, guard != nullptr);
+  IRTemp heap = assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpNE8, byte, IRExpr_Const(IRConst_U8(0))));
   IRExpr* cond = IRExpr_RdTmp(heap);
   if (guard) cond = IRExpr_RdTmp(assign(sb, Ity_I1, IRExpr_Binop(Iop_And1, guard, cond)));
 
@@ -146,6 +150,104 @@ void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) 
   }
   di->guard = cond;
   addStmtToIRSB(sb, IRStmt_Dirty(di));
+}
+
+// Unguarded accesses at constant offsets from one temp (a struct's fields,
+// neighbouring array slots, a copy loop's source and destination words)
+// share one filter test and one call: each call costs register saves around
+// it in the translation, whatever the helper does. Temps are single
+// assignments, so "root + offset" stays exact wherever the call goes; the
+// group's call is placed after its last access, before any side exit.
+class Grouper {
+ public:
+  void reset(Int n_temps) {
+    if (n_temps > cap_) {
+      if (root_) VG_(free)(root_);
+      if (off_) VG_(free)(off_);
+      cap_ = n_temps * 2;
+      root_ = static_cast<IRTemp*>(VG_(malloc)("mt.instrument.group", cap_ * sizeof(IRTemp)));
+      off_ = static_cast<Long*>(VG_(malloc)("mt.instrument.group", cap_ * sizeof(Long)));
+    }
+    for (Int t = 0; t < n_temps; t++) { root_[t] = t; off_[t] = 0; }
+    n_ = 0;
+  }
+  void see(const IRStmt* st) {
+    if (st->tag != Ist_WrTmp) return;
+    const IRExpr* e = st->Ist.WrTmp.data;
+    if (e->tag != Iex_Binop || (e->Iex.Binop.op != Iop_Add64 && e->Iex.Binop.op != Iop_Sub64)) return;
+    const IRExpr* a = e->Iex.Binop.arg1;
+    const IRExpr* b = e->Iex.Binop.arg2;
+    if (e->Iex.Binop.op == Iop_Add64 && a->tag == Iex_Const) { const IRExpr* x = a; a = b; b = x; }
+    if (a->tag != Iex_RdTmp || b->tag != Iex_Const || b->Iex.Const.con->tag != Ico_U64) return;
+    IRTemp u = a->Iex.RdTmp.tmp, t = st->Ist.WrTmp.tmp;
+    Long c = static_cast<Long>(b->Iex.Const.con->Ico.U64);
+    root_[t] = root_[u];
+    off_[t] = e->Iex.Binop.op == Iop_Add64 ? off_[u] + c : off_[u] - c;
+  }
+  // Takes an unguarded access of 1, 2, 4 or 8 bytes at a temp; false if it
+  // must be instrumented on its own.
+  bool take(IRSB* sb, bool is_write, Int size, IRExpr* addr) {
+    if (addr->tag != Iex_RdTmp || (size != 1 && size != 2 && size != 4 && size != 8)) return false;
+    IRTemp t = addr->Iex.RdTmp.tmp;
+    Long rel = off_[t] - off0_;
+    if (n_ > 0 && (root_[t] != root0_ || n_ == access::kGroupMax || rel < access::kGroupRelMin ||
+                   rel > access::kGroupRelMax))
+      flush(sb);
+    if (n_ == 0) {
+      root0_ = root_[t];
+      off0_ = off_[t];
+      addr0_ = addr;
+      rel = 0;
+      rel_min_ = rel_max_ = 0;
+      code_ = 0;
+      size0_ = size;
+      write0_ = is_write;
+    }
+    UInt lg = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+    code_ |= access::group_entry(n_, rel, lg, is_write);
+    rel_min_ = min(rel_min_, rel);
+    rel_max_ = max(rel_max_, rel);
+    n_++;
+    return true;
+  }
+  void flush(IRSB* sb) {
+    if (n_ == 0) return;
+    if (n_ == 1) {
+      emit_single(sb, write0_, size0_, addr0_, nullptr);
+    } else {
+      // Every access of the group starts within 1 KiB of the first, so in
+      // the granules of the lowest and the highest start.
+      IRExpr* lo = rel_min_ == 0 ? addr0_ : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, addr0_, u64(static_cast<ULong>(rel_min_)))));
+      IRExpr* hi = rel_max_ == 0 ? addr0_ : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, addr0_, u64(static_cast<ULong>(rel_max_)))));
+      IRExpr* b_lo = granule_byte(sb, lo, true);
+      IRExpr* b_hi = granule_byte(sb, hi, true);
+      IRTemp any = assign(sb, Ity_I8, IRExpr_Binop(Iop_Or8, b_lo, b_hi));
+      IRTemp heap = assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpNE8, IRExpr_RdTmp(any), IRExpr_Const(IRConst_U8(0))));
+      IRDirty* di = unsafeIRDirty_0_N(2, "mt_on_group", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&access::on_group)),
+                                      mkIRExprVec_2(addr0_, u64(code_ | static_cast<ULong>(n_))));
+      di->guard = IRExpr_RdTmp(heap);
+      addStmtToIRSB(sb, IRStmt_Dirty(di));
+    }
+    n_ = 0;
+  }
+
+ private:
+  IRTemp* root_;
+  Long* off_;
+  Int cap_;
+  int n_;
+  IRTemp root0_;
+  Long off0_, rel_min_, rel_max_;
+  IRExpr* addr0_;
+  ULong code_;
+  Int size0_;
+  bool write0_;
+};
+Grouper g_group;  // trivially constructible, like g_sp
+
+void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) {
+  if (!tracking() || size <= 0 || g_sp.is_stack(addr)) return;
+  if (guard || !g_group.take(sb, is_write, size, addr)) emit_single(sb, is_write, size, addr, guard);
 }
 
 // At every call and return VEX says (AbiHint) that the red zone below the new
@@ -231,6 +333,7 @@ IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout* layout, const V
   IRSB* out = deepCopyIRSBExceptStmts(sb_in);
   g_sp.reset(sb_in->tyenv->types_used, layout->offset_SP);
   g_sp.set_tyenv(sb_in->tyenv);
+  g_group.reset(sb_in->tyenv->types_used);
   Int i = 0;
   // The preamble before the first IMark is copied as it is.
   while (i < sb_in->stmts_used && sb_in->stmts[i]->tag != Ist_IMark) addStmtToIRSB(out, sb_in->stmts[i++]);
@@ -243,6 +346,7 @@ IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout* layout, const V
     if (st->tag == Ist_IMark) {
       pending++;
     } else if (st->tag == Ist_Exit) {
+      g_group.flush(out);
       if (pending) { add_clock(out, pending); pending = 0; }
     } else if (st->tag == Ist_AbiHint) {
       if (scrub) add_redzone_clear(out, st->Ist.AbiHint.base, st->Ist.AbiHint.len);
@@ -250,8 +354,10 @@ IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout* layout, const V
       add_accesses_of(out, sb_in->tyenv, st);
     }
     g_sp.see(st);
+    g_group.see(st);
     addStmtToIRSB(out, st);
   }
+  g_group.flush(out);
   if (pending) add_clock(out, pending);
   if (out->jumpkind == Ijk_ClientReq) fastcall::add(out);
   return out;
