@@ -9,7 +9,13 @@ namespace mt::errors {
 
 namespace {
 
-enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1, kFishy = 2, kLeak = 3 };
+enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1, kFishy = 2, kLeak = 3, kLimit = 4 };
+
+// A breached limit (kLimit), kept by the core like Extra.
+struct LimitText {
+  Limit which;
+  ULong value, limit, site_bytes, site_blocks;
+};
 
 // The core copies this (size from update_extra) when it keeps the error.
 struct Extra {
@@ -115,8 +121,24 @@ void headline(const char* xml_kind, const char* what) {
   }
 }
 
+void pp_limit(const Error* err) {
+  const LimitText& t = *static_cast<const LimitText*>(VG_(get_error_extra)(err));
+  static const char* const xml_kinds[] = {"PeakLimit", "TotalLimit", "LeakLimit"};
+  static const char* const what[] = {"Heap peak limit", "Total allocation limit", "Leak limit"};
+  static const char* const measured[] = {"bytes live", "bytes allocated", "bytes lost"};
+  static const char* const site_verb[] = {"live", "allocated", "lost"};
+  UInt w = static_cast<UInt>(t.which);
+  char v[32], l[32], sb[32], sk[32], line[320];
+  VG_(snprintf)(line, sizeof line, "%s of %s bytes exceeded: %s %s; the most (%s bytes in %s blocks) %s at", what[w],
+                commas(t.limit, l, sizeof l), commas(t.value, v, sizeof v), measured[w],
+                commas(t.site_bytes, sb, sizeof sb), commas(t.site_blocks, sk, sizeof sk), site_verb[w]);
+  headline(xml_kinds[w], line);
+  VG_(pp_ExeContext)(VG_(get_error_where)(err));
+}
+
 void pp_error(const Error* err) {
   if (VG_(get_error_kind)(err) == kLeak) { pp_leak(err); return; }
+  if (VG_(get_error_kind)(err) == kLimit) { pp_limit(err); return; }
   const Extra* x = static_cast<const Extra*>(VG_(get_error_extra)(err));
   switch (VG_(get_error_kind)(err)) {
     case kBadFree:
@@ -155,7 +177,13 @@ void pp_error(const Error* err) {
   VG_(pp_addrinfo_mc)(VG_(get_error_address)(err), &ai, False);
 }
 
-UInt update_extra(const Error* err) { return VG_(get_error_kind)(err) == kLeak ? sizeof(LeakText) : sizeof(Extra); }
+UInt update_extra(const Error* err) {
+  switch (VG_(get_error_kind)(err)) {
+    case kLeak: return sizeof(LeakText);
+    case kLimit: return sizeof(LimitText);
+    default: return sizeof(Extra);
+  }
+}
 
 Bool recognised_suppression(const HChar* name, Supp* su) {
   if (VG_(strcmp)(name, "Free") == 0) {
@@ -168,6 +196,10 @@ Bool recognised_suppression(const HChar* name, Supp* su) {
   }
   if (VG_(strcmp)(name, "Leak") == 0) {
     VG_(set_supp_kind)(su, kLeak);
+    return True;
+  }
+  if (VG_(strcmp)(name, "Limit") == 0) {
+    VG_(set_supp_kind)(su, kLimit);
     return True;
   }
   return False;
@@ -213,6 +245,7 @@ Bool error_matches_suppression(const Error* err, const Supp* su) {
   ErrorKind k = VG_(get_error_kind)(err);
   switch (VG_(get_supp_kind)(su)) {
     case kBadFree: return (k == kBadFree || k == kMismatch) ? True : False;
+    case kLimit: return k == kLimit ? True : False;
     case kLeak: {
       if (k != kLeak) return False;
       const LeakText* t = static_cast<const LeakText*>(VG_(get_error_extra)(err));
@@ -237,6 +270,7 @@ const HChar* get_error_name(const Error* err) {
     case kMismatch: return "Free";
     case kFishy: return "FishyValue";
     case kLeak: return "Leak";
+    case kLimit: return "Limit";
     default: return nullptr;
   }
 }
@@ -445,6 +479,14 @@ void mismatched_free(ThreadId tid, const Block* b, FreeFn fn) {
 bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count) {
   LeakText copy = t;  // unique errors are printed at once; no copy is kept
   return VG_(unique_error)(tid, kLeak, 0, nullptr, &copy, where, print ? True : False, False, count ? True : False);
+}
+
+void limit_exceeded(ThreadId tid, Limit which, ULong value, ULong limit, ExeContext* where, ULong site_bytes,
+                    ULong site_blocks) {
+  LimitText t = {which, value, limit, site_bytes, site_blocks};
+  // A unique error: reported once, at the site that contributed most, and
+  // counted for --error-exitcode like any other.
+  VG_(unique_error)(tid, kLimit, 0, nullptr, &t, where, True /*print*/, False /*no gdb attach*/, True /*count*/);
 }
 
 void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value) {

@@ -47,6 +47,13 @@ struct LeakText {
 // with the allocation stack). Returns true if a suppression matched.
 bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count);
 
+// A limit of --peak-limit, --total-limit or --leak-limit was exceeded.
+// where: the allocation stack of the site that contributed most, holding
+// site_bytes in site_blocks.
+enum class Limit : UChar { kPeak, kTotal, kLeak };
+void limit_exceeded(ThreadId tid, Limit which, ULong value, ULong limit, ExeContext* where, ULong site_bytes,
+                    ULong site_blocks);
+
 // An allocation argument that looks like a negative number.
 void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value);
 

@@ -8,6 +8,7 @@
 #include "mt_sites.h"
 #include "mt_leak.h"
 #include "mt_fastcall.h"
+#include "mt_gates.h"
 
 namespace mt::heap {
 
@@ -155,6 +156,7 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero)
   if (accounting()) {
     sites::on_alloc(b->site, counted);
     sites::note_size(b->site, counted);
+    gates::after_alloc(tid);
   }
   return p;
 }
@@ -256,7 +258,10 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
     b->zero_req = 0;
     add(b);
     became_malloced_at(b, here);
-    if (accounting()) sites::note_size(site, n);
+    if (accounting()) {
+      sites::note_size(site, n);
+      gates::after_alloc(tid);
+    }
     return p_old;
   }
 
@@ -277,7 +282,10 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   b->zero_req = 0;
   add(b);
   became_malloced_at(b, here);
-  if (accounting()) sites::note_size(site, n);
+  if (accounting()) {
+    sites::note_size(site, n);
+    gates::after_alloc(tid);
+  }
   return p_new;
 }
 

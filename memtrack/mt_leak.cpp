@@ -272,6 +272,7 @@ struct Record {
   ULong direct, indirect, blocks;
   ULong old_direct, old_indirect, old_blocks;  // at the previous search
   bool seen;                                   // in this search
+  bool suppressed;                             // matched a suppression in this search
 };
 
 Vec<Record*> g_records;  // kept across searches for the delta modes
@@ -402,6 +403,14 @@ void init() {
 
 const Counts& last_counts() { return g_counts; }
 
+void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),
+                 void* ctx) {
+  for (SizeT i = 0; i < g_records.size(); i++) {
+    const Record* r = g_records[i];
+    if (r->seen && r->blocks > 0 && !r->suppressed) f(ctx, r->kind, r->direct, r->indirect, r->blocks, r->ec);
+  }
+}
+
 namespace {
 
 // Steps 1 to 4: every live block gets its state. False if there are none.
@@ -483,6 +492,7 @@ void report(ThreadId tid, Mode mode, Delta delta) {
     r->old_direct = r->direct; r->old_indirect = r->indirect; r->old_blocks = r->blocks;
     r->direct = r->indirect = r->blocks = 0;
     r->seen = false;
+    r->suppressed = false;
   }
   PtrMap<Record> by_key;
   by_key.init("mt.leak.bykey", 1024);
@@ -523,6 +533,7 @@ void report(ThreadId tid, Mode mode, Delta delta) {
     t.of = total;
     t.search = g_search_number;
     bool suppressed = errors::leak(tid, r->ec, t, print, count);
+    r->suppressed = suppressed;
     if (suppressed) {
       g_counts.supp_bytes += r->direct;
       g_counts.supp_blocks += r->blocks;

@@ -7,6 +7,7 @@
 #include "mt_heap.h"
 #include "mt_instrument.h"
 #include "mt_leak.h"
+#include "mt_gates.h"
 #include "mt_options.h"
 #include "mt_profile.h"
 #include "mt_sites.h"
@@ -73,6 +74,8 @@ void fini(Int exit_status) {
     }
   }
   leak::report_at_exit();
+  gates::at_exit();
+  gates::write_files();
   if (VG_(clo_stats)) {
     VG_(dmsg)("memtrack: %'lu sites, %'lu live blocks, %'lu bytes of tool memory for heap tracking\n",
               sites::count(), heap::index().count(), heap::tool_bytes());

@@ -61,6 +61,18 @@ Row* rows(SizeT* n) {
        "zero dead stack and recycled heap so stale pointers hide no leak; auto: with --leak-check=full [auto]", 0, 0},
       {"show-mismatched-frees", kBool, &g_opts.show_mismatched_frees, "no|yes",
        "report free/delete/delete[] that do not match the allocator [yes]", 0, 0},
+      {"peak-limit", kSize, &g_opts.peak_limit, "<size>",
+       "error (counted by --error-exitcode) when live heap bytes exceed <size>, e.g. 64M; 0 = none [0]", 0,
+       ~0ULL},
+      {"total-limit", kSize, &g_opts.total_limit, "<size>",
+       "error when the bytes allocated over the run exceed <size>; 0 = none [0]", 0, ~0ULL},
+      {"leak-limit", kSize, &g_opts.leak_limit, "<size>",
+       "error when the bytes lost at exit (kinds of --errors-for-leak-kinds) exceed <size>; 0 = none [0]", 0,
+       ~0ULL},
+      {"summary-file", kString, &g_opts.summary_file, "<file>",
+       "write a small JSON summary (totals, peak, leaks, errors, limits); %p and %q{VAR} expand [none]", 0, 0},
+      {"sarif-file", kString, &g_opts.sarif_file, "<file>",
+       "write leaks and limit breaches as SARIF 2.1.0 for code-scanning UIs; %p, %q{VAR} expand [none]", 0, 0},
       {"freed-history", kUInt, &g_opts.freed_history, "<number>",
        "recently freed blocks remembered to describe bad frees [4096]", 0, 100000000},
   };
@@ -90,6 +102,8 @@ void set_defaults() {
   g_opts.leak_resolution = Vg_HighRes;
   g_opts.leak_heuristics = ((1u << leak::kNumHeuristics) - 1) & ~1u;  // all
   g_opts.scrub_stack = kScrubAuto;
+  g_opts.peak_limit = g_opts.total_limit = g_opts.leak_limit = 0;
+  g_opts.summary_file = g_opts.sarif_file = nullptr;
 }
 
 bool parse_bool(const char* v, bool* out) {

@@ -26,6 +26,12 @@ struct Options {
   VgRes leak_resolution;       // --leak-resolution=low|med|high
   UInt leak_heuristics;        // --leak-check-heuristics (bits of leak::Heuristic)
   UChar scrub_stack;           // --scrub-stack=no|yes|auto (kScrub*): zero dead stack so stale pointers hide no leak
+  // CI gates (mt_gates): 0 = no limit; file names null = not written.
+  ULong peak_limit;            // --peak-limit: live heap bytes
+  ULong total_limit;           // --total-limit: bytes allocated over the run
+  ULong leak_limit;            // --leak-limit: bytes lost (kinds of --errors-for-leak-kinds)
+  const char* summary_file;    // --summary-file: small JSON summary
+  const char* sarif_file;      // --sarif-file: leaks and breaches as SARIF 2.1.0
 };
 
 extern Options g_opts;

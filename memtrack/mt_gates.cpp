@@ -1,0 +1,302 @@
+#include "mt_gates.h"
+#include "mt_errors.h"
+#include "mt_heap.h"
+#include "mt_leak.h"
+#include "mt_options.h"
+#include "mt_sites.h"
+
+// The ERROR SUMMARY's count. Not in Valgrind's tool headers, but exported
+// by the core library memtrack links statically (pub_core_errormgr.h).
+extern "C" UInt VG_(get_n_errs_found)(void);
+
+namespace mt::gates {
+
+namespace {
+
+struct Breach {
+  bool hit;
+  ULong value;           // what was measured when the limit was exceeded
+  ExeContext* where;     // the site that contributed most
+  ULong site_bytes, site_blocks;
+};
+Breach g_breach[3];  // by errors::Limit
+
+// The site with the largest figure, by metric.
+template <class F> Site* largest(F metric) {
+  Site* best = nullptr;
+  ULong most = 0;
+  sites::each([&](Site* s) {
+    ULong v = metric(s);
+    if (v > most || !best) { most = v; best = s; }
+  });
+  return best;
+}
+
+void breach(ThreadId tid, errors::Limit which, ULong value, ULong limit, Site* s, ULong bytes, ULong blocks) {
+  Breach& b = g_breach[static_cast<int>(which)];
+  b.hit = true;
+  b.value = value;
+  b.where = s ? s->ec : VG_(null_ExeContext)();
+  b.site_bytes = bytes;
+  b.site_blocks = blocks;
+  errors::limit_exceeded(tid, which, value, limit, b.where, bytes, blocks);
+}
+
+UInt leak_kinds() { return g_opts.errors_for_leak_kinds; }
+
+ULong lost_at(const Site* s) {
+  ULong n = 0;
+  for (UInt k = 0; k < leak::kKindBits; k++)
+    if (leak_kinds() & (1u << k)) n += s->leak_bytes[k];
+  return n;
+}
+
+ULong lost_blocks_at(const Site* s) {
+  ULong n = 0;
+  for (UInt k = 0; k < leak::kKindBits; k++)
+    if (leak_kinds() & (1u << k)) n += s->leak_blocks[k];
+  return n;
+}
+
+// ---- files -----------------------------------------------------------------
+
+void json_string(OutFile& f, const char* s) {
+  StrBuf b;
+  b.init("mt.gates.json");
+  b.append_char('"');
+  b.append_json(s ? s : "");
+  b.append_char('"');
+  f.write(b.c_str(), b.len());
+  b.free();
+}
+
+void command_line(StrBuf* cmd) {
+  cmd->append(VG_(args_the_exename) ? VG_(args_the_exename) : "");
+  for (Word i = 0; i < VG_(sizeXA)(VG_(args_for_client)); i++) {
+    cmd->append_char(' ');
+    cmd->append(*static_cast<HChar**>(VG_(indexXA)(VG_(args_for_client), i)));
+  }
+}
+
+const char* const kLimitNames[] = {"peak", "total", "leak"};
+const char* const kKindNames[] = {"reachable", "possible", "indirect", "definite"};
+
+ULong limit_of(int i) {
+  return i == 0 ? g_opts.peak_limit : i == 1 ? g_opts.total_limit : g_opts.leak_limit;
+}
+
+bool open_or_say(OutFile& f, const char* opt, const char* path) {
+  if (f.open(path)) return true;
+  VG_(umsg)("error: can't open %s file '%s' for writing\n", opt, path);
+  return false;
+}
+
+void finish(OutFile& f, const char* opt, const char* path) {
+  if (!f.close()) VG_(umsg)("error: writing %s file '%s' failed (disk full?)\n", opt, path);
+}
+
+void write_summary(const char* path) {
+  OutFile f;
+  if (!open_or_say(f, "--summary-file", path)) return;
+  const Totals& t = sites::totals();
+  StrBuf cmd;
+  cmd.init("mt.gates.cmd");
+  command_line(&cmd);
+  f.puts("{\"memtrackSummaryVersion\":1,\"cmd\":");
+  json_string(f, cmd.c_str());
+  cmd.free();
+  f.printf(",\"pid\":%d", VG_(getpid)());
+  f.printf(",\"mode\":\"%s\"", g_opts.mode == Mode::kHeap ? "heap" : g_opts.mode == Mode::kCopy ? "copy" : "ad-hoc");
+  f.printf(",\"total\":{\"bytes\":%llu,\"blocks\":%llu}", t.tot_bytes, t.tot_blocks);
+  if (g_opts.mode == Mode::kHeap) {
+    f.printf(",\"peak\":{\"bytes\":%llu,\"blocks\":%llu,\"t\":%llu}", t.max_bytes, t.max_blocks, t.tgmax);
+    f.printf(",\"end\":{\"bytes\":%llu,\"blocks\":%llu}", t.cur_bytes, t.cur_blocks);
+    f.printf(",\"instructions\":%llu", g_instrs);
+    if (g_opts.access_tracking) {
+      ULong r, w;
+      sites::access_totals(&r, &w);
+      f.printf(",\"reads\":%llu,\"writes\":%llu", r, w);
+    }
+  }
+  if (leak::exit_analysed()) {
+    const leak::Counts& c = leak::last_counts();
+    f.puts(",\"leaks\":{");
+    for (int k = leak::kDefinite; k >= 0; k--)
+      f.printf("%s\"%s\":{\"bytes\":%llu,\"blocks\":%llu}", k == leak::kDefinite ? "" : ",", kKindNames[k],
+               c.bytes[k], c.blocks[k]);
+    f.printf(",\"suppressed\":{\"bytes\":%llu,\"blocks\":%llu}}", c.supp_bytes, c.supp_blocks);
+  } else {
+    f.puts(",\"leaks\":null");
+  }
+  f.printf(",\"errors\":%u", VG_(get_n_errs_found)());
+  f.puts(",\"limits\":[");
+  bool first = true;
+  for (int i = 0; i < 3; i++) {
+    if (!limit_of(i)) continue;
+    f.printf("%s{\"name\":\"%s\",\"limit\":%llu,\"exceeded\":%s", first ? "" : ",", kLimitNames[i], limit_of(i),
+             g_breach[i].hit ? "true" : "false");
+    if (g_breach[i].hit) f.printf(",\"value\":%llu", g_breach[i].value);
+    f.puts("}");
+    first = false;
+  }
+  f.puts("]}\n");
+  finish(f, "--summary-file", path);
+}
+
+// SARIF wants a source location: the first frame of the stack with file
+// and line that is not in an allocator replacement.
+struct Source {
+  StrBuf* uri;
+  UInt line;
+  bool found;
+};
+
+void source_frame(UInt, DiEpoch ep, Addr ip, void* opaque) {
+  Source* src = static_cast<Source*>(opaque);
+  if (src->found) return;
+  const HChar *file, *dir;
+  UInt ln;
+  if (!VG_(get_filename_linenum)(ep, ip, &file, &dir, &ln)) return;
+  if (VG_(strstr)(file, "vg_replace_malloc") || VG_(strstr)(file, "mt_preload")) return;
+  if (dir && dir[0]) { src->uri->append(dir); src->uri->append_char('/'); }
+  src->uri->append(file);
+  src->line = ln;
+  src->found = true;
+}
+
+bool source_of(ExeContext* ec, StrBuf* uri, UInt* line) {
+  if (!ec) return false;
+  Source src = {uri, 0, false};
+  VG_(apply_ExeContext)(source_frame, &src, ec);
+  *line = src.line;
+  return src.found;
+}
+
+// The stack as text, one frame per line, for the result's message.
+void text_frame(UInt, DiEpoch ep, Addr ip, void* opaque) {
+  StrBuf* out = static_cast<StrBuf*>(opaque);
+  InlIPCursor* c = VG_(new_IIPC)(ep, ip);
+  do {
+    out->append("\n  ");
+    out->append(VG_(describe_IP)(ep, ip, c));
+  } while (VG_(next_IIPC)(c));
+  VG_(delete_IIPC)(c);
+}
+
+void stack_text(ExeContext* ec, StrBuf* out) { VG_(apply_ExeContext)(text_frame, out, ec); }
+
+struct Sarif {
+  OutFile* f;
+  bool first;
+};
+
+void sarif_result(Sarif* s, const char* rule, const char* level, const char* text, ExeContext* ec) {
+  OutFile& f = *s->f;
+  f.printf("%s{\"ruleId\":\"%s\",\"level\":\"%s\",\"message\":{\"text\":", s->first ? "" : ",", rule, level);
+  StrBuf msg;
+  msg.init("mt.gates.msg");
+  msg.append(text);
+  if (ec) stack_text(ec, &msg);
+  json_string(f, msg.c_str());
+  msg.free();
+  f.puts("}");
+  StrBuf uri;
+  uri.init("mt.gates.uri");
+  UInt line = 0;
+  if (source_of(ec, &uri, &line)) {
+    f.puts(",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
+    json_string(f, uri.c_str());
+    f.printf("},\"region\":{\"startLine\":%u}}}]", line);
+  }
+  uri.free();
+  f.puts("}");
+  s->first = false;
+}
+
+const char* const kLeakRules[] = {"still-reachable", "possibly-lost", "indirectly-lost", "definitely-lost"};
+const char* const kLeakWords[] = {"still reachable", "possibly lost", "indirectly lost", "definitely lost"};
+
+void sarif_leak(void* ctx, leak::Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec) {
+  if (kind == leak::kReachable) return;  // not a defect
+  char b[32], k[32], text[160];
+  VG_(snprintf)(text, sizeof text, "%s bytes in %s blocks are %s", commas(direct + indirect, b, sizeof b),
+                commas(blocks, k, sizeof k), kLeakWords[kind]);
+  const char* level = (g_opts.errors_for_leak_kinds & (1u << kind)) ? "error" : "warning";
+  sarif_result(static_cast<Sarif*>(ctx), kLeakRules[kind], level, text, ec);
+}
+
+void write_sarif(const char* path) {
+  OutFile f;
+  if (!open_or_say(f, "--sarif-file", path)) return;
+  f.puts("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{");
+  f.puts("\"tool\":{\"driver\":{\"name\":\"memtrack\",\"informationUri\":\"https://valgrind.org/\",\"rules\":[");
+  static const char* const rules[][2] = {
+      {"definitely-lost", "Heap block no longer pointed to at exit"},
+      {"indirectly-lost", "Heap block reachable only from lost blocks"},
+      {"possibly-lost", "Heap block reachable only through interior pointers"},
+      {"peak-limit", "Live heap bytes exceeded --peak-limit"},
+      {"total-limit", "Bytes allocated exceeded --total-limit"},
+      {"leak-limit", "Bytes lost exceeded --leak-limit"}};
+  for (SizeT i = 0; i < sizeof rules / sizeof rules[0]; i++)
+    f.printf("%s{\"id\":\"%s\",\"shortDescription\":{\"text\":\"%s\"}}", i ? "," : "", rules[i][0], rules[i][1]);
+  f.puts("]}},\"invocations\":[{\"executionSuccessful\":true,\"commandLine\":");
+  StrBuf cmd;
+  cmd.init("mt.gates.cmd");
+  command_line(&cmd);
+  json_string(f, cmd.c_str());
+  cmd.free();
+  f.puts("}],\"results\":[");
+  Sarif s = {&f, true};
+  if (leak::exit_analysed()) leak::each_record(sarif_leak, &s);
+  static const char* const limit_rules[] = {"peak-limit", "total-limit", "leak-limit"};
+  for (int i = 0; i < 3; i++) {
+    if (!g_breach[i].hit) continue;
+    char v[32], l[32], text[200];
+    VG_(snprintf)(text, sizeof text, "%s limit of %s bytes exceeded: %s bytes; the site that contributed most:",
+                  kLimitNames[i], commas(limit_of(i), l, sizeof l), commas(g_breach[i].value, v, sizeof v));
+    sarif_result(&s, limit_rules[i], "error", text, g_breach[i].where);
+  }
+  f.puts("]}]}\n");
+  finish(f, "--sarif-file", path);
+}
+
+}  // namespace
+
+void after_alloc(ThreadId tid) {
+  const Totals& t = sites::totals();
+  if (g_opts.peak_limit && !g_breach[0].hit && t.cur_bytes > g_opts.peak_limit) {
+    Site* s = largest([](Site* x) { return x->cur_bytes; });
+    breach(tid, errors::Limit::kPeak, t.cur_bytes, g_opts.peak_limit, s, s ? s->cur_bytes : 0, s ? s->cur_blocks : 0);
+  }
+  if (g_opts.total_limit && !g_breach[1].hit && t.tot_bytes > g_opts.total_limit) {
+    Site* s = largest([](Site* x) { return x->tot_bytes; });
+    breach(tid, errors::Limit::kTotal, t.tot_bytes, g_opts.total_limit, s, s ? s->tot_bytes : 0,
+           s ? s->tot_blocks : 0);
+  }
+}
+
+void at_exit() {
+  if (!g_opts.leak_limit || !leak::exit_analysed()) return;
+  const leak::Counts& c = leak::last_counts();
+  ULong lost = 0;
+  for (UInt k = 0; k < leak::kKindBits; k++)
+    if (leak_kinds() & (1u << k)) lost += c.bytes[k];
+  if (lost <= g_opts.leak_limit) return;
+  Site* s = largest([](Site* x) { return lost_at(x); });
+  breach(1, errors::Limit::kLeak, lost, g_opts.leak_limit, s, s ? lost_at(s) : 0, s ? lost_blocks_at(s) : 0);
+}
+
+void write_files() {
+  if (g_opts.summary_file) {
+    HChar* p = VG_(expand_file_name)("--summary-file", g_opts.summary_file);
+    write_summary(p);
+    VG_(free)(p);
+  }
+  if (g_opts.sarif_file) {
+    HChar* p = VG_(expand_file_name)("--sarif-file", g_opts.sarif_file);
+    write_sarif(p);
+    VG_(free)(p);
+  }
+}
+
+}  // namespace mt::gates
