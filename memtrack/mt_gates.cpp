@@ -70,14 +70,6 @@ void json_string(OutFile& f, const char* s) {
   b.free();
 }
 
-void command_line(StrBuf* cmd) {
-  cmd->append(VG_(args_the_exename) ? VG_(args_the_exename) : "");
-  for (Word i = 0; i < VG_(sizeXA)(VG_(args_for_client)); i++) {
-    cmd->append_char(' ');
-    cmd->append(*static_cast<HChar**>(VG_(indexXA)(VG_(args_for_client), i)));
-  }
-}
-
 const char* const kLimitNames[] = {"peak", "total", "leak"};
 const char* const kKindNames[] = {"reachable", "possible", "indirect", "definite"};
 
@@ -101,7 +93,7 @@ void write_summary(const char* path) {
   const Totals& t = sites::totals();
   StrBuf cmd;
   cmd.init("mt.gates.cmd");
-  command_line(&cmd);
+  client_command_line(&cmd);
   f.puts("{\"memtrackSummaryVersion\":1,\"cmd\":");
   json_string(f, cmd.c_str());
   cmd.free();
@@ -242,7 +234,7 @@ void write_sarif(const char* path) {
   f.puts("]}},\"invocations\":[{\"executionSuccessful\":true,\"commandLine\":");
   StrBuf cmd;
   cmd.init("mt.gates.cmd");
-  command_line(&cmd);
+  client_command_line(&cmd);
   json_string(f, cmd.c_str());
   cmd.free();
   f.puts("}],\"results\":[");

@@ -33,6 +33,20 @@ void add_clock(IRSB* sb, Int n) {
   addStmtToIRSB(sb, IRStmt_Store(Iend_LE, where, IRExpr_RdTmp(now)));
 }
 
+// e is "temp + constant" (Add64 either way round, or Sub64): sets the temp
+// and the signed constant.
+bool temp_plus_const(const IRExpr* e, IRTemp* u, Long* delta) {
+  if (e->tag != Iex_Binop || (e->Iex.Binop.op != Iop_Add64 && e->Iex.Binop.op != Iop_Sub64)) return false;
+  const IRExpr* a = e->Iex.Binop.arg1;
+  const IRExpr* b = e->Iex.Binop.arg2;
+  if (e->Iex.Binop.op == Iop_Add64 && a->tag == Iex_Const) { const IRExpr* x = a; a = b; b = x; }
+  if (a->tag != Iex_RdTmp || b->tag != Iex_Const || b->Iex.Const.con->tag != Ico_U64) return false;
+  *u = a->Iex.RdTmp.tmp;
+  Long c = static_cast<Long>(b->Iex.Const.con->Ico.U64);
+  *delta = e->Iex.Binop.op == Iop_Add64 ? c : -c;
+  return true;
+}
+
 // Which temps hold "stack pointer + constant", for the current value of the
 // stack pointer. An access there is a stack access by DHAT's rule (within
 // the red zone below SP up to 16 KiB above it) and gets no instrumentation
@@ -41,14 +55,10 @@ void add_clock(IRSB* sb, Int n) {
 class SpTracker {
  public:
   void reset(Int n_temps, Int off_sp) {
-    if (n_temps > cap_) {
-      if (epoch_of_) VG_(free)(epoch_of_);
-      if (off_of_) VG_(free)(off_of_);
-      cap_ = n_temps * 2;
-      epoch_of_ = static_cast<UInt*>(VG_(malloc)("mt.instrument.sp", cap_ * sizeof(UInt)));
-      off_of_ = static_cast<Long*>(VG_(malloc)("mt.instrument.sp", cap_ * sizeof(Long)));
-    }
-    VG_(memset)(epoch_of_, 0, n_temps * sizeof(UInt));
+    if (!ready_) { epoch_of_.init("mt.instrument.sp"); off_of_.init("mt.instrument.sp"); ready_ = true; }
+    epoch_of_.resize(n_temps);
+    off_of_.resize(n_temps);
+    VG_(memset)(epoch_of_.begin(), 0, n_temps * sizeof(UInt));
     epoch_ = 1;
     off_sp_ = off_sp;
   }
@@ -60,16 +70,10 @@ class SpTracker {
         IRTemp t = st->Ist.WrTmp.tmp;
         if (e->tag == Iex_Get && e->Iex.Get.offset == off_sp_ && e->Iex.Get.ty == Ity_I64) {
           set(t, 0);
-        } else if (e->tag == Iex_Binop && (e->Iex.Binop.op == Iop_Add64 || e->Iex.Binop.op == Iop_Sub64)) {
-          const IRExpr* a = e->Iex.Binop.arg1;
-          const IRExpr* b = e->Iex.Binop.arg2;
-          if (e->Iex.Binop.op == Iop_Add64 && a->tag == Iex_Const) { const IRExpr* x = a; a = b; b = x; }
-          Long base;
-          if (a->tag == Iex_RdTmp && b->tag == Iex_Const && b->Iex.Const.con->tag == Ico_U64 &&
-              offset(a->Iex.RdTmp.tmp, &base)) {
-            Long c = static_cast<Long>(b->Iex.Const.con->Ico.U64);
-            set(t, e->Iex.Binop.op == Iop_Add64 ? base + c : base - c);
-          }
+        } else {
+          IRTemp u;
+          Long c, base;
+          if (temp_plus_const(e, &u, &c) && offset(u, &base)) set(t, base + c);
         }
         break;
       }
@@ -106,9 +110,9 @@ class SpTracker {
     *off = off_of_[t];
     return true;
   }
-  UInt* epoch_of_;
-  Long* off_of_;
-  Int cap_;
+  bool ready_;
+  Vec<UInt> epoch_of_;
+  Vec<Long> off_of_;
   UInt epoch_;
   Int off_sp_;
   const IRTypeEnv* tyenv_;
@@ -161,28 +165,19 @@ void emit_single(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard)
 class Grouper {
  public:
   void reset(Int n_temps) {
-    if (n_temps > cap_) {
-      if (root_) VG_(free)(root_);
-      if (off_) VG_(free)(off_);
-      cap_ = n_temps * 2;
-      root_ = static_cast<IRTemp*>(VG_(malloc)("mt.instrument.group", cap_ * sizeof(IRTemp)));
-      off_ = static_cast<Long*>(VG_(malloc)("mt.instrument.group", cap_ * sizeof(Long)));
-    }
+    if (!ready_) { root_.init("mt.instrument.group"); off_.init("mt.instrument.group"); ready_ = true; }
+    root_.resize(n_temps);
+    off_.resize(n_temps);
     for (Int t = 0; t < n_temps; t++) { root_[t] = t; off_[t] = 0; }
     n_ = 0;
   }
   void see(const IRStmt* st) {
     if (st->tag != Ist_WrTmp) return;
-    const IRExpr* e = st->Ist.WrTmp.data;
-    if (e->tag != Iex_Binop || (e->Iex.Binop.op != Iop_Add64 && e->Iex.Binop.op != Iop_Sub64)) return;
-    const IRExpr* a = e->Iex.Binop.arg1;
-    const IRExpr* b = e->Iex.Binop.arg2;
-    if (e->Iex.Binop.op == Iop_Add64 && a->tag == Iex_Const) { const IRExpr* x = a; a = b; b = x; }
-    if (a->tag != Iex_RdTmp || b->tag != Iex_Const || b->Iex.Const.con->tag != Ico_U64) return;
-    IRTemp u = a->Iex.RdTmp.tmp, t = st->Ist.WrTmp.tmp;
-    Long c = static_cast<Long>(b->Iex.Const.con->Ico.U64);
+    IRTemp u, t = st->Ist.WrTmp.tmp;
+    Long c;
+    if (!temp_plus_const(st->Ist.WrTmp.data, &u, &c)) return;
     root_[t] = root_[u];
-    off_[t] = e->Iex.Binop.op == Iop_Add64 ? off_[u] + c : off_[u] - c;
+    off_[t] = off_[u] + c;
   }
   // Takes an unguarded access of 1, 2, 4 or 8 bytes at a temp; false if it
   // must be instrumented on its own.
@@ -232,9 +227,9 @@ class Grouper {
   }
 
  private:
-  IRTemp* root_;
-  Long* off_;
-  Int cap_;
+  bool ready_;
+  Vec<IRTemp> root_;
+  Vec<Long> off_;
   int n_;
   IRTemp root0_;
   Long off0_, rel_min_, rel_max_;

@@ -208,11 +208,7 @@ bool write(const char* path) {
   {
     StrBuf cmd;
     cmd.init("mt.profile.cmd");
-    cmd.append(VG_(args_the_exename) ? VG_(args_the_exename) : "");
-    for (Word i = 0; i < VG_(sizeXA)(VG_(args_for_client)); i++) {
-      cmd.append_char(' ');
-      cmd.append(*static_cast<HChar**>(VG_(indexXA)(VG_(args_for_client), i)));
-    }
+    client_command_line(&cmd);
     write_string_field(f, "cmd", cmd.c_str());
     cmd.free();
   }

@@ -213,4 +213,12 @@ const char* commas_delta(ULong now, ULong old, bool delta, char* out, SizeT out_
   return out;
 }
 
+void client_command_line(StrBuf* out) {
+  out->append(VG_(args_the_exename) ? VG_(args_the_exename) : "");
+  for (Word i = 0; i < VG_(sizeXA)(VG_(args_for_client)); i++) {
+    out->append_char(' ');
+    out->append(*static_cast<HChar**>(VG_(indexXA)(VG_(args_for_client), i)));
+  }
+}
+
 }  // namespace mt

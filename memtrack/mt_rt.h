@@ -58,6 +58,7 @@ template <class T> class Vec {
     data_ = static_cast<T*>(realloc(cc_, data_, cap * sizeof(T)));
     cap_ = cap;
   }
+  void resize(SizeT n) { reserve(n); n_ = n; }  // new elements are not initialised
   void push(const T& v) { if (n_ == cap_) reserve(n_ + 1); data_[n_++] = v; }
   T pop() { return data_[--n_]; }
   void insert_at(SizeT i, const T& v) {
@@ -236,6 +237,10 @@ class StrBuf {
   char* buf_;
   SizeT len_, cap_;
 };
+
+// The client's command line as DHAT writes it in "cmd": the executable
+// and its arguments, separated by spaces.
+void client_command_line(StrBuf* out);
 
 // ---- OutFile: buffered writes to a file the tool creates ----------------
 
