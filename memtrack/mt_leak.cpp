@@ -657,6 +657,9 @@ bool scrubbing() {
 }
 
 void post_options() {
+  // memcheck always searches fully when writing XML (its loss records are
+  // the XML's leak errors), whatever --leak-check says; so does memtrack.
+  if (VG_(clo_xml)) g_opts.leak_check = Mode::kFull;
   if (!scrubbing()) return;
   VG_(track_die_mem_stack_4)(die_stack_4);
   VG_(track_die_mem_stack_8)(die_stack_n<8>);
