@@ -1,12 +1,14 @@
 // Client requests: memtrack.h's own, and DHAT's ('D','H') so programs built
 // with dhat.h work unchanged. Codes of other tools are not ours: returning
 // False lets the core treat them as it does for any tool that lacks them.
+// The core also passes vgdb's monitor commands through here.
 #include "mt_clientreq.h"
 #include "mt_heap.h"
 #include "mt_options.h"
 #include "mt_profile.h"
 #include "mt_sites.h"
 #include "mt_leak.h"
+#include "mt_monitor.h"
 
 #include "valgrind.h"
 #include "memtrack.h"
@@ -107,6 +109,11 @@ Bool memcheck_request(ThreadId tid, UWord* arg, UWord* ret) {
 }  // namespace
 
 Bool handle(ThreadId tid, UWord* arg, UWord* ret) {
+  if (arg[0] == VG_USERREQ__GDB_MONITOR_COMMAND) {
+    bool mine = monitor::handle(tid, reinterpret_cast<const HChar*>(arg[1]));
+    *ret = mine ? 1 : 0;
+    return mine ? True : False;
+  }
   if (VG_IS_TOOL_USERREQ('M', 'C', arg[0])) return memcheck_request(tid, arg, ret);
   if (VG_IS_TOOL_USERREQ('D', 'H', arg[0])) {
     switch (arg[0]) {

@@ -39,7 +39,7 @@ struct LB {
 Vec<LB> g_lb;
 Vec<UInt> g_stack;
 Addr g_lo, g_hi;   // bounds of all blocks, for a quick reject
-UInt g_heuristics; // bitset over Heuristic, from the options
+UInt g_heuristics; // bitset over Heuristic, of the current search
 Counts g_counts;   // of the last search
 bool g_searched;   // any search so far (heuristic lines follow memcheck's rule)
 bool g_exit_analysed;
@@ -414,8 +414,8 @@ void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, U
 namespace {
 
 // Steps 1 to 4: every live block gets its state. False if there are none.
-bool analyse() {
-  g_heuristics = g_opts.leak_heuristics;
+bool analyse(UInt heuristics) {
+  g_heuristics = heuristics;
 
   // 1. The blocks, in address order (the index iterates in that order).
   g_lb.clear();
@@ -455,8 +455,39 @@ bool analyse() {
   return true;
 }
 
+errors::LeakText text_of(const Record* r, UInt n, UInt of, Delta delta) {
+  errors::LeakText t;
+  t.kind = r->kind;
+  t.direct = r->direct; t.indirect = r->indirect; t.blocks = r->blocks;
+  t.old_direct = r->old_direct; t.old_indirect = r->old_indirect; t.old_blocks = r->old_blocks;
+  t.delta = delta != Delta::kAny;
+  t.n = n;
+  t.of = of;
+  t.search = g_search_number;
+  return t;
+}
+
+// With a record limit, memcheck starts listing at the record where the
+// limit is reached counting listable, unsuppressed records from the largest
+// down; the smaller records are neither listed nor summed up.
+// (Every record visited is matched against the suppressions, listable or
+// not, which -s's use counts show, as memcheck's do.)
+UInt first_listed(ThreadId tid, const Params& p, const Vec<Record*>& sorted) {
+  UInt total = (UInt)sorted.size(), listable = 0;
+  if (p.mode != Mode::kFull || p.max_records == 0 || p.max_records >= total) return 0;
+  for (UInt i = total; i-- > 0;) {
+    const Record* r = sorted[i];
+    bool suppressed = errors::leak(tid, r->ec, text_of(r, i + 1, total, p.delta), false, false);
+    bool listed = delta_ok(r, p.delta) && (p.show_kinds & bit(r->kind));
+    if (listed && !suppressed && ++listable == p.max_records) return i;
+  }
+  return 0;
+}
+
 // Reports what analyse() found: loss records, summary, hints.
-void report(ThreadId tid, Mode mode, Delta delta) {
+void report(ThreadId tid, const Params& p) {
+  Mode mode = p.mode;
+  Delta delta = p.delta;
   g_search_number++;
   if (g_lb.empty()) {
     if (!VG_(clo_xml) && (VG_(clo_verbosity) >= 1 || mode == Mode::kFull)) {
@@ -519,20 +550,12 @@ void report(ThreadId tid, Mode mode, Delta delta) {
   sort_records(shown);
 
   UInt total = (UInt)shown.size();
-  for (UInt i = 0; i < total; i++) {
+  for (UInt i = first_listed(tid, p, shown); i < total; i++) {
     Record* r = shown[i];
     bool ok = delta_ok(r, delta);
-    bool print = mode == Mode::kFull && ok && (g_opts.show_leak_kinds & bit(r->kind));
-    bool count = mode == Mode::kFull && ok && (g_opts.errors_for_leak_kinds & bit(r->kind));
-    errors::LeakText t;
-    t.kind = r->kind;
-    t.direct = r->direct; t.indirect = r->indirect; t.blocks = r->blocks;
-    t.old_direct = r->old_direct; t.old_indirect = r->old_indirect; t.old_blocks = r->old_blocks;
-    t.delta = delta != Delta::kAny;
-    t.n = i + 1;
-    t.of = total;
-    t.search = g_search_number;
-    bool suppressed = errors::leak(tid, r->ec, t, print, count);
+    bool print = mode == Mode::kFull && ok && (p.show_kinds & bit(r->kind));
+    bool count = mode == Mode::kFull && ok && (p.error_kinds & bit(r->kind));
+    bool suppressed = errors::leak(tid, r->ec, text_of(r, i + 1, total, delta), print, count);
     r->suppressed = suppressed;
     if (suppressed) {
       g_counts.supp_bytes += r->direct;
@@ -550,10 +573,12 @@ void report(ThreadId tid, Mode mode, Delta delta) {
     bool any = false;
     for (UInt k = 0; k < kKindBits; k++) any = any || g_counts.blocks[k];
     if (mode == Mode::kSummary && any) {
-      VG_(umsg)("Rerun with --leak-check=full to see details of leaked memory\n");
-    } else if (mode == Mode::kFull && g_counts.blocks[kReachable] && !(g_opts.show_leak_kinds & bit(kReachable))) {
+      if (p.monitor) VG_(umsg)("To see details of leaked memory, give 'full' arg to leak_check\n");
+      else VG_(umsg)("Rerun with --leak-check=full to see details of leaked memory\n");
+    } else if (mode == Mode::kFull && g_counts.blocks[kReachable] && !(p.show_kinds & bit(kReachable))) {
       VG_(umsg)("Reachable blocks (those to which a pointer was found) are not shown.\n");
-      VG_(umsg)("To see them, rerun with: --leak-check=full --show-leak-kinds=all\n");
+      if (p.monitor) VG_(umsg)("To see them, add 'reachable any' args to leak_check\n");
+      else VG_(umsg)("To see them, rerun with: --leak-check=full --show-leak-kinds=all\n");
     }
     VG_(umsg)("\n");
   }
@@ -562,16 +587,30 @@ void report(ThreadId tid, Mode mode, Delta delta) {
 
 }  // namespace
 
-void search(ThreadId tid, Mode mode, Delta delta) {
-  if (mode == Mode::kNo) return;
-  analyse();
-  report(tid, mode, delta);
+Params from_options(Mode mode, Delta delta) {
+  Params p;
+  p.mode = mode;
+  p.delta = delta;
+  p.show_kinds = g_opts.show_leak_kinds;
+  p.error_kinds = g_opts.errors_for_leak_kinds;
+  p.heuristics = g_opts.leak_heuristics;
+  p.max_records = 0;
+  p.monitor = false;
+  return p;
 }
+
+void search(ThreadId tid, const Params& p) {
+  if (p.mode == Mode::kNo) return;
+  analyse(p.heuristics);
+  report(tid, p);
+}
+
+void search(ThreadId tid, Mode mode, Delta delta) { search(tid, from_options(mode, delta)); }
 
 void analyse_at_exit() {
   g_exit_analysed = g_opts.leak_check != Mode::kNo;
   if (!g_exit_analysed) return;
-  analyse();
+  analyse(g_opts.leak_heuristics);
   // Per-site figures for the profile.
   sites::each([](Site* s) { VG_(memset)(s->leak_bytes, 0, sizeof s->leak_bytes); VG_(memset)(s->leak_blocks, 0, sizeof s->leak_blocks); });
   for (SizeT i = 0; i < g_lb.size(); i++) {
@@ -602,7 +641,7 @@ void report_at_exit() {
     }
     return;
   }
-  report(1, g_opts.leak_check, Delta::kAny);
+  report(1, from_options(g_opts.leak_check, Delta::kAny));
 }
 
 // ---- dead-stack scrubbing ----------------------------------------------------

@@ -35,8 +35,23 @@ void post_options();
 // zero-filled): --scrub-stack=yes, or auto with --leak-check=full.
 bool scrubbing();
 
-// One leak search with output, as memcheck's VALGRIND_DO_*LEAK_CHECK and
-// its end-of-run search do.
+// What one search looks for and shows. memcheck.h's requests and the
+// end-of-run search take it from the options (from_options); vgdb's
+// leak_check monitor command sets its own.
+struct Params {
+  Mode mode;
+  Delta delta;
+  UInt show_kinds;   // bits of Kind: records listed by a full search
+  UInt error_kinds;  // bits of Kind: records counted as errors
+  UInt heuristics;   // bits of Heuristic
+  UInt max_records;  // list only the largest this many records (0: all)
+  bool monitor;      // hints name leak_check's arguments, not options
+};
+Params from_options(Mode mode, Delta delta);
+
+// One leak search with output, as memcheck's VALGRIND_DO_*LEAK_CHECK, its
+// leak_check monitor command and its end-of-run search do.
+void search(ThreadId tid, const Params& p);
 void search(ThreadId tid, Mode mode, Delta delta);
 // At exit, in two steps so that the profile can carry per-site leak
 // figures: analyse (if --leak-check is not no) before the profile is written,

@@ -30,4 +30,5 @@ extern "C" {
 #include "pub_tool_tooliface.h"
 #include "pub_tool_addrinfo.h"
 #include "pub_tool_clreq.h"
+#include "pub_tool_gdbserver.h"
 }
