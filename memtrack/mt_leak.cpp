@@ -490,7 +490,7 @@ void report(ThreadId tid, const Params& p) {
   Delta delta = p.delta;
   g_search_number++;
   if (g_lb.empty()) {
-    if (!VG_(clo_xml) && (VG_(clo_verbosity) >= 1 || mode == Mode::kFull)) {
+    if (text_at(1)) {  // memcheck: verbosity only, not the mode
       VG_(umsg)("All heap blocks were freed -- no leaks are possible\n");
       VG_(umsg)("\n");
     }

@@ -109,6 +109,15 @@ def test_quiet_same_as_memcheck(clients, workdir):
     assert "ERROR SUMMARY" not in mt.stderr
 
 
+def test_quiet_all_freed_same_as_memcheck(clients, workdir):
+    """-q with everything freed: memcheck prints nothing at all (not even
+    'All heap blocks were freed'), in full mode as in summary mode."""
+    for mode in ("full", "summary"):
+        mt, mc = leak_helpers.run_pair(["-q", f"--leak-check={mode}"], [clients.path("leak_freed")], workdir)
+        leak_helpers.assert_same_leak_output(mt, mc)
+        assert mt.stderr.count("All heap blocks were freed") == mc.stderr.count("All heap blocks were freed"), mt
+
+
 # ---------------------------------------------------------------------------
 # memtrack's own output: the numbers memcheck's algorithm gives
 
