@@ -1,4 +1,5 @@
-"""Opening profiles in DHAT's own viewer, in a real browser.
+"""Opening profiles in DHAT's own viewer, and other HTML pages (memtrack_report's),
+in a real browser.
 
 DHAT's viewer is /usr/libexec/valgrind/dh_view.html (with dh_view.js and
 dh_view.css beside it). tests/browser_driver.js drives Debian's chromium
@@ -11,6 +12,7 @@ profiles to open.
     import browser
     res = browser.assert_viewer_accepts(path, stderr=r.stderr)   # in a test
     results = browser.view_profiles([p1, p2])                    # a batch
+    results = browser.open_pages([{"page": html, "steps": [...]}])  # any HTML file
 
 A test that cannot start the browser fails (BrowserUnavailable, with a
 message that says to run scripts/bootstrap); it never skips.
@@ -201,6 +203,23 @@ def view_profiles(paths, sorts=(), screenshot=None, timeout_ms=30000):
         job.setdefault("timeoutMs", timeout_ms)
         jobs.append(job)
     return driver().view(jobs)
+
+
+def open_pages(jobs, timeout_ms=30000):
+    """Opens HTML files themselves (not profiles in the viewer): each job is
+    a dict {"page": path, "waitFor": js, "steps": [...]} (see
+    browser_driver.js). Returns one dict per job: {page, ok, error, text,
+    title, values, requests, screenshot, ms}."""
+    out = []
+    for job in jobs:
+        job = dict(job)
+        job["page"] = str(Path(job["page"]).resolve())
+        for step in job.get("steps", []):
+            if "screenshot" in step:
+                step["screenshot"] = str(step["screenshot"])
+        job.setdefault("timeoutMs", timeout_ms)
+        out.append(job)
+    return driver().view(out)
 
 
 # ---------------------------------------------------------------------------

@@ -24,6 +24,19 @@
 //   title (the page title), options ([{label, disabled, selected}] of the
 //   sort menu after loading), sorts ([{label, ok, error, text, title}]),
 //   screenshot (the PNG path, or null), ms (time taken).
+// A job with "page" instead of "path" opens that HTML file itself (e.g. a
+// memtrack_report page) rather than a profile in the viewer:
+//   page        the HTML file to open (file://)
+//   waitFor     a JavaScript expression that must become true once the page
+//               has loaded [document.readyState === "complete"]
+//   steps       done in order: {click: selector}, {check: selector} (a
+//               radio button or checkbox), {fill: [selector, text]},
+//               {eval: "expression"} (its JSON value goes to `values`),
+//               {screenshot: png path}
+//   timeoutMs   as above
+// Its result: page, ok, error, text (the body's innerText), title, values
+// (one per eval step), requests (every URL the page asked for, its own
+// included), screenshot (the last PNG written, or null), ms.
 // An "error" is any of: text the viewer shows in its error style
 // (span.error: dh_view.js's tryFunc() puts the exception there, and
 // "Error loading file" when the file cannot be read), an uncaught page
@@ -122,11 +135,59 @@ async function getPage() {
   page.on('requestfailed', (r) =>
     problems.push(`request failed: ${r.url()}: ${r.failure() ? r.failure().errorText : '?'}`));
   page.on('crash', () => problems.push('page crashed'));
+  page._memtrackRequests = [];
+  page.on('request', (r) => page._memtrackRequests.push(r.url()));
   currentPage = page;
   return page;
 }
 
+async function runPageJob(job) {
+  const t0 = Date.now();
+  const timeoutMs = job.timeoutMs || 30000;
+  const res = { page: job.page, ok: false, error: null, text: '', title: '', values: [],
+                requests: [], screenshot: null, ms: 0 };
+  const page = await getPage();
+  const problems = page._memtrackProblems;
+  problems.length = 0;
+  page._memtrackRequests.length = 0;
+  const errors = [];
+  try {
+    await page.goto('file://' + job.page, { waitUntil: 'load', timeout: timeoutMs });
+    await page.waitForFunction(job.waitFor || 'document.readyState === "complete"', null,
+                               { timeout: timeoutMs, polling: 20 });
+    for (const step of job.steps || []) {
+      if (step.click !== undefined) {
+        await page.locator(step.click).first().click({ timeout: timeoutMs });
+      } else if (step.check !== undefined) {
+        await page.locator(step.check).first().check({ timeout: timeoutMs });
+      } else if (step.fill !== undefined) {
+        await page.locator(step.fill[0]).first().fill(step.fill[1], { timeout: timeoutMs });
+      } else if (step.eval !== undefined) {
+        res.values.push(await page.evaluate(step.eval));
+      } else if (step.screenshot !== undefined) {
+        await page.screenshot({ path: step.screenshot, fullPage: !!step.fullPage });
+        res.screenshot = step.screenshot;
+      } else {
+        throw new Error(`unknown step ${JSON.stringify(step)}`);
+      }
+    }
+    res.text = await page.evaluate(() => document.body.innerText);
+    res.title = await page.title();
+    errors.push(...problems.splice(0));
+  } catch (e) {
+    errors.push(String(e && e.message || e));
+    errors.push(...problems.splice(0));
+    await page.close().catch(() => {});
+  }
+  res.requests = page._memtrackRequests.slice();
+  res.ok = errors.length === 0;
+  res.error = res.ok ? null : errors.join('\n');
+  res.ms = Date.now() - t0;
+  return res;
+}
+
 async function runJob(job) {
+  if (job.page !== undefined) return runPageJob(job);
   const t0 = Date.now();
   const timeoutMs = job.timeoutMs || 30000;
   const res = {
