@@ -11,8 +11,11 @@
  * the removal on every free. The client itself needs only ~48 MB (2e6 blocks
  * of 16 bytes plus malloc's headers, and the 16 MB pointer array).
  *
+ * With --keep-all nothing is freed: all the blocks are still live at exit,
+ * which is what bench/run's leak-checking part scans at the end.
+ *
  * Build: gcc -O2 -o manyblocks bench/manyblocks.c   (bench/run does this)
- * Usage: manyblocks [count]   (default 2000000)
+ * Usage: manyblocks [count] [--keep-all]   (count defaults to 2000000)
  * Prints one line with a checksum so the compiler cannot drop the writes.
  */
 #include <stdio.h>
@@ -21,14 +24,18 @@
 
 int main(int argc, char** argv) {
   size_t n = 2000000;
-  if (argc > 1) {
+  int keep_all = 0;
+  for (int a = 1; a < argc; a++) {
     char* end;
-    unsigned long v = strtoul(argv[1], &end, 10);
-    if (*end || v == 0) {
-      fprintf(stderr, "usage: %s [count]\n", argv[0]);
+    unsigned long v = strtoul(argv[a], &end, 10);
+    if (strcmp(argv[a], "--keep-all") == 0) {
+      keep_all = 1;
+    } else if (*end || v == 0) {
+      fprintf(stderr, "usage: %s [count] [--keep-all]\n", argv[0]);
       return 2;
+    } else {
+      n = v;
     }
-    n = v;
   }
 
   unsigned char** blocks = malloc(n * sizeof *blocks);
@@ -54,7 +61,7 @@ int main(int argc, char** argv) {
 
   /* Free every other block: half of them. The other half stay live at exit. */
   size_t freed = 0;
-  for (size_t i = 0; i < n; i += 2) {
+  for (size_t i = 0; i < n && !keep_all; i += 2) {
     free(blocks[i]);
     blocks[i] = NULL;
     freed++;
@@ -62,6 +69,6 @@ int main(int argc, char** argv) {
 
   printf("manyblocks: %zu blocks of 16 bytes, %zu freed, %zu live at exit, checksum %lu\n",
          n, freed, n - freed, sum);
-  /* blocks[] and the odd-numbered blocks are deliberately not freed. */
+  /* blocks[] and the odd-numbered blocks (all, with --keep-all) are deliberately not freed. */
   return 0;
 }
