@@ -9,6 +9,7 @@
 #include "mt_leak.h"
 #include "mt_fastcall.h"
 #include "mt_gates.h"
+#include "mt_massif.h"
 
 namespace mt::heap {
 
@@ -153,6 +154,7 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero)
   b->user_histo = 0;
   b->realloced = 0;
   add(b);
+  massif::on_alloc(b);
   if (accounting()) {
     sites::on_alloc(b->site, counted);
     sites::note_size(b->site, counted);
@@ -171,6 +173,7 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
     return;
   }
   if (g_opts.show_mismatched_frees && b->alloc_kind() != family_of(fn)) errors::mismatched_free(tid, b, fn);
+  massif::on_free(b);
   if (accounting()) {
     sites::on_free(b->site, b->size);
     sites::retire(b);
@@ -242,6 +245,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   }
   if (g_opts.show_mismatched_frees && b->alloc_kind() != kAllocMalloc)
     errors::mismatched_free(tid, b, errors::kFnRealloc);
+  massif::on_realloc(b, n);
 
   Site* site = b->site;
   ExeContext* here = VG_(record_ExeContext)(tid, 0);

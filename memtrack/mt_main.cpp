@@ -8,6 +8,7 @@
 #include "mt_instrument.h"
 #include "mt_leak.h"
 #include "mt_gates.h"
+#include "mt_massif.h"
 #include "mt_options.h"
 #include "mt_profile.h"
 #include "mt_sites.h"
@@ -61,6 +62,7 @@ void fini(Int exit_status) {
   // Expanded now, not at start-up: after a fork, %p names the child.
   HChar* path = profile::expand_path(g_opts.dhat_out_file);
   bool written = profile::write(path);
+  massif::write_at_exit();
   // With --xml=yes the log carries XML only, as with memcheck.
   if (VG_(clo_verbosity) > 0 && !VG_(clo_xml)) {
     print_summary();

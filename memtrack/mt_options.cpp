@@ -11,7 +11,7 @@ namespace options {
 namespace {
 
 enum Kind { kBool, kUInt, kSize, kString, kMode, kStacks, kLeakCheck, kLeakKinds, kResolution, kHeuristics,
-            kShowReachable, kShowPossible, kScrub };
+            kShowReachable, kShowPossible, kScrub, kOutFile, kTimeUnit, kPercent };
 
 struct Row {
   const char* name;      // without the leading "--"
@@ -19,7 +19,7 @@ struct Row {
   void* target;
   const char* arg;       // shown in --help
   const char* help;
-  ULong min, max;        // for numbers
+  ULong min, max;        // for numbers (kPercent: bounds of the percentage)
 };
 
 bool parse_mode(const char* v, Mode* out) {
@@ -73,6 +73,20 @@ Row* rows(SizeT* n) {
        "write a small JSON summary (totals, peak, leaks, errors, limits); %p and %q{VAR} expand [none]", 0, 0},
       {"sarif-file", kString, &g_opts.sarif_file, "<file>",
        "write leaks and limit breaches as SARIF 2.1.0 for code-scanning UIs; %p, %q{VAR} expand [none]", 0, 0},
+      {"massif-out-file", kOutFile, &g_opts.massif_out_file, "<file>",
+       "write heap over time in massif's format (for ms_print); %p and %q{VAR} expand [none]", 0, 0},
+      {"time-unit", kTimeUnit, &g_opts.time_unit, "i|ms|B",
+       "massif file's time: instructions, milliseconds, or bytes allocated+freed [i]", 0, 0},
+      {"max-snapshots", kUInt, &g_opts.max_snapshots, "<N>",
+       "massif file: at most N snapshots kept (massif's culling) [100]", 10, 1000},
+      {"detailed-freq", kUInt, &g_opts.detailed_freq, "<N>",
+       "massif file: every Nth snapshot has the allocation tree [10]", 1, 1000000},
+      {"threshold", kPercent, &g_opts.threshold, "<m.n>",
+       "massif file: tree nodes below this % of the snapshot total are merged [1.0]", 0, 100},
+      {"peak-inaccuracy", kPercent, &g_opts.peak_inaccuracy, "<m.n>",
+       "massif file: a new peak snapshot needs this % more than the last [1.0]", 0, 1000000},
+      {"heap-admin", kUInt, &g_opts.heap_admin, "<bytes>",
+       "massif file: admin bytes counted per live block as extra heap, as massif [8]", 0, 1024},
       {"freed-history", kUInt, &g_opts.freed_history, "<number>",
        "recently freed blocks remembered to describe bad frees [4096]", 0, 100000000},
   };
@@ -104,6 +118,13 @@ void set_defaults() {
   g_opts.scrub_stack = kScrubAuto;
   g_opts.peak_limit = g_opts.total_limit = g_opts.leak_limit = 0;
   g_opts.summary_file = g_opts.sarif_file = nullptr;
+  g_opts.massif_out_file = nullptr;
+  g_opts.time_unit = kTimeInstrs;
+  g_opts.max_snapshots = 100;
+  g_opts.detailed_freq = 10;
+  g_opts.heap_admin = 8;
+  g_opts.threshold = 1.0;
+  g_opts.peak_inaccuracy = 1.0;
 }
 
 bool parse_bool(const char* v, bool* out) {
@@ -128,6 +149,21 @@ static bool parse_digits(const char** pp, ULong* out) {
 
 bool parse_uint(const char* v, ULong* out) {
   return parse_digits(&v, out) && *v == 0;
+}
+
+bool parse_percent(const char* v, double* out) {
+  // Digits with at most one '.', at least one digit: "1", "0.5", ".5", "2.".
+  // (VG_(strtod) alone would take "1e3", "inf" or a leading sign.)
+  bool digit = false, dot = false;
+  for (const char* p = v; *p; p++) {
+    if (*p >= '0' && *p <= '9') digit = true;
+    else if (*p == '.' && !dot) dot = true;
+    else return false;
+  }
+  if (!digit) return false;
+  HChar* end;
+  *out = VG_(strtod)(v, &end);
+  return *end == 0;
 }
 
 bool parse_size(const char* v, ULong* out) {
@@ -238,6 +274,33 @@ Bool process(const HChar* arg) {
         else if (VG_(strcmp)(v, "yes") == 0) *v8 = kScrubYes;
         else if (VG_(strcmp)(v, "auto") == 0) *v8 = kScrubAuto;
         else bad(arg, "expected no, yes or auto");
+        return True;
+      }
+      case kOutFile:
+        // Expanded once now so that a bad %q{VAR} stops the run before the
+        // client starts (the core prints the message and exits); the file
+        // name itself is expanded again at exit, for the pid after a fork.
+        if (*v == 0) bad(arg, "expected a non-empty value");
+        {
+          char name[64];
+          VG_(snprintf)(name, sizeof name, "--%s", r.name);
+          dealloc(VG_(expand_file_name)(name, v));
+        }
+        *static_cast<const char**>(r.target) = v;
+        return True;
+      case kTimeUnit: {
+        UChar* u = static_cast<UChar*>(r.target);
+        if (VG_(strcmp)(v, "i") == 0) *u = kTimeInstrs;
+        else if (VG_(strcmp)(v, "ms") == 0) *u = kTimeMs;
+        else if (VG_(strcmp)(v, "B") == 0) *u = kTimeBytes;
+        else bad(arg, "expected i, ms or B");
+        return True;
+      }
+      case kPercent: {
+        double x;
+        if (!parse_percent(v, &x)) bad(arg, "expected a number such as 1.0 or 0.5");
+        if (x < (double)r.min || x > (double)r.max) bad(arg, "value out of range");
+        *static_cast<double*>(r.target) = x;
         return True;
       }
       case kMode:

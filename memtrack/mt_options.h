@@ -10,6 +10,8 @@ namespace mt {
 
 enum class Mode : UChar { kHeap, kCopy, kAdHoc };
 enum : UChar { kScrubNo = 0, kScrubYes = 1, kScrubAuto = 2 };
+// --time-unit of the massif-format output: instructions, milliseconds, bytes.
+enum : UChar { kTimeInstrs = 0, kTimeMs = 1, kTimeBytes = 2 };
 
 struct Options {
   bool show_mismatched_frees;  // --show-mismatched-frees
@@ -32,6 +34,14 @@ struct Options {
   ULong leak_limit;            // --leak-limit: bytes lost (kinds of --errors-for-leak-kinds)
   const char* summary_file;    // --summary-file: small JSON summary
   const char* sarif_file;      // --sarif-file: leaks and breaches as SARIF 2.1.0
+  // Heap over time in massif's format (mt_massif), massif's names and meanings.
+  const char* massif_out_file; // --massif-out-file: null = not written
+  UChar time_unit;             // --time-unit=i|ms|B (kTime*)
+  ULong max_snapshots;         // --max-snapshots
+  ULong detailed_freq;         // --detailed-freq: every Nth snapshot is detailed
+  ULong heap_admin;            // --heap-admin: bytes counted per live block as extra
+  double threshold;            // --threshold: % of the total a tree node needs
+  double peak_inaccuracy;      // --peak-inaccuracy: % above the last peak for a new one
 };
 
 extern Options g_opts;
@@ -46,6 +56,8 @@ void print_debug_usage();
 // Parsers shared by every option (exposed for tests of later options).
 bool parse_bool(const char* v, bool* out);
 bool parse_uint(const char* v, ULong* out);
+// A non-negative decimal such as 1, 0.5 or 12.25 (percentages).
+bool parse_percent(const char* v, double* out);
 // 1234, 64K, 10M, 2G (binary multiples); also KiB/MiB/GiB spellings.
 bool parse_size(const char* v, ULong* out);
 }  // namespace options

@@ -1,0 +1,575 @@
+// Heap over time in massif's format. The rules are massif's (Valgrind 3.19,
+// --stacks=no), so that the same program gives the same snapshots:
+//
+// * Figures: heap = bytes asked for in live blocks (a 0-byte request adds
+//   0, not DHAT's 1); extra = for each live block, usable size minus asked
+//   size (the client arena's rounding, read from the arena), plus
+//   --heap-admin bytes. Time is guest instructions (i), milliseconds since
+//   the first snapshot (ms), or bytes allocated plus freed, extra included
+//   (B).
+// * When: the first heap event first records the start (time 0, empty
+//   heap). After each allocation, free or realloc a normal snapshot is due
+//   once the time reached the last snapshot's time plus the minimum
+//   interval (0 at first); every --detailed-freq'th one carries the tree.
+//   Before a free, or a realloc that shrinks, a detailed peak snapshot is
+//   taken when the total exceeds the last peak by more than
+//   --peak-inaccuracy percent; the previous peak becomes a normal one.
+// * Culling: when --max-snapshots are held, half of them go, one at a
+//   time, each time the one whose neighbours are closest in time (never the
+//   first, the last or the peak); the new minimum interval is the smallest
+//   gap left, gaps between two of those uncullable ones aside.
+//
+// Memory: one record per allocation stack with its live bytes, and a copy
+// of the non-empty records at each detailed snapshot; frames are resolved
+// only when the file is written.
+#include "mt_massif.h"
+#include "mt_heap.h"
+#include "mt_sites.h"
+
+namespace mt::massif {
+
+namespace {
+
+// ---- live bytes per allocation stack -------------------------------------
+
+// Keyed by the stack a block's bytes are charged to: its allocation's, or
+// after a realloc the realloc's (massif's attribution; memtrack's DHAT
+// profile keeps counting the block for its first site).
+struct StackBytes {
+  ExeContext* ec;
+  ULong bytes;
+  ULong born;   // snapshots taken before this stack's first block
+  bool listed;  // scratch for the writer
+};
+PtrMap<StackBytes> g_by_ec;
+ULong g_taken;  // snapshots taken so far (kept or not)
+Pool<StackBytes> g_recs;
+
+StackBytes* rec_of(ExeContext* ec) {
+  StackBytes* r = g_by_ec.get(reinterpret_cast<UWord>(ec));
+  if (r) return r;
+  r = g_recs.get();
+  r->ec = ec;
+  r->bytes = 0;
+  r->born = g_taken;
+  r->listed = false;
+  g_by_ec.put(reinterpret_cast<UWord>(ec), r);
+  return r;
+}
+
+// ---- snapshots -------------------------------------------------------------
+
+enum : UChar { kDead = 0, kNormal = 1, kPeak = 2 };
+
+struct Charge {  // one stack's bytes in a detailed snapshot
+  ExeContext* ec;
+  ULong bytes;
+};
+
+struct Snap {
+  UChar kind;
+  Long time;
+  ULong heap, extra;
+  Charge* tree;  // null unless detailed: the stacks holding bytes
+  UInt n_tree;
+  ULong seq;     // snapshots taken before this one
+};
+
+bool g_inited;
+Snap* g_snaps;       // [max_snapshots]
+UInt g_n;            // snapshots held
+ULong g_heap, g_extra;  // live: bytes asked for; slop + heap-admin
+ULong g_bytes_clock;  // --time-unit=B: bytes allocated plus freed, extra included
+ULong g_peak_total;   // total of the current peak snapshot, 0 before the first
+Long g_min_interval, g_earliest_next;
+ULong g_since_detailed;
+UInt g_ms_start;
+ULong g_cullings;  // for -v
+
+// A realloc is finished at the next heap event (or at exit): a block that
+// moved has its new usable size only once the heap module made it, after
+// this module was called.
+struct Pending {
+  const Block* b;
+  ExeContext* old_ec;
+  ULong old_req, old_usable;
+  Long time;  // i or ms when the realloc happened
+};
+bool g_pending;
+Pending g_pend;
+
+// The usable size massif's arena would give the block. Our arena gives the
+// same as long as the heap did the same. It did not when massif would have
+// kept a block that grew within its slop in place (memtrack, as DHAT, moves
+// every block that grows): such blocks keep massif's figure in a side
+// table, so what a free takes off is what was added. A 0-byte request
+// counts no usable bytes (massif's arena block for it has none when it is
+// cut from a bigger one; memtrack's holds the 1 byte DHAT counts).
+struct Usable {
+  SizeT bytes;
+};
+PtrMap<Usable> g_massif_usable;  // by Block*
+Pool<Usable> g_usable_pool;
+
+void init() {
+  g_inited = true;
+  g_by_ec.init("mt.massif.byec", 1024);
+  g_massif_usable.init("mt.massif.usable", 256);
+  g_usable_pool.init("mt.massif.usable", 256);
+  g_recs.init("mt.massif.recs", 1024);
+  g_snaps = make_array<Snap>("mt.massif.snaps", g_opts.max_snapshots);
+  g_n = 0;
+  g_heap = g_extra = g_bytes_clock = g_peak_total = 0;
+  g_min_interval = g_earliest_next = 0;
+  g_since_detailed = 0;
+  g_ms_start = VG_(read_millisecond_timer)();
+  g_taken = g_cullings = 0;
+  g_pending = false;
+}
+
+Long now() {
+  switch (g_opts.time_unit) {
+    case kTimeMs: return (Long)(VG_(read_millisecond_timer)() - g_ms_start);
+    case kTimeBytes: return (Long)g_bytes_clock;
+    default: return (Long)g_instrs;
+  }
+}
+
+// The bytes by stack, as they are now (stacks holding nothing left out).
+void copy_tree(Snap* s) {
+  UInt n = 0;
+  g_by_ec.each([&](UWord, StackBytes* r) { n += r->bytes != 0; });
+  s->tree = static_cast<Charge*>(alloc("mt.massif.tree", (n ? n : 1) * sizeof(Charge)));
+  s->n_tree = 0;
+  g_by_ec.each([&](UWord, StackBytes* r) {
+    if (r->bytes) s->tree[s->n_tree++] = Charge{r->ec, r->bytes};
+  });
+}
+
+bool uncullable(UInt i) { return i == 0 || i + 1 == g_n || g_snaps[i].kind == kPeak; }
+
+// Removes half of the snapshots (see the top of the file) and returns the
+// new minimum interval.
+Long cull() {
+  g_cullings++;
+  const UInt n = g_n;
+  auto next_live = [&](UInt i) { while (i < n && g_snaps[i].kind == kDead) i++; return i; };
+  for (UInt round = 0; round < n / 2; round++) {
+    UInt prev = 0, cur = next_live(1), nxt = next_live(cur + 1);
+    UInt victim = n;
+    Long best = 0;
+    for (; nxt < n; prev = cur, cur = nxt, nxt = next_live(nxt + 1)) {
+      if (g_snaps[cur].kind == kPeak) continue;
+      Long span = g_snaps[nxt].time - g_snaps[prev].time;
+      if (victim == n || span < best) { victim = cur; best = span; }
+    }
+    tl_assert(victim < n);
+    dealloc(g_snaps[victim].tree);
+    g_snaps[victim].tree = nullptr;
+    g_snaps[victim].kind = kDead;
+  }
+  UInt kept = 0;
+  for (UInt i = 0; i < n; i++)
+    if (g_snaps[i].kind != kDead) g_snaps[kept++] = g_snaps[i];
+  g_n = kept;
+  tl_assert(g_n > 1);
+  bool found = false;
+  Long least = 0;
+  for (UInt i = 1; i < g_n; i++) {
+    if (uncullable(i - 1) && uncullable(i)) continue;  // that gap never grows
+    Long gap = g_snaps[i].time - g_snaps[i - 1].time;
+    if (!found || gap < least) { least = gap; found = true; }
+  }
+  tl_assert(found);
+  return least;
+}
+
+void take(UChar kind, bool detailed, Long t) {
+  Snap* s = &g_snaps[g_n];
+  s->kind = kind;
+  s->time = t;
+  s->heap = g_heap;
+  s->extra = g_extra;
+  s->tree = nullptr;
+  s->n_tree = 0;
+  s->seq = g_taken;
+  if (detailed) copy_tree(s);
+  g_since_detailed = detailed ? 0 : g_since_detailed + 1;
+  g_taken++;
+  if (kind == kPeak) {
+    for (UInt i = 0; i < g_n; i++)
+      if (g_snaps[i].kind == kPeak) g_snaps[i].kind = kNormal;
+    g_peak_total = g_heap + g_extra;
+  }
+  g_n++;
+  if (g_n == g_opts.max_snapshots) g_min_interval = cull();
+  g_earliest_next = t + g_min_interval;
+}
+
+void maybe_normal(Long t) {
+  if (t < g_earliest_next) return;
+  take(kNormal, g_since_detailed + 1 == g_opts.detailed_freq, t);
+}
+
+// Just before the heap shrinks: a new peak if the total is far enough above
+// the last one.
+void maybe_peak() {
+  ULong total = g_heap + g_extra;
+  ULong margin = (ULong)((double)g_peak_total * g_opts.peak_inaccuracy / 100);
+  if (total <= g_peak_total + margin) return;
+  take(kPeak, true, now());
+}
+
+SizeT usable_of(const Block* b) {
+  if (g_massif_usable.size())
+    if (Usable* u = g_massif_usable.get(reinterpret_cast<UWord>(b))) return u->bytes;
+  if (b->zero_req) return 0;
+  return VG_(cli_malloc_usable_size)(reinterpret_cast<void*>(b->start));
+}
+
+void forget_usable(const Block* b) {
+  if (!g_massif_usable.size()) return;
+  if (Usable* u = g_massif_usable.remove(reinterpret_cast<UWord>(b))) g_usable_pool.put(u);
+}
+
+void finish_realloc() {
+  g_pending = false;
+  const Block* b = g_pend.b;
+  forget_usable(b);
+  // If the heap module could not get a new block, b is unchanged and the
+  // differences below are 0.
+  ULong req = b->req_size();
+  ULong usable = usable_of(b);
+  if (req <= g_pend.old_usable && usable != g_pend.old_usable) {
+    // massif would have resized it in place.
+    Usable* u = g_usable_pool.get();
+    u->bytes = usable = g_pend.old_usable;
+    g_massif_usable.put(reinterpret_cast<UWord>(b), u);
+  }
+  rec_of(g_pend.old_ec)->bytes -= g_pend.old_req;
+  rec_of(heap::alloc_context(b))->bytes += req;
+  Long dheap = (Long)req - (Long)g_pend.old_req;
+  Long dextra = (Long)(usable - req) - (Long)(g_pend.old_usable - g_pend.old_req);
+  g_heap += dheap;
+  g_extra += dextra;
+  g_bytes_clock += (ULong)(dheap + dextra >= 0 ? dheap + dextra : -(dheap + dextra));
+  maybe_normal(g_opts.time_unit == kTimeBytes ? (Long)g_bytes_clock : g_pend.time);
+}
+
+// Every event starts here: the start snapshot on the first one, and any
+// realloc still to finish.
+void begin_event() {
+  if (!g_inited) {
+    init();
+    // massif takes it before the program's first instruction: time 0.
+    maybe_normal(0);
+  }
+  if (g_pending) finish_realloc();
+}
+
+// ---- writing ----------------------------------------------------------------
+
+// ms_print drops everything from a '#' to the end of the line and reads a
+// line per item, so text from the program (arguments, symbols such as
+// GCC's "{lambda(int)#1}") must hold neither.
+void put_text(StrBuf* out, const char* s) {
+  for (; *s; s++) {
+    UChar c = (UChar)*s;
+    if (c == '#') out->append_char('?');
+    else if (c == '\n') out->append("\\n");
+    else if (c == '\r') out->append("\\r");
+    else if (c == '\t') out->append("\\t");
+    else if (c < 0x20 || c == 0x7f) out->appendf("\\x%02x", (UInt)c);
+    else out->append_char((char)c);
+  }
+}
+
+// Which frames of a stack the tree shows: massif's choice. Leading frames
+// in memtrack's preload (malloc, operator new, realloc, ...) go; the stack
+// ends at main, or, if main is not on it, at the first frame below main
+// (unless --show-below-main=yes).
+struct Shown {
+  Addr* ips;  // the frames shown, outermost last
+  UInt n;
+};
+PtrMap<Shown> g_shown;
+Pool<Shown> g_shown_pool;
+Addr g_preload_lo = 1, g_preload_hi = 0;
+
+bool in_our_preload(Addr ip) {
+  if (ip >= g_preload_lo && ip <= g_preload_hi) return true;
+  const NSegment* seg = VG_(am_find_nsegment)(ip);
+  if (!seg || seg->kind != SkFileC) return false;
+  const HChar* name = VG_(am_get_filename)(seg);
+  if (!name || !VG_(strstr)(name, "vgpreload_memtrack-")) return false;
+  g_preload_lo = seg->start;
+  g_preload_hi = seg->end;
+  return true;
+}
+
+void collect_ip(UInt, DiEpoch, Addr ip, void* opaque) { static_cast<Vec<Addr>*>(opaque)->push(ip); }
+
+const Shown& shown_frames(ExeContext* ec, Vec<Addr>* scratch) {
+  if (Shown* s = g_shown.get(reinterpret_cast<UWord>(ec))) return *s;
+  scratch->clear();
+  VG_(apply_ExeContext)(collect_ip, scratch, ec);
+  const Addr* ips = scratch->begin();
+  UInt n = (UInt)scratch->size();
+  UInt top = 0;
+  while (top < n && in_our_preload(ips[top])) top++;
+  UInt end = n;
+  if (!VG_(clo_show_below_main)) {
+    const DiEpoch ep = VG_(current_DiEpoch)();
+    UInt below = n;
+    for (UInt i = top; i < n; i++) {
+      Vg_FnNameKind k = VG_(get_fnname_kind_from_IP)(ep, ips[i]);
+      if (k == Vg_FnNameMain) { end = i + 1; below = n; break; }
+      if (k == Vg_FnNameBelowMain && below == n) below = i;
+    }
+    if (below < n) end = below + 1;
+  }
+  Shown* s = g_shown_pool.get();
+  s->n = end - top;
+  s->ips = s->n ? static_cast<Addr*>(alloc("mt.massif.ips", s->n * sizeof(Addr))) : nullptr;
+  for (UInt i = 0; i < s->n; i++) s->ips[i] = ips[top + i];
+  g_shown.put(reinterpret_cast<UWord>(ec), s);
+  return *s;
+}
+
+struct Path {  // one stack's shown frames and bytes
+  const Addr* ips;
+  UInt n;
+  ULong bytes;
+};
+
+// Stacks in frame order, a missing frame first: stacks sharing their first
+// k frames are then neighbours, as the tree's subtrees need.
+Int path_order(const void* a, const void* b) {
+  const Path* x = static_cast<const Path*>(a);
+  const Path* y = static_cast<const Path*>(b);
+  UInt k = min(x->n, y->n);
+  for (UInt i = 0; i < k; i++)
+    if (x->ips[i] != y->ips[i]) return x->ips[i] < y->ips[i] ? -1 : 1;
+  return x->n < y->n ? -1 : x->n > y->n ? 1 : 0;
+}
+
+struct Node {  // the paths [lo, hi) through one frame, or the merged small ones
+  Addr ip;     // 0 for the merged node
+  UInt lo, hi;
+  ULong bytes;
+  UInt merged;  // number of nodes merged into this one (0 = a real frame)
+};
+
+Int node_order(const void* a, const void* b) {
+  const Node* x = static_cast<const Node*>(a);
+  const Node* y = static_cast<const Node*>(b);
+  if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+  return x->ip < y->ip ? -1 : x->ip > y->ip ? 1 : 0;
+}
+
+struct TreeOut {
+  OutFile* f;
+  StrBuf line;
+  Path* paths;
+  ULong significant;  // a node needs at least this many bytes
+  double threshold;
+};
+
+// The children at depth d of the paths [lo, hi): one node per frame,
+// biggest first, nodes below the threshold merged into one.
+void children(TreeOut& t, UInt d, UInt lo, UInt hi, Vec<Node>* out) {
+  out->clear();
+  for (UInt i = lo; i < hi;) {
+    if (t.paths[i].n <= d) { i++; continue; }  // the stack ends at the parent
+    Node nd = {t.paths[i].ips[d], i, i, 0, 0};
+    while (i < hi && t.paths[i].n > d && t.paths[i].ips[d] == nd.ip) nd.bytes += t.paths[i++].bytes;
+    nd.hi = i;
+    out->push(nd);
+  }
+  SizeT small_at = out->size();
+  SizeT kept = 0;
+  for (SizeT i = 0; i < out->size(); i++) {
+    Node nd = (*out)[i];
+    if (nd.bytes >= t.significant) { (*out)[kept++] = nd; continue; }
+    if (small_at == out->size()) {
+      small_at = kept;
+      (*out)[kept++] = Node{0, 0, 0, nd.bytes, 1};
+    } else {
+      (*out)[small_at].bytes += nd.bytes;
+      (*out)[small_at].merged++;
+    }
+  }
+  out->resize(kept);
+  if (kept > 1) VG_(ssort)(out->begin(), kept, sizeof(Node), node_order);
+}
+
+void put_line(TreeOut& t, UInt indent, UInt n_children, ULong bytes, const char* text) {
+  t.line.clear();
+  for (UInt i = 0; i < indent; i++) t.line.append_char(' ');
+  t.line.appendf("n%u: %llu ", n_children, bytes);
+  put_text(&t.line, text);
+  t.line.append_char('\n');
+  t.f->write(t.line.c_str(), t.line.len());
+}
+
+void write_node(TreeOut& t, UInt d, UInt indent, const Node& nd) {
+  if (nd.merged) {
+    t.line.clear();
+    for (UInt i = 0; i < indent; i++) t.line.append_char(' ');
+    // massif's wording, which massif-visualizer recognises.
+    t.line.appendf("n0: %llu in %u place%s below massif's threshold (%.2f%%)\n", nd.bytes, nd.merged,
+                   nd.merged == 1 ? "," : "s, all", t.threshold);
+    t.f->write(t.line.c_str(), t.line.len());
+    return;
+  }
+  Vec<Node> kids;
+  kids.init("mt.massif.kids");
+  children(t, d + 1, nd.lo, nd.hi, &kids);
+  // Calls inlined at this address come first, each a node with one child.
+  const DiEpoch ep = VG_(current_DiEpoch)();
+  InlIPCursor* cur = VG_(new_IIPC)(ep, nd.ip);
+  for (;;) {
+    const HChar* text = VG_(describe_IP)(ep, nd.ip, cur);
+    bool inlined = VG_(next_IIPC)(cur);
+    put_line(t, indent, inlined ? 1 : (UInt)kids.size(), nd.bytes, text);
+    if (!inlined) break;
+    indent++;
+  }
+  VG_(delete_IIPC)(cur);
+  for (SizeT i = 0; i < kids.size(); i++) write_node(t, d + 1, indent + 1, kids[i]);
+  kids.free();
+}
+
+void write_tree(OutFile& f, const Snap& s) {
+  TreeOut t;
+  t.f = &f;
+  t.line.init("mt.massif.line");
+  t.threshold = g_opts.threshold;
+  // A zero total with a non-zero threshold: every node is below it.
+  ULong total = s.heap + s.extra;
+  if (s.heap == 0 && g_opts.threshold != 0) t.significant = 1;
+  else t.significant = (ULong)((double)total * g_opts.threshold / 100);
+  // The stacks that held bytes, and, with 0 bytes, every other stack seen
+  // before the snapshot: massif's tree has them all (they end up in the
+  // "below massif's threshold" node unless --threshold=0).
+  Vec<Charge> all;
+  all.init("mt.massif.all");
+  for (UInt i = 0; i < s.n_tree; i++) {
+    all.push(s.tree[i]);
+    g_by_ec.get(reinterpret_cast<UWord>(s.tree[i].ec))->listed = true;
+  }
+  g_by_ec.each([&](UWord, StackBytes* r) {
+    if (!r->listed && r->born <= s.seq) all.push(Charge{r->ec, 0});
+    r->listed = false;
+  });
+  t.paths = static_cast<Path*>(alloc("mt.massif.paths", (all.size() ? all.size() : 1) * sizeof(Path)));
+  UInt n = 0;
+  Vec<Addr> scratch;
+  scratch.init("mt.massif.scratch");
+  for (SizeT i = 0; i < all.size(); i++) {
+    const Shown& sh = shown_frames(all[i].ec, &scratch);
+    // A stack with no frame left counts at the root only.
+    if (sh.n) t.paths[n++] = Path{sh.ips, sh.n, all[i].bytes};
+  }
+  scratch.free();
+  all.free();
+  if (n > 1) VG_(ssort)(t.paths, n, sizeof(Path), path_order);
+  Vec<Node> top;
+  top.init("mt.massif.top");
+  children(t, 0, 0, n, &top);
+  put_line(t, 0, (UInt)top.size(), s.heap, "(heap allocation functions) malloc/new/new[], --alloc-fns, etc.");
+  for (SizeT i = 0; i < top.size(); i++) write_node(t, 0, 1, top[i]);
+  top.free();
+  dealloc(t.paths);
+  t.line.free();
+}
+
+void write_header(OutFile& f) {
+  StrBuf b;
+  b.init("mt.massif.header");
+  // desc: the options of the run (ms_print shows them as "Massif arguments").
+  b.append("desc:");
+  Word n = VG_(sizeXA)(VG_(args_for_valgrind));
+  for (Word i = 0; i < n; i++) {
+    b.append_char(' ');
+    put_text(&b, *static_cast<HChar**>(VG_(indexXA)(VG_(args_for_valgrind), i)));
+  }
+  if (n == 0) b.append(" (none)");
+  b.append("\ncmd: ");
+  StrBuf cmd;
+  cmd.init("mt.massif.cmd");
+  client_command_line(&cmd);
+  put_text(&b, cmd.c_str());
+  cmd.free();
+  static const char* const kUnits[] = {"i", "ms", "B"};
+  b.appendf("\ntime_unit: %s\n", kUnits[g_opts.time_unit]);
+  f.write(b.c_str(), b.len());
+  b.free();
+}
+
+}  // namespace
+
+void alloc_event(const Block* b) {
+  begin_event();
+  ULong req = b->req_size(), extra = usable_of(b) - req + g_opts.heap_admin;
+  rec_of(b->site->ec)->bytes += req;
+  g_heap += req;
+  g_extra += extra;
+  g_bytes_clock += req + extra;
+  maybe_normal(now());
+}
+
+void free_event(const Block* b) {
+  begin_event();
+  maybe_peak();
+  ULong req = b->req_size(), extra = usable_of(b) - req + g_opts.heap_admin;
+  forget_usable(b);
+  rec_of(heap::alloc_context(b))->bytes -= req;
+  g_heap -= req;
+  g_extra -= extra;
+  g_bytes_clock += req + extra;
+  maybe_normal(now());
+}
+
+void realloc_event(const Block* b, SizeT new_size) {
+  begin_event();
+  if (new_size < b->req_size()) maybe_peak();
+  g_pend.b = b;
+  g_pend.old_ec = heap::alloc_context(b);
+  g_pend.old_req = b->req_size();
+  g_pend.old_usable = usable_of(b);
+  g_pend.time = now();
+  g_pending = true;
+}
+
+void write_at_exit() {
+  if (!g_opts.massif_out_file) return;
+  begin_event();  // a program without heap events still has the start
+  g_shown.init("mt.massif.shown", 1024);
+  g_shown_pool.init("mt.massif.shown", 1024);
+
+  HChar* path = VG_(expand_file_name)("--massif-out-file", g_opts.massif_out_file);
+  OutFile f;
+  if (!f.open(path)) {
+    VG_(umsg)("error: can't open massif-format output file '%s' for writing\n", path);
+    dealloc(path);
+    return;
+  }
+  write_header(f);
+  static const char* const kKinds[] = {"empty", "detailed", "peak"};
+  for (UInt i = 0; i < g_n; i++) {
+    const Snap& s = g_snaps[i];
+    // ms_print finds the peak by its number but draws by position: number
+    // them in file order.
+    f.printf("#-----------\nsnapshot=%u\n#-----------\n", i);
+    f.printf("time=%lld\nmem_heap_B=%llu\nmem_heap_extra_B=%llu\nmem_stacks_B=0\n", s.time, s.heap, s.extra);
+    f.printf("heap_tree=%s\n", kKinds[s.kind == kPeak ? 2 : s.tree ? 1 : 0]);
+    if (s.tree) write_tree(f, s);
+  }
+  if (!f.close()) VG_(umsg)("error: writing massif-format output file '%s' failed (disk full?)\n", path);
+  if (VG_(clo_verbosity) > 1)
+    VG_(dmsg)("memtrack: massif file: %u snapshots kept of %llu taken, %llu cullings\n", g_n, g_taken, g_cullings);
+  dealloc(path);
+}
+
+}  // namespace mt::massif

@@ -1,0 +1,31 @@
+// Heap over time in massif's file format (--massif-out-file), for ms_print
+// and massif-visualizer: snapshots of the live heap taken and culled by
+// massif's rules, detailed ones with the allocation tree. Figures are the
+// ones massif reports with --stacks=no and the same --heap-admin: bytes
+// asked for, and extra = slop (usable minus asked) + heap-admin per block.
+#pragma once
+
+#include "mt_rt.h"
+#include "mt_blocks.h"
+#include "mt_options.h"
+
+namespace mt::massif {
+
+void alloc_event(const Block* b);
+void free_event(const Block* b);
+void realloc_event(const Block* b, SizeT new_size);
+
+// The heap module calls these once per event: on_alloc once the new block
+// b is indexed; on_free and on_realloc before it changes or releases b, so
+// b still describes the old block. One test when no massif file was asked for.
+inline void on_alloc(const Block* b) { if (g_opts.massif_out_file) alloc_event(b); }
+inline void on_free(const Block* b) { if (g_opts.massif_out_file) free_event(b); }
+// A realloc of live block b to new_size (> 0) bytes, either in place or moved.
+inline void on_realloc(const Block* b, SizeT new_size) {
+  if (g_opts.massif_out_file) realloc_event(b, new_size);
+}
+
+// At exit: writes the file named by --massif-out-file, if one was given.
+void write_at_exit();
+
+}  // namespace mt::massif
