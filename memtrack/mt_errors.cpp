@@ -481,12 +481,13 @@ bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool c
   return VG_(unique_error)(tid, kLeak, 0, nullptr, &copy, where, print ? True : False, False, count ? True : False);
 }
 
-void limit_exceeded(ThreadId tid, Limit which, ULong value, ULong limit, ExeContext* where, ULong site_bytes,
+bool limit_exceeded(ThreadId tid, Limit which, ULong value, ULong limit, ExeContext* where, ULong site_bytes,
                     ULong site_blocks) {
   LimitText t = {which, value, limit, site_bytes, site_blocks};
   // A unique error: reported once, at the site that contributed most, and
   // counted for --error-exitcode like any other.
-  VG_(unique_error)(tid, kLimit, 0, nullptr, &t, where, True /*print*/, False /*no gdb attach*/, True /*count*/);
+  return VG_(unique_error)(tid, kLimit, 0, nullptr, &t, where, True /*print*/, False /*no gdb attach*/,
+                           True /*count*/);
 }
 
 void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value) {

@@ -51,7 +51,8 @@ bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool c
 // where: the allocation stack of the site that contributed most, holding
 // site_bytes in site_blocks.
 enum class Limit : UChar { kPeak, kTotal, kLeak };
-void limit_exceeded(ThreadId tid, Limit which, ULong value, ULong limit, ExeContext* where, ULong site_bytes,
+// True if a Memtrack:Limit suppression matched it.
+bool limit_exceeded(ThreadId tid, Limit which, ULong value, ULong limit, ExeContext* where, ULong site_bytes,
                     ULong site_blocks);
 
 // An allocation argument that looks like a negative number.

@@ -15,6 +15,7 @@ namespace {
 
 struct Breach {
   bool hit;
+  bool suppressed;       // by a Memtrack:Limit suppression: no SARIF result
   ULong value;           // what was measured when the limit was exceeded
   ExeContext* where;     // the site that contributed most
   ULong site_bytes, site_blocks;
@@ -39,7 +40,7 @@ void breach(ThreadId tid, errors::Limit which, ULong value, ULong limit, Site* s
   b.where = s ? s->ec : VG_(null_ExeContext)();
   b.site_bytes = bytes;
   b.site_blocks = blocks;
-  errors::limit_exceeded(tid, which, value, limit, b.where, bytes, blocks);
+  b.suppressed = errors::limit_exceeded(tid, which, value, limit, b.where, bytes, blocks);
 }
 
 UInt leak_kinds() { return g_opts.errors_for_leak_kinds; }
@@ -127,7 +128,8 @@ void write_summary(const char* path) {
     if (!limit_of(i)) continue;
     f.printf("%s{\"name\":\"%s\",\"limit\":%llu,\"exceeded\":%s", first ? "" : ",", kLimitNames[i], limit_of(i),
              g_breach[i].hit ? "true" : "false");
-    if (g_breach[i].hit) f.printf(",\"value\":%llu", g_breach[i].value);
+    if (g_breach[i].hit)
+      f.printf(",\"value\":%llu,\"suppressed\":%s", g_breach[i].value, g_breach[i].suppressed ? "true" : "false");
     f.puts("}");
     first = false;
   }
@@ -135,33 +137,58 @@ void write_summary(const char* path) {
   finish(f, "--summary-file", path);
 }
 
+// A URI (RFC 3986), not a path: an absolute path becomes a file:// URI,
+// which code-scanning uploads make relative to the checkout; every byte but
+// the unreserved ones and '/' is percent-encoded.
+void append_uri(StrBuf* uri, const char* dir, const char* file) {
+  const bool with_dir = dir && dir[0] && file[0] != '/';
+  if (file[0] == '/' || (with_dir && dir[0] == '/')) uri->append("file://");
+  for (int part = with_dir ? 0 : 1; part < 2; part++) {
+    for (const UChar* c = reinterpret_cast<const UChar*>(part ? file : dir); *c; c++) {
+      if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+          *c == '.' || *c == '_' || *c == '~' || *c == '/')
+        uri->append_char(static_cast<char>(*c));
+      else
+        uri->appendf("%%%02X", *c);
+    }
+    if (!part) uri->append_char('/');
+  }
+}
+
 // SARIF wants a source location: the first frame of the stack with file
-// and line that is not in an allocator replacement.
+// and line that is not in an allocator replacement. Without one (no debug
+// information anywhere in the stack) the object file of the first frame
+// outside the allocator, without a line: code scanning wants a location
+// for every result.
 struct Source {
   StrBuf* uri;
   UInt line;
   bool found;
+  const HChar* object;  // first non-allocator frame's object file, or null
 };
 
 void source_frame(UInt, DiEpoch ep, Addr ip, void* opaque) {
   Source* src = static_cast<Source*>(opaque);
   if (src->found) return;
-  const HChar *file, *dir;
+  const HChar *file, *dir, *obj;
   UInt ln;
+  if (!src->object && VG_(get_objname)(ep, ip, &obj) && !VG_(strstr)(obj, "/vgpreload_")) src->object = obj;
   if (!VG_(get_filename_linenum)(ep, ip, &file, &dir, &ln)) return;
   if (VG_(strstr)(file, "vg_replace_malloc") || VG_(strstr)(file, "mt_preload")) return;
-  if (dir && dir[0]) { src->uri->append(dir); src->uri->append_char('/'); }
-  src->uri->append(file);
+  append_uri(src->uri, dir, file);
   src->line = ln;
   src->found = true;
 }
 
+// False if the stack has nothing to point at; *line 0 when only the object
+// file is known.
 bool source_of(ExeContext* ec, StrBuf* uri, UInt* line) {
   if (!ec) return false;
-  Source src = {uri, 0, false};
+  Source src = {uri, 0, false, nullptr};
   VG_(apply_ExeContext)(source_frame, &src, ec);
+  if (!src.found && src.object && src.object[0]) append_uri(uri, nullptr, src.object);
   *line = src.line;
-  return src.found;
+  return src.found || (src.object && src.object[0]);
 }
 
 // The stack as text, one frame per line, for the result's message.
@@ -198,7 +225,9 @@ void sarif_result(Sarif* s, const char* rule, const char* level, const char* tex
   if (source_of(ec, &uri, &line)) {
     f.puts(",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
     json_string(f, uri.c_str());
-    f.printf("},\"region\":{\"startLine\":%u}}}]", line);
+    f.puts("}");
+    if (line) f.printf(",\"region\":{\"startLine\":%u}", line);
+    f.puts("}}]");
   }
   uri.free();
   f.puts("}");
@@ -242,7 +271,7 @@ void write_sarif(const char* path) {
   if (leak::exit_analysed()) leak::each_record(sarif_leak, &s);
   static const char* const limit_rules[] = {"peak-limit", "total-limit", "leak-limit"};
   for (int i = 0; i < 3; i++) {
-    if (!g_breach[i].hit) continue;
+    if (!g_breach[i].hit || g_breach[i].suppressed) continue;
     char v[32], l[32], text[200];
     VG_(snprintf)(text, sizeof text, "%s limit of %s bytes exceeded: %s bytes; the site that contributed most:",
                   kLimitNames[i], commas(limit_of(i), l, sizeof l), commas(g_breach[i].value, v, sizeof v));
@@ -253,6 +282,29 @@ void write_sarif(const char* path) {
 }
 
 }  // namespace
+
+// VG_(fmsg_bad_option) only stops the run while the options are parsed;
+// after that (post_clo_init) it prints and returns.
+[[noreturn]] static void bad_combination(const char* opt, const char* why) {
+  VG_(fmsg_bad_option)(opt, "%s\n", why);
+  VG_(exit)(1);
+  __builtin_unreachable();
+}
+
+void post_options() {
+  // A gate that cannot be checked must not pass silently.
+  // (--xml=yes always searches: leak::post_options makes it a full search.)
+  if (g_opts.leak_limit && g_opts.leak_check == leak::Mode::kNo && !VG_(clo_xml))
+    bad_combination("--leak-limit", "it needs the leak search at exit, which --leak-check=no turns off");
+  if (g_opts.mode != Mode::kHeap) {
+    if (g_opts.peak_limit) bad_combination("--peak-limit", "it counts heap blocks: only with --mode=heap");
+    if (g_opts.total_limit) bad_combination("--total-limit", "it counts heap blocks: only with --mode=heap");
+  }
+  // Expand the names once now, so that a bad %q{VAR} stops the run before
+  // the client starts rather than at its end (as for --dhat-out-file).
+  if (g_opts.summary_file) VG_(free)(VG_(expand_file_name)("--summary-file", g_opts.summary_file));
+  if (g_opts.sarif_file) VG_(free)(VG_(expand_file_name)("--sarif-file", g_opts.sarif_file));
+}
 
 void after_alloc(ThreadId tid) {
   const Totals& t = sites::totals();

@@ -28,13 +28,16 @@ namespace mt {
 namespace {
 
 void post_clo_init() {
+  // First the checks that may stop the run, while there is nothing to clean
+  // up (the adopted suppressions' temporary file is removed only by fini).
+  // Expand the profile's name once now, so a bad %q{VAR} stops the run
+  // before the client starts rather than losing the profile at the end.
+  dealloc(profile::expand_path(g_opts.dhat_out_file));
+  gates::post_options();
   errors::adopt_memcheck_suppressions();
   heap::post_options();
   leak::post_options();
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
-  // Expand the profile's name once now, so a bad %q{VAR} stops the run
-  // before the client starts rather than losing the profile at the end.
-  dealloc(profile::expand_path(g_opts.dhat_out_file));
 }
 
 void print_summary() {

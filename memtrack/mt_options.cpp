@@ -172,6 +172,7 @@ bool parse_size(const char* v, ULong* out) {
   unsigned shift = 0;
   switch (*v) {
     case 0: break;
+    case 'b': case 'B': v++; break;  // plain "100B"
     case 'k': case 'K': shift = 10; v++; break;
     case 'm': case 'M': shift = 20; v++; break;
     case 'g': case 'G': shift = 30; v++; break;
@@ -180,7 +181,6 @@ bool parse_size(const char* v, ULong* out) {
   }
   if (shift && (*v == 'i' || *v == 'I')) v++;
   if (shift && (*v == 'b' || *v == 'B')) v++;
-  if (*v == 'b' || *v == 'B') v++;  // plain "100B"
   if (*v) return false;
   if (shift && n > (~0ULL >> shift)) return false;
   *out = n << shift;
