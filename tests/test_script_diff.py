@@ -13,7 +13,6 @@ exit status 2."""
 import json
 import math
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
