@@ -601,6 +601,27 @@ def test_graph_from_real_massif_matches_ms_print(peak_run, workdir):
                for l in lines), lines
 
 
+def test_graph_from_memtracks_own_massif_output(clients, workdir):
+    """One memtrack run writes the profile and the massif-format file
+    (--massif-out-file): memtrack_print draws it as the rules say, and as
+    ms_print reads the same file."""
+    exe = clients.path("peak")
+    prof, massif = workdir / "one.json", workdir / "one.massif"
+    r = helpers.run_memtrack([f"--dhat-out-file={prof}", f"--massif-out-file={massif}",
+                              "--time-unit=B"], [exe], workdir)
+    assert r.returncode == 0, r
+    ms = helpers.run(["ms_print", massif], workdir)
+    assert ms.returncode == 0, ms
+    snaps = massif_snapshots(massif)
+    text = ok([prof, "--massif", massif], workdir)
+    lines = _compare_with_ms_print(text, snaps, ms.stdout)
+    assert not any("(note: the massif file's command" in l for l in lines)
+    # The peak snapshot's useful heap is at most memtrack's exact peak.
+    p = [s for s in snaps if s["kind"] == "peak"][0]
+    heap = int(re.search(r"= ([\d,]+) useful heap", "\n".join(lines))[1].replace(",", ""))
+    assert heap <= sums(json.loads(prof.read_text()), "gb") and p["total"] >= heap
+
+
 def test_graph_size_options_and_json(peak_run, workdir):
     snaps = massif_snapshots(peak_run["massif"])
     text = ok([peak_run["prof"], "--massif", peak_run["massif"], "--x=30", "--y=6"], workdir)
