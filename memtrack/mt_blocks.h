@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mt_rt.h"
+#include "mt_arch.h"
 
 namespace mt {
 
@@ -33,6 +34,10 @@ struct Block {
   ULong was_written : 1;    // any store or syscall write inside it
   ULong user_histo : 1;     // the program asked for a histogram of it
   ULong realloced : 1;      // has a realloc stack in the heap module's side table
+  // Freed by FREELIKE_BLOCK or an auto-free pool (mt_custom): gone for
+  // memcheck's views (leak search, in use at exit, errors), still live for
+  // DHAT's, which never sees those requests.
+  ULong released : 1;
 
   SizeT req_size() const { return zero_req ? 0 : size; }
   AllocKind alloc_kind() const { return static_cast<AllocKind>(kind); }
@@ -61,6 +66,8 @@ class BlockIndex {
 
   // Visits every live block in address order; f must not change the index.
   template <class F> void each(F f) const;
+  // The same for the blocks that start in [lo, hi): one lookup per page.
+  template <class F> void each_starting_in(Addr lo, Addr hi, F f) const;
 
  private:
   PageEntry** leaf_for(UWord page, bool create);
@@ -91,6 +98,18 @@ template <class F> void BlockIndex::each(F f) const {
           for (UInt x = 0; x < n; x++) f(starts[x]);
       }
     }
+  }
+}
+
+template <class F> void BlockIndex::each_starting_in(Addr lo, Addr hi, F f) const {
+  if (hi <= lo) return;
+  for (UWord page = lo >> arch::kPageShift, last = (hi - 1) >> arch::kPageShift; page <= last; page++) {
+    PageEntry* e = entry(page);
+    Block* const* starts;
+    UInt n;
+    if (e && list_of(e, &starts, &n))
+      for (UInt x = 0; x < n; x++)
+        if (starts[x]->start >= lo && starts[x]->start < hi) f(starts[x]);
   }
 }
 

@@ -1,5 +1,6 @@
 // Client requests: memtrack.h's own, and DHAT's ('D','H') so programs built
-// with dhat.h work unchanged. Codes of other tools are not ours: returning
+// with dhat.h work unchanged; valgrind.h's custom allocator ones go to
+// mt_custom. Codes of other tools are not ours: returning
 // False lets the core treat them as it does for any tool that lacks them.
 // The core also passes vgdb's monitor commands through here.
 #include "mt_clientreq.h"
@@ -9,6 +10,7 @@
 #include "mt_sites.h"
 #include "mt_leak.h"
 #include "mt_monitor.h"
+#include "mt_custom.h"
 
 #include "valgrind.h"
 #include "memtrack.h"
@@ -114,6 +116,7 @@ Bool handle(ThreadId tid, UWord* arg, UWord* ret) {
     *ret = mine ? 1 : 0;
     return mine ? True : False;
   }
+  if (custom::handle(tid, arg, ret)) return True;  // valgrind.h's custom allocator requests
   if (VG_IS_TOOL_USERREQ('M', 'C', arg[0])) return memcheck_request(tid, arg, ret);
   if (VG_IS_TOOL_USERREQ('D', 'H', arg[0])) {
     switch (arg[0]) {

@@ -10,6 +10,7 @@ namespace mt::errors {
 namespace {
 
 enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1, kFishy = 2, kLeak = 3, kLimit = 4 };
+constexpr ErrorKind kMempool = 16;  // custom allocators (mt_custom)
 
 // A breached limit (kLimit), kept by the core like Extra.
 struct LimitText {
@@ -34,8 +35,8 @@ void describe(Addr a, const Known& k, AddrInfo* ai) {
     return;
   }
   ai->tag = Addr_Block;
-  ai->Addr.Block.block_kind = k.tag == Known::kLive ? Block_Mallocd : Block_Freed;
-  ai->Addr.Block.block_desc = "block";
+  ai->Addr.Block.block_kind = k.tag == Known::kLive ? Block_Mallocd : k.tag == Known::kChunk ? Block_MempoolChunk : Block_Freed;
+  ai->Addr.Block.block_desc = k.recycled ? "recently re-allocated block" : "block";
   ai->Addr.Block.block_szB = k.size;
   ai->Addr.Block.rwoffset = (PtrdiffT)(a - k.start);
   ai->Addr.Block.allocated_at = k.alloc_ec ? k.alloc_ec : VG_(null_ExeContext)();
@@ -147,6 +148,9 @@ void pp_error(const Error* err) {
     case kMismatch:
       headline("MismatchedFree", "Mismatched free() / delete / delete []");
       break;
+    case kMempool:
+      headline("InvalidMemPool", "Illegal memory pool address");
+      break;
     case kFishy: {
       char what[256];
       VG_(snprintf)(what, sizeof what, "Argument '%s' of function %s has a fishy (possibly negative) value: %ld",
@@ -202,6 +206,10 @@ Bool recognised_suppression(const HChar* name, Supp* su) {
     VG_(set_supp_kind)(su, kLimit);
     return True;
   }
+  if (VG_(strcmp)(name, "Mempool") == 0) {
+    VG_(set_supp_kind)(su, kMempool);
+    return True;
+  }
   return False;
 }
 
@@ -246,6 +254,7 @@ Bool error_matches_suppression(const Error* err, const Supp* su) {
   switch (VG_(get_supp_kind)(su)) {
     case kBadFree: return (k == kBadFree || k == kMismatch) ? True : False;
     case kLimit: return k == kLimit ? True : False;
+    case kMempool: return k == kMempool ? True : False;
     case kLeak: {
       if (k != kLeak) return False;
       const LeakText* t = static_cast<const LeakText*>(VG_(get_error_extra)(err));
@@ -271,6 +280,7 @@ const HChar* get_error_name(const Error* err) {
     case kFishy: return "FishyValue";
     case kLeak: return "Leak";
     case kLimit: return "Limit";
+    case kMempool: return "Mempool";
     default: return nullptr;
   }
 }
@@ -380,7 +390,7 @@ bool memcheck_kind(const char* line, SizeT len, const char** kind, SizeT* kind_l
   if (!mc || mt) return false;
   *kind = colon + 1;
   *kind_len = line + len - (colon + 1);
-  static const char* known[] = {"Leak", "Free", "FishyValue"};
+  static const char* known[] = {"Leak", "Free", "FishyValue", "Mempool"};
   for (const char* k : known)
     if (*kind_len == VG_(strlen)(k) && VG_(strncmp)(*kind, k, *kind_len) == 0) return true;
   return false;
@@ -467,13 +477,24 @@ void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known) {
 }
 
 void mismatched_free(ThreadId tid, const Block* b, FreeFn fn) {
+  Known k = {Known::kLive, b->start, b->req_size(), nullptr, nullptr};
+  k.alloc_ec = heap::alloc_context(b);
+  mismatched_free(tid, k, fn);
+}
+
+void mismatched_free(ThreadId tid, const Known& block, FreeFn fn) {
   Extra x;
   VG_(memset)(&x, 0, sizeof x);
   x.fn = fn;
-  Known k = {Known::kLive, b->start, b->req_size(), nullptr, nullptr};
-  k.alloc_ec = heap::alloc_context(b);
-  describe(b->start, k, &x.ai);
-  VG_(maybe_record_error)(tid, kMismatch, b->start, nullptr, &x);
+  describe(block.start, block, &x.ai);
+  VG_(maybe_record_error)(tid, kMismatch, block.start, nullptr, &x);
+}
+
+void illegal_mempool(ThreadId tid, Addr pool, const Known& known) {
+  Extra x;
+  VG_(memset)(&x, 0, sizeof x);
+  describe(pool, known, &x.ai);
+  VG_(maybe_record_error)(tid, kMempool, pool, nullptr, &x);
 }
 
 bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count) {

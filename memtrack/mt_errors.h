@@ -13,11 +13,12 @@ enum FreeFn : UChar { kFnFree, kFnDelete, kFnDeleteVec, kFnRealloc };
 
 // What the tool knows of the freed address, filled in by the heap module.
 struct Known {
-  enum Tag : UChar { kNothing, kLive, kFreed } tag;
+  enum Tag : UChar { kNothing, kLive, kFreed, kChunk /* of a mempool */ } tag;
   Addr start;           // block start (live or recently freed)
   SizeT size;           // block size as the program asked for it
   ExeContext* alloc_ec;
   ExeContext* free_ec;  // recently freed blocks only; may be null
+  bool recycled;        // live, over a recently freed block ("recently re-allocated")
 };
 
 void init();
@@ -33,6 +34,11 @@ void remove_adopted_suppressions();
 void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known);
 // A live block released by the wrong family of deallocator.
 void mismatched_free(ThreadId tid, const Block* b, FreeFn fn);
+// The same for a block known only by its description (custom blocks).
+void mismatched_free(ThreadId tid, const Known& block, FreeFn fn);
+// A mempool request naming no pool: memcheck's "Illegal memory pool
+// address" (suppression kind Mempool).
+void illegal_mempool(ThreadId tid, Addr pool, const Known& known);
 
 // One loss record, as the leak checker computed it.
 struct LeakText {

@@ -10,6 +10,7 @@
 #include "mt_fastcall.h"
 #include "mt_gates.h"
 #include "mt_massif.h"
+#include "mt_custom.h"
 
 namespace mt::heap {
 
@@ -58,21 +59,25 @@ struct Freed {
   SizeT size;
   ExeContext* alloc_ec;
   ExeContext* free_ec;
+  bool custom;  // freed by a custom-allocator request
 };
 Freed* g_freed;
 SizeT g_freed_cap;
 ULong g_freed_next;  // frees recorded so far
 
-void remember_freed(ThreadId tid, const Block* b) {
+void remember_range(ThreadId tid, Addr start, SizeT size, ExeContext* alloc_ec, bool custom = false) {
   if (!g_freed) return;
   Freed& f = g_freed[g_freed_next++ % g_freed_cap];
-  f.start = b->start;
-  f.size = b->req_size();
-  f.alloc_ec = alloc_context(b);
+  f.custom = custom;
+  f.start = start;
+  f.size = size;
+  f.alloc_ec = alloc_ec;
   // Unwinding a stack at every free costs about a third of memtrack's heap
   // tracking time, so it is memcheck's --keep-stacktraces=alloc-and-free.
   f.free_ec = g_opts.keep_free_stacks ? VG_(record_ExeContext)(tid, 0) : nullptr;
 }
+
+void remember_freed(ThreadId tid, const Block* b) { remember_range(tid, b->start, b->req_size(), alloc_context(b)); }
 
 // The latest free of a block that started at a, if still remembered.
 const Freed* find_freed(Addr a) {
@@ -85,13 +90,38 @@ const Freed* find_freed(Addr a) {
   return nullptr;
 }
 
+// Whether a recent custom free covered a: a live block there is then
+// "recently re-allocated" (memcheck's word for an address its free queue
+// also holds). Frees of malloc'd blocks are left out: memcheck's queue
+// keeps their memory from reuse for a long while, memtrack's arena reuses
+// it at once.
+bool recycled(Addr a) {
+  if (!g_freed) return false;
+  ULong n = g_freed_next < g_freed_cap ? g_freed_next : g_freed_cap;
+  for (ULong i = 1; i <= n; i++) {
+    const Freed& f = g_freed[(g_freed_next - i) % g_freed_cap];
+    if (f.custom && a - f.start < (f.size ? f.size : 1)) return true;
+  }
+  return false;
+}
+
+// memcheck's order: a plain pool's chunk, a live block (malloc'd, then
+// MALLOCLIKE), a recent free, a metapool's chunk.
 errors::Known what_we_know(Addr a) {
   errors::Known k = {errors::Known::kNothing, 0, 0, nullptr, nullptr};
-  if (Block* b = g_index.containing(a)) {
+  bool custom = custom::any();
+  if (custom && custom::describe_pool_chunk(a, false, &k)) return k;
+  Block* b = g_index.containing(a);
+  if (b && !b->released) {
     k.tag = errors::Known::kLive;
     k.start = b->start;
     k.size = b->req_size();
     k.alloc_ec = alloc_context(b);
+    k.recycled = recycled(a);
+    return k;
+  }
+  if (custom && custom::describe_malloclike(a, &k)) {
+    k.recycled = recycled(a);
     return k;
   }
   if (const Freed* f = find_freed(a)) {
@@ -100,7 +130,9 @@ errors::Known what_we_know(Addr a) {
     k.size = f->size;
     k.alloc_ec = f->alloc_ec;
     k.free_ec = f->free_ec;
+    return k;
   }
+  if (custom) custom::describe_pool_chunk(a, true, &k);
   return k;
 }
 
@@ -135,13 +167,17 @@ void drop(Block* b) {
   g_index.remove(b);
 }
 
-void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero) {
+// usage: whether the call counts in memcheck's "total heap usage" (a
+// realloc has counted itself already).
+void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero, bool usage = true) {
   SizeT counted = req ? req : 1;
   void* p = VG_(cli_malloc)(align, counted);
   if (!p) return nullptr;
   if (zero || (zero_fill() && counted <= kZeroFillMax)) VG_(memset)(p, 0, counted);
-  g_usage.allocs++;
-  g_usage.bytes += req;
+  if (usage) {
+    g_usage.allocs++;
+    g_usage.bytes += req;
+  }
 
   Block* b = g_blocks.get();
   b->start = (Addr)p;
@@ -153,6 +189,7 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero)
   b->was_read = b->was_written = 0;
   b->user_histo = 0;
   b->realloced = 0;
+  b->released = 0;
   add(b);
   massif::on_alloc(b);
   if (accounting()) {
@@ -167,12 +204,16 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
   if (!p) return;
   g_usage.frees++;  // memcheck counts every free it is handed, good or bad
   Block* b = g_index.at((Addr)p);
-  if (!b) {
+  if (!b || b->released) {
+    if (!b && custom::any() && custom::free_malloclike(tid, (Addr)p, fn)) return;
     // Not the start of a live block: report it and leave memory alone.
     errors::bad_free(tid, (Addr)p, fn, what_we_know((Addr)p));
-    return;
+    if (!b) return;
+    // Released by a custom-allocator request: memcheck's error is out, and
+    // the block goes now, where DHAT frees it.
+  } else if (g_opts.show_mismatched_frees && b->alloc_kind() != family_of(fn)) {
+    errors::mismatched_free(tid, b, fn);
   }
-  if (g_opts.show_mismatched_frees && b->alloc_kind() != family_of(fn)) errors::mismatched_free(tid, b, fn);
   massif::on_free(b);
   if (accounting()) {
     sites::on_free(b->site, b->size);
@@ -239,7 +280,14 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   g_usage.frees++;
   g_usage.bytes += n;
   Block* b = g_index.at((Addr)p_old);
-  if (!b) {
+  SizeT custom_size;
+  if (!b && custom::any() && custom::realloc_malloclike(tid, (Addr)p_old, &custom_size)) {
+    // memcheck moves a MALLOCLIKE block into a new malloc'd one.
+    void* p_new = new_block(tid, n, VG_(clo_alignment), kAllocMalloc, false, false);
+    if (p_new) VG_(memcpy)(p_new, p_old, min(custom_size, n));
+    return p_new;
+  }
+  if (!b || b->released) {
     errors::bad_free(tid, (Addr)p_old, errors::kFnRealloc, what_we_know((Addr)p_old));
     return nullptr;
   }
@@ -345,6 +393,24 @@ ExeContext* alloc_context(const Block* b) {
     if (ec) return ec;
   }
   return b->site->ec;
+}
+
+void note_custom_alloc(SizeT n) {
+  g_usage.allocs++;
+  g_usage.bytes += n;
+}
+
+void note_custom_free() { g_usage.frees++; }
+
+void remember_custom_free(ThreadId tid, Addr start, SizeT size, ExeContext* alloc_ec) {
+  remember_range(tid, start, size, alloc_ec, true);
+}
+
+errors::Known describe(Addr a) { return what_we_know(a); }
+
+void release_for_leaks(ThreadId tid, Block* b) {
+  remember_freed(tid, b);
+  b->released = 1;
 }
 
 SizeT tool_bytes() {

@@ -6,6 +6,7 @@
 
 #include "mt_rt.h"
 #include "mt_blocks.h"
+#include "mt_errors.h"
 
 namespace mt::heap {
 
@@ -31,5 +32,17 @@ const Usage& usage();
 
 // Tool memory held for heap tracking (blocks, index, freed history).
 SizeT tool_bytes();
+
+// For custom allocators (mt_custom), which share memcheck's malloc
+// bookkeeping: the "total heap usage" counters, the freed-block history,
+// and what an error says of an address (custom blocks included).
+void note_custom_alloc(SizeT n);
+void note_custom_free();
+void remember_custom_free(ThreadId tid, Addr start, SizeT size, ExeContext* alloc_ec);
+errors::Known describe(Addr a);
+// FREELIKE_BLOCK of a malloc'd block, or an auto-free pool's chunk holding
+// one: freed as memcheck sees it (see Block::released); its memory and
+// its place in the profile stay until the program frees it.
+void release_for_leaks(ThreadId tid, Block* b);
 
 }  // namespace mt::heap

@@ -16,6 +16,7 @@
 // otherwise hide leaks. docs/manual.md lists what remains different.
 #include "mt_leak.h"
 #include "mt_arch.h"
+#include "mt_custom.h"
 #include "mt_errors.h"
 #include "mt_heap.h"
 #include "mt_options.h"
@@ -29,7 +30,8 @@ enum State : UChar { kSReachable = 0, kSPossible = 1, kSIndirect = 2, kSUnreache
 
 struct LB {
   Addr start, end;   // [start, end): counted size, so a 0-byte block covers 1 byte
-  Block* b;
+  Block* b;          // a heap block, or null and
+  const custom::Chunk* c;  // a custom allocator's block (mt_custom)
   ULong indirect;    // bytes indirectly lost through this clique leader
   UChar state;
   UChar heur;        // heuristic that made it reachable, if any
@@ -64,18 +66,24 @@ void on_fault(Int sig, Addr) {
 
 // ---- finding blocks ------------------------------------------------------
 
-// Index of the block holding a, or -1.
+// Index of the block holding a, or -1. memcheck's binary search: custom
+// blocks may overlap (metapools), and then the block it lands on is the
+// one a pointer reaches.
 Int find(Addr a) {
   if (a < g_lo || a >= g_hi) return -1;
-  UInt lo = 0, hi = (UInt)g_lb.size();
-  while (lo < hi) {
-    UInt mid = (lo + hi) / 2;
-    if (g_lb[mid].start <= a) lo = mid + 1; else hi = mid;
+  Int lo = 0, hi = (Int)g_lb.size() - 1;
+  while (lo <= hi) {
+    Int mid = (lo + hi) / 2;
+    if (a < g_lb[mid].start) hi = mid - 1;
+    else if (a >= g_lb[mid].end) lo = mid + 1;
+    else return mid;
   }
-  if (lo == 0) return -1;
-  const LB& x = g_lb[lo - 1];
-  return a < x.end ? (Int)(lo - 1) : -1;
+  return -1;
 }
+
+// Requested size (memcheck's: a 0-byte block adds 0) and allocation stack.
+SizeT req_of(const LB& x) { return x.b ? x.b->req_size() : x.c->size; }
+ExeContext* ec_of(const LB& x) { return x.b ? heap::alloc_context(x.b) : x.c->ec; }
 
 // ---- heuristics (interior pointers memcheck accepts as reachable) --------
 
@@ -146,7 +154,7 @@ void found_word(UWord v, bool prior_definite) {
     if (x.state != kSUnreached || i == g_clique) return;
     x.state = kSIndirect;
     // Requested sizes, as memcheck counts: a 0-byte block adds 0.
-    g_lb[g_clique].indirect += x.b->req_size() + x.indirect;
+    g_lb[g_clique].indirect += req_of(x) + x.indirect;
     x.indirect = 0;
     push((UInt)i);
     return;
@@ -420,22 +428,36 @@ bool analyse(UInt heuristics) {
   g_heuristics = heuristics;
 
   // 1. The blocks, in address order (the index iterates in that order).
+  // Blocks released by custom-allocator requests are freed to memcheck.
   g_lb.clear();
-  heap::index().each([](Block* b) {
+  auto push_block = [](Addr start, Addr end, Block* b, const custom::Chunk* c) {
     LB x;
-    x.start = b->start;
-    x.end = b->start + b->size;
+    x.start = start;
+    x.end = end;
     x.b = b;
+    x.c = c;
     x.indirect = 0;
     x.state = kSUnreached;
     x.heur = kHeurNone;
     x.pending = false;
     g_lb.push(x);
-  });
+  };
+  if (!custom::any()) {
+    heap::index().each([&](Block* b) { if (!b->released) push_block(b->start, b->start + b->size, b, nullptr); });
+  } else {
+    // Custom blocks join, by memcheck's rules (mt_custom).
+    Vec<custom::LeakItem> items;
+    items.init("mt.leak.custom");
+    heap::index().each([&](Block* b) { if (!b->released) items.push({b->start, b->start + b->size, b, nullptr}); });
+    custom::leak_blocks(&items);
+    for (SizeT i = 0; i < items.size(); i++) push_block(items[i].start, items[i].end, items[i].b, items[i].c);
+    items.free();
+  }
   g_scanned = 0;
   if (g_lb.empty()) return false;
   g_lo = g_lb[0].start;
-  g_hi = g_lb.back().end;
+  g_hi = 0;
+  for (SizeT i = 0; i < g_lb.size(); i++) g_hi = max(g_hi, g_lb[i].end);  // blocks may nest
 
   // 2-3. Roots and marking.
   g_clique = -1;
@@ -493,6 +515,7 @@ void report(ThreadId tid, const Params& p) {
   Delta delta = p.delta;
   UInt t0 = VG_(read_millisecond_timer)();
   g_search_number++;
+  custom::report_overlap();
   if (g_lb.empty()) {
     if (text_at(1)) {  // memcheck: verbosity only, not the mode
       VG_(umsg)("All heap blocks were freed -- no leaks are possible\n");
@@ -537,13 +560,13 @@ void report(ThreadId tid, const Params& p) {
   for (SizeT i = 0; i < g_lb.size(); i++) {
     const LB& x = g_lb[i];
     Kind k = kind_of(x.state);
-    Record* r = record_for(k, heap::alloc_context(x.b), &by_key);
-    r->direct += x.b->req_size();
+    Record* r = record_for(k, ec_of(x), &by_key);
+    r->direct += req_of(x);
     r->indirect += x.indirect;
     r->blocks++;
     r->seen = true;
     if (k == kReachable && x.heur) {
-      g_counts.heur_bytes[x.heur] += x.b->req_size();
+      g_counts.heur_bytes[x.heur] += req_of(x);
       g_counts.heur_blocks[x.heur]++;
     }
   }
@@ -623,6 +646,7 @@ void analyse_at_exit() {
   sites::each([](Site* s) { VG_(memset)(s->leak_bytes, 0, sizeof s->leak_bytes); VG_(memset)(s->leak_blocks, 0, sizeof s->leak_blocks); });
   for (SizeT i = 0; i < g_lb.size(); i++) {
     const LB& x = g_lb[i];
+    if (!x.b) continue;  // custom blocks have no site: the profile is DHAT's
     Kind k = kind_of(x.state);
     x.b->site->leak_bytes[k] += x.b->req_size();
     x.b->site->leak_blocks[k]++;
@@ -633,7 +657,8 @@ bool exit_analysed() { return g_exit_analysed; }
 
 void report_at_exit() {
   ULong bytes = 0, blocks = 0;
-  heap::index().each([&](Block* b) { bytes += b->req_size(); blocks++; });
+  heap::index().each([&](Block* b) { if (!b->released) { bytes += b->req_size(); blocks++; } });
+  custom::in_use(&bytes, &blocks);
   const heap::Usage& u = heap::usage();
   if (text_at(1)) {
     VG_(umsg)("\n");

@@ -3,6 +3,7 @@
 #include "mt_rt.h"
 #include "mt_access.h"
 #include "mt_clientreq.h"
+#include "mt_custom.h"
 #include "mt_errors.h"
 #include "mt_heap.h"
 #include "mt_instrument.h"
@@ -111,6 +112,7 @@ void pre_clo_init() {
   access::init();
   heap::init();
   heap::register_with_core();
+  custom::init();
   errors::init();
   leak::init();
 }
