@@ -34,7 +34,7 @@ struct LB {
   const custom::Chunk* c;  // a custom allocator's block (mt_custom)
   ULong indirect;    // bytes indirectly lost through this clique leader
   UChar state;
-  UChar heur;        // heuristic that made it reachable, if any
+  UChar heur;        // what the last interior pointer into it matched (memcheck's tag)
   bool pending;
 };
 
@@ -163,12 +163,14 @@ void found_word(UWord v, bool prior_definite) {
     if (v == x.start) x.heur = kHeurNone;  // reached directly after all
     return;
   }
-  UChar h = kHeurNone;
+  // As memcheck: every interior pointer to a block not yet reachable
+  // retags it, whether or not it makes it reachable; a start pointer later
+  // leaves the tag, and every tagged block counts under "of which reachable
+  // via heuristic".
   bool via_start = v == x.start;
-  if (!via_start) h = heuristic_for(x, v);
-  if ((via_start || h) && prior_definite) {
+  if (!via_start) x.heur = heuristic_for(x, v);
+  if ((via_start || x.heur) && prior_definite) {
     x.state = kSReachable;
-    x.heur = h;
     push((UInt)i);  // also rescans a block that was only possibly reached
   } else if (x.state == kSUnreached) {
     x.state = kSPossible;
@@ -182,7 +184,10 @@ volatile Addr g_scan_at;
 ULong g_scanned;
 
 void scan_range(Addr a, Addr b, bool prior_definite) {
+  // Whole words only, as memcheck: a word the end cuts is no pointer (the
+  // rest may be a pointer left by a realloc that shrank in place).
   a = VG_ROUNDUP(a, sizeof(UWord));
+  b = VG_ROUNDDN(b, sizeof(UWord));
   if (a >= b) return;
   fault_catcher_t prev = VG_(set_fault_catcher)(on_fault);
   g_scan_at = a;
@@ -565,7 +570,7 @@ void report(ThreadId tid, const Params& p) {
     r->indirect += x.indirect;
     r->blocks++;
     r->seen = true;
-    if (k == kReachable && x.heur) {
+    if (x.heur) {
       g_counts.heur_bytes[x.heur] += req_of(x);
       g_counts.heur_blocks[x.heur]++;
     }
