@@ -228,18 +228,18 @@ def _leaks(rows, mt, mc, mt_prof):
         rows.add("profile mtleak", mt_prof.get("mtleak"), True, "docs/format.md")
 
 
-def check_program(prog, workdir, jobs=2, opt="-O0"):
-    """Builds and runs one program; returns its Outcome."""
-    wd = Path(workdir)
-    exe = build(prog, wd, opt)
-    runs = run_all(exe, wd, jobs=jobs)
+def compare(prog, runs, mt_json, dh_json):
+    """Every disagreement between the runs of prog (run_all's dict) and the
+    profiles at mt_json (memtrack's) and dh_json (DHAT's)."""
     rows = _Rows(prog.seed)
     _runs_ok(rows, prog, runs)
     mt, dh, mc = runs["memtrack"], runs["dhat"], runs["memcheck"]
-    mt_prof = _profile_sane(rows, mt, wd / "mt.json") if (wd / "mt.json").exists() else None
-    if mt_prof is None and not rows.rows:
-        rows.add("memtrack profile", "missing", str(wd / "mt.json"), "format")
-    dh_prof = ph.load(wd / "dh.json") if (wd / "dh.json").exists() else None
+    mt_prof = _profile_sane(rows, mt, mt_json) if Path(mt_json).exists() else None
+    if mt_prof is None and not Path(mt_json).exists():
+        rows.add("memtrack profile", "missing", str(mt_json), "format")
+    dh_prof = ph.load(dh_json) if Path(dh_json).exists() else None
+    if dh_prof is None:
+        rows.add("DHAT profile", "", f"missing: {dh_json}", "DHAT")
     stats = _sites(rows, mt_prof, dh_prof) if mt_prof is not None and dh_prof is not None else None
     try:
         _dhat_lines(rows, mt, dh, stats)
@@ -249,7 +249,15 @@ def check_program(prog, workdir, jobs=2, opt="-O0"):
         _leaks(rows, mt, mc, mt_prof)
     except AssertionError as e:
         rows.add("memcheck output", str(e).splitlines()[0][:100], "", "memcheck")
-    return Outcome(prog, exe, runs, rows.rows)
+    return rows.rows
+
+
+def check_program(prog, workdir, jobs=2, opt="-O0"):
+    """Builds and runs one program; returns its Outcome."""
+    wd = Path(workdir)
+    exe = build(prog, wd, opt)
+    runs = run_all(exe, wd, jobs=jobs)
+    return Outcome(prog, exe, runs, compare(prog, runs, wd / "mt.json", wd / "dh.json"))
 
 
 def check_seed(seed, workdir, jobs=2, scale=1.0, opt="-O0"):
@@ -273,5 +281,5 @@ def oracle_leak_kinds(outcome):
     return leak_helpers.parse(outcome.runs["memcheck"].stderr).summary_numbers()
 
 
-__all__ = ["Disagreement", "Outcome", "build", "run_all", "check_program", "check_seed", "table",
+__all__ = ["Disagreement", "Outcome", "build", "run_all", "compare", "check_program", "check_seed", "table",
            "oracle_leak_kinds"]
