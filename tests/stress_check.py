@@ -273,7 +273,8 @@ def table(rows, width=60):
     body = [(str(d.seed), clip(d.figure), clip(d.memtrack), d.oracle_name, clip(d.oracle)) for d in rows]
     w = [max(len(r[i]) for r in [head] + body) for i in range(5)]
     fmt = "  ".join(f"{{:{n}}}" for n in w)
-    return "\n".join([fmt.format(*head), fmt.format(*("-" * n for n in w))] + [fmt.format(*r) for r in body])
+    lines = [fmt.format(*head), fmt.format(*("-" * n for n in w))] + [fmt.format(*r) for r in body]
+    return "\n".join(l.rstrip() for l in lines)
 
 
 def oracle_leak_kinds(outcome):

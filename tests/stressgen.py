@@ -255,7 +255,7 @@ class Gen:
         if len(self.blocks) >= MAX_LIVE:
             return None
         if kinds is None:
-            kinds = list(C_KINDS) + (list(CXX_KINDS) * 1 if self.cxx else [])
+            kinds = list(C_KINDS) + (list(CXX_KINDS) if self.cxx else [])
         kind = self.rng.choice(kinds)
         n = self.pick_size()
         if kind == "strdup_heap":
@@ -697,7 +697,7 @@ class Gen:
         for x in lost:
             state[x] = "indirect" if x in has_parent else "definite"
         # A ring with nothing else pointing into it: one leader, definite.
-        for ring in {self.blocks[x].ring for x in lost} - {None}:
+        for ring in sorted({self.blocks[x].ring for x in lost} - {None}):
             members = [x for x in lost if self.blocks[x].ring == ring]
             outside = {v[0] for (s, o), v in self.edges.items()
                        if s in lost and self.blocks[s].ring != ring and v[0] in members}
