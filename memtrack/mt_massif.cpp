@@ -294,18 +294,6 @@ struct Shown {
 };
 PtrMap<Shown> g_shown;
 Pool<Shown> g_shown_pool;
-Addr g_preload_lo = 1, g_preload_hi = 0;
-
-bool in_our_preload(Addr ip) {
-  if (ip >= g_preload_lo && ip <= g_preload_hi) return true;
-  const NSegment* seg = VG_(am_find_nsegment)(ip);
-  if (!seg || seg->kind != SkFileC) return false;
-  const HChar* name = VG_(am_get_filename)(seg);
-  if (!name || !VG_(strstr)(name, "vgpreload_memtrack-")) return false;
-  g_preload_lo = seg->start;
-  g_preload_hi = seg->end;
-  return true;
-}
 
 void collect_ip(UInt, DiEpoch, Addr ip, void* opaque) { static_cast<Vec<Addr>*>(opaque)->push(ip); }
 
@@ -316,7 +304,7 @@ const Shown& shown_frames(ExeContext* ec, Vec<Addr>* scratch) {
   const Addr* ips = scratch->begin();
   UInt n = (UInt)scratch->size();
   UInt top = 0;
-  while (top < n && in_our_preload(ips[top])) top++;
+  while (top < n && sites::in_preload(ips[top])) top++;
   UInt end = n;
   if (!VG_(clo_show_below_main)) {
     const DiEpoch ep = VG_(current_DiEpoch)();

@@ -13,14 +13,9 @@ ULong g_instrs = 0;
 
 namespace sites {
 
-PtrMap<Site> g_by_ec;
-
 namespace {
-
-// ---- grouping sites by their stacks without allocator frames --------------
-
-PtrMap<Site> g_by_program_stack;  // hash of the program's part of a stack -> first site
 Addr g_preload_lo = 1, g_preload_hi = 0;  // memtrack's preload text, once seen
+}  // namespace
 
 bool in_preload(Addr ip) {
   if (ip >= g_preload_lo && ip <= g_preload_hi) return true;
@@ -32,6 +27,14 @@ bool in_preload(Addr ip) {
   g_preload_hi = seg->end;
   return true;
 }
+
+PtrMap<Site> g_by_ec;
+
+namespace {
+
+// ---- grouping sites by their stacks without allocator frames --------------
+
+PtrMap<Site> g_by_program_stack;  // hash of the program's part of a stack -> first site
 
 struct StackWalk {
   bool leading;  // still in the leading allocator frames

@@ -76,6 +76,10 @@ ULong gmax_bytes(const Site* s);
 ULong gmax_blocks(const Site* s);
 
 SizeT count();
+
+// Whether ip lies in memtrack's preload (its malloc replacements): such
+// frames lead every allocation stack and are dropped where DHAT drops them.
+bool in_preload(Addr ip);
 template <class F> void each(F f);
 
 // Storage is exposed only for each().
