@@ -300,10 +300,6 @@ void post_options() {
     if (g_opts.peak_limit) bad_combination("--peak-limit", "it counts heap blocks: only with --mode=heap");
     if (g_opts.total_limit) bad_combination("--total-limit", "it counts heap blocks: only with --mode=heap");
   }
-  // Expand the names once now, so that a bad %q{VAR} stops the run before
-  // the client starts rather than at its end (as for --dhat-out-file).
-  if (g_opts.summary_file) VG_(free)(VG_(expand_file_name)("--summary-file", g_opts.summary_file));
-  if (g_opts.sarif_file) VG_(free)(VG_(expand_file_name)("--sarif-file", g_opts.sarif_file));
 }
 
 void after_alloc(ThreadId tid) {

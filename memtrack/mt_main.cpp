@@ -31,9 +31,8 @@ namespace {
 void post_clo_init() {
   // First the checks that may stop the run, while there is nothing to clean
   // up (the adopted suppressions' temporary file is removed only by fini).
-  // Expand the profile's name once now, so a bad %q{VAR} stops the run
-  // before the client starts rather than losing the profile at the end.
-  dealloc(profile::expand_path(g_opts.dhat_out_file));
+  // (Output file names were expanded once as their options were read: a
+  // bad %q{VAR} has already stopped the run.)
   gates::post_options();
   errors::adopt_memcheck_suppressions();
   heap::post_options();

@@ -10,7 +10,7 @@ namespace options {
 
 namespace {
 
-enum Kind { kBool, kUInt, kSize, kString, kMode, kStacks, kLeakCheck, kLeakKinds, kResolution, kHeuristics,
+enum Kind { kBool, kUInt, kSize, kMode, kStacks, kLeakCheck, kLeakKinds, kResolution, kHeuristics,
             kShowReachable, kShowPossible, kScrub, kOutFile, kTimeUnit, kPercent };
 
 struct Row {
@@ -33,7 +33,7 @@ Row* rows(SizeT* n) {
   static Row table[] = {
       {"mode", kMode, &g_opts.mode, "heap|copy|ad-hoc",
        "what to profile: heap blocks, copy functions, or DHAT_AD_HOC_EVENT requests [heap]", 0, 0},
-      {"dhat-out-file", kString, &g_opts.dhat_out_file, "<file>",
+      {"dhat-out-file", kOutFile, &g_opts.dhat_out_file, "<file>",
        "write the DHAT-format profile to <file>; %p and %q{VAR} expand [memtrack.out.%p]", 0, 0},
       {"access-tracking", kBool, &g_opts.access_tracking, "no|yes",
        "count reads and writes inside heap blocks (slower); no keeps lifetimes only [yes]", 0, 0},
@@ -69,9 +69,9 @@ Row* rows(SizeT* n) {
       {"leak-limit", kSize, &g_opts.leak_limit, "<size>",
        "error when the bytes lost at exit (kinds of --errors-for-leak-kinds) exceed <size>; 0 = none [0]", 0,
        ~0ULL},
-      {"summary-file", kString, &g_opts.summary_file, "<file>",
+      {"summary-file", kOutFile, &g_opts.summary_file, "<file>",
        "write a small JSON summary (totals, peak, leaks, errors, limits); %p and %q{VAR} expand [none]", 0, 0},
-      {"sarif-file", kString, &g_opts.sarif_file, "<file>",
+      {"sarif-file", kOutFile, &g_opts.sarif_file, "<file>",
        "write leaks and limit breaches as SARIF 2.1.0 for code-scanning UIs; %p, %q{VAR} expand [none]", 0, 0},
       {"massif-out-file", kOutFile, &g_opts.massif_out_file, "<file>",
        "write heap over time in massif's format (for ms_print); %p and %q{VAR} expand [none]", 0, 0},
@@ -212,10 +212,6 @@ Bool process(const HChar* arg) {
         *static_cast<ULong*>(r.target) = x;
         return True;
       }
-      case kString:
-        if (*v == 0) bad(arg, "expected a non-empty value");
-        *static_cast<const char**>(r.target) = v;  // the core keeps argv alive
-        return True;
       case kStacks: {
         // memcheck's option; allocation stacks are always kept (they are the
         // profile's sites), so only the free half is a choice here.
@@ -286,7 +282,7 @@ Bool process(const HChar* arg) {
           VG_(snprintf)(name, sizeof name, "--%s", r.name);
           dealloc(VG_(expand_file_name)(name, v));
         }
-        *static_cast<const char**>(r.target) = v;
+        *static_cast<const char**>(r.target) = v;  // the core keeps argv alive
         return True;
       case kTimeUnit: {
         UChar* u = static_cast<UChar*>(r.target);
