@@ -34,4 +34,13 @@ constexpr Int kOffSP = __builtin_offsetof(VexGuestAMD64State, guest_RSP);
 constexpr Int kOffFP = __builtin_offsetof(VexGuestAMD64State, guest_RBP);
 inline void set_clreq_result(GuestState* g, UWord v) { g->guest_RDX = v; }
 
+// The unwind memo (mt_unwind): a call pushes the return address just below
+// the caller's stack pointer, and the frame pointer is RBP.
+constexpr Addr kRetAddrBelowCallerSP = 8;
+inline Addr frame_pointer(ThreadId tid) {
+  Addr fp;
+  VG_(get_shadow_regs_area)(tid, reinterpret_cast<UChar*>(&fp), 0, kOffFP, sizeof fp);
+  return fp;
+}
+
 }  // namespace mt::arch

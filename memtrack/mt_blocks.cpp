@@ -45,6 +45,26 @@ inline bool holds(const Block* b, Addr a) { return a - b->start < b->size; }
 
 SizeT list_bytes(UInt cap) { return sizeof(PageEntry) + (cap - 1) * sizeof(Block*); }
 
+// Most pages hold a few starts, and a page's list comes and goes as its last
+// block is freed and a new one starts there: the smallest lists recycle
+// through a pool rather than the tool's arena.
+constexpr UInt kSmallCap = 4;
+struct SmallList {
+  UChar bytes[sizeof(PageEntry) + (kSmallCap - 1) * sizeof(Block*)];
+};
+Pool<SmallList> g_small;
+bool g_small_ready;
+
+PageEntry* new_list(UInt cap) {
+  if (cap == kSmallCap) return reinterpret_cast<PageEntry*>(g_small.get());
+  return static_cast<PageEntry*>(alloc("mt.blocks.page", list_bytes(cap)));
+}
+
+void free_list(PageEntry* e) {
+  if (e->cap == kSmallCap) g_small.put(reinterpret_cast<SmallList*>(e));
+  else dealloc(e);
+}
+
 // Index of the first start > a (so the candidate is the one before it).
 UInt upper_bound(const PageEntry* e, Addr a) {
   UInt lo = 0, hi = e->n;
@@ -58,6 +78,10 @@ UInt upper_bound(const PageEntry* e, Addr a) {
 }  // namespace
 
 void BlockIndex::init() {
+  if (!g_small_ready) {
+    g_small.init("mt.blocks.page", 256);
+    g_small_ready = true;
+  }
   count_ = 0;
   root_ = map_array<PageEntry***>(kLevelSize);
   leaves_ = 0;
@@ -152,23 +176,26 @@ void BlockIndex::insert(Block* b) {
   PageEntry*& slot = leaf[page_of(b->start) & kLevelMask];
   if (slot == nullptr || is_cover_only(slot)) {
     Block* cover = slot ? cover_of(slot) : nullptr;
-    PageEntry* e = static_cast<PageEntry*>(alloc("mt.blocks.page", list_bytes(4)));
+    PageEntry* e = new_list(kSmallCap);
     e->cover = cover;
     e->n = 1;
-    e->cap = 4;
+    e->cap = kSmallCap;
     e->starts[0] = b;
-    lists_bytes_ += list_bytes(4);
+    lists_bytes_ += list_bytes(kSmallCap);
     slot = e;
   } else {
     PageEntry* e = slot;
     if (e->n == e->cap) {
       lists_bytes_ += list_bytes(e->cap * 2) - list_bytes(e->cap);
-      e = static_cast<PageEntry*>(mt::realloc("mt.blocks.page", e, list_bytes(e->cap * 2)));
-      e->cap *= 2;
-      slot = e;
+      PageEntry* bigger = new_list(e->cap * 2);
+      VG_(memcpy)(bigger, e, list_bytes(e->cap));
+      bigger->cap = e->cap * 2;
+      free_list(e);
+      e = slot = bigger;
     }
     UInt i = upper_bound(e, b->start);
-    VG_(memmove)(&e->starts[i + 1], &e->starts[i], (e->n - i) * sizeof(Block*));
+    // Element moves, not VG_(memmove), which goes a byte at a time.
+    for (UInt j = e->n; j > i; j--) e->starts[j] = e->starts[j - 1];
     e->starts[i] = b;
     e->n++;
   }
@@ -185,12 +212,12 @@ void BlockIndex::remove(Block* b) {
   PageEntry* e = slot;
   UInt i = upper_bound(e, b->start);
   tl_assert(i > 0 && e->starts[i - 1] == b);
-  VG_(memmove)(&e->starts[i - 1], &e->starts[i], (e->n - i) * sizeof(Block*));
+  for (UInt j = i; j < e->n; j++) e->starts[j - 1] = e->starts[j];
   e->n--;
   if (e->n == 0) {
     slot = e->cover ? tag_cover(e->cover) : nullptr;
     lists_bytes_ -= list_bytes(e->cap);
-    dealloc(e);
+    free_list(e);
   }
   if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, nullptr);
 }

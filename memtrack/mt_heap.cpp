@@ -11,6 +11,7 @@
 #include "mt_gates.h"
 #include "mt_massif.h"
 #include "mt_custom.h"
+#include "mt_unwind.h"
 
 namespace mt::heap {
 
@@ -74,7 +75,7 @@ void remember_range(ThreadId tid, Addr start, SizeT size, ExeContext* alloc_ec, 
   f.alloc_ec = alloc_ec;
   // Unwinding a stack at every free costs about a third of memtrack's heap
   // tracking time, so it is memcheck's --keep-stacktraces=alloc-and-free.
-  f.free_ec = g_opts.keep_free_stacks ? VG_(record_ExeContext)(tid, 0) : nullptr;
+  f.free_ec = g_opts.keep_free_stacks ? unwind::here(tid) : nullptr;
 }
 
 void remember_freed(ThreadId tid, const Block* b) { remember_range(tid, b->start, b->req_size(), alloc_context(b)); }
@@ -182,7 +183,7 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero,
   Block* b = g_blocks.get();
   b->start = (Addr)p;
   b->size = counted;
-  b->site = sites::of(VG_(record_ExeContext)(tid, 0));
+  b->site = sites::of(unwind::here(tid));
   b->alloc_time = g_instrs;
   b->kind = kind;
   b->zero_req = req == 0;
@@ -296,7 +297,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   massif::on_realloc(b, n);
 
   Site* site = b->site;
-  ExeContext* here = VG_(record_ExeContext)(tid, 0);
+  ExeContext* here = unwind::here(tid);
   if (n <= b->size) {
     // Shrink (or same size) in place. DHAT counts the implied copy anyway.
     // Re-index: the page directory must forget pages past the new end.

@@ -13,6 +13,7 @@
 #include "mt_options.h"
 #include "mt_profile.h"
 #include "mt_sites.h"
+#include "mt_unwind.h"
 
 #ifndef MT_DH_VIEW_DIR
 #define MT_DH_VIEW_DIR "/usr/libexec/valgrind"
@@ -37,6 +38,7 @@ void post_clo_init() {
   errors::adopt_memcheck_suppressions();
   heap::post_options();
   leak::post_options();
+  unwind::init();  // after --num-callers is known
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
 }
 
@@ -84,6 +86,9 @@ void fini(Int exit_status) {
   if (VG_(clo_stats)) {
     VG_(dmsg)("memtrack: %'lu sites, %'lu live blocks, %'lu bytes of tool memory for heap tracking\n",
               sites::count(), heap::index().count(), heap::tool_bytes());
+    ULong unwound, reused;
+    unwind::stats(&unwound, &reused);
+    VG_(dmsg)("memtrack: %'llu heap-call stacks unwound, %'llu reused from the unwind memo\n", unwound, reused);
   }
   dealloc(path);
 }

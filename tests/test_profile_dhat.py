@@ -20,6 +20,7 @@ each side. Every memtrack profile is also checked by
 profile_helpers.checked_profile (format, dh_view, sums == stderr)."""
 import dataclasses
 import os
+import re
 
 import pytest
 
@@ -202,6 +203,31 @@ def test_real_program_sites_equal_dhat(name, workdir):
     assert mr - dr == sum(x - y for _, x, y in stats["rb_diffs"]), (mr, dr)
     assert 0 <= mr - dr < dr / 1000, (
         f"{name}: total Reads {mr} vs DHAT {dr}; sites that differ (syscall paths):\n  {shown}")
+
+
+def test_reused_unwinds_give_dhats_sites(workdir):
+    """memtrack reuses a heap call's unwind when the stack provably holds
+    the same frames (mt_unwind.cpp). unwind_paths reaches malloc through
+    paths that meet at one stack depth (same stack pointer, other callers),
+    through recursion, frames of varying size, a frame-pointer frame, a
+    call table, threads and a signal handler on an alternate stack, all
+    interleaved: every site must still be DHAT's, and the memo must have
+    served most of the deep paths' calls, or this test tests nothing."""
+    exe = ph.compile_client("unwind_paths", ["-O2", "-fomit-frame-pointer"], out_name="unwind_paths_O2")
+    mr, mp = ph.run_memtrack(["--stats=yes"], [exe], workdir)
+    dr, dp = ph.run_dhat([], [exe], workdir)
+    assert mr.returncode == dr.returncode == 0, (mr, dr)
+    assert mr.stdout == dr.stdout
+    mt, dh = ph.checked_profile(mp, mr), ph.load(dp)
+    probs, stats = ph.compare_sites(mt, dh)
+    assert not probs, "\n  ".join(probs[:30])
+    assert stats["sites"] >= 30, stats
+    m = re.search(r"([\d,]+) heap-call stacks unwound, ([\d,]+) reused", mr.stderr)
+    assert m, mr.stderr[-2000:]
+    unwound, reused = (int(x.replace(",", "")) for x in m.groups())
+    # 40 rounds of 5 memoisable deep paths (+40 calls from the signal
+    # loop) minus first sightings: at least 150 reuses.
+    assert reused >= 150, (unwound, reused)
 
 
 def _assert_python_sites_close(p):
