@@ -109,8 +109,49 @@ __attribute__((noinline)) void slow_access(Addr a, UWord size, Recent* r) {
   remember(r, b, counter);
 }
 
+// Per-byte counters of an access wholly inside its block, several at once:
+// W holds 2 or 4 of them. Saturated counters (0xFFFF) must not wrap, so a
+// word with one is left to the byte loop.
+template <class W> inline bool none_saturated(const UShort* p) {
+  constexpr W ones = static_cast<W>(0x0001000100010001ULL);
+  W x;
+  __builtin_memcpy(&x, p, sizeof x);
+  W y = ~x;  // a saturated counter is a zero lane here
+  return ((y - ones) & ~y & static_cast<W>(ones << 15)) == 0;
+}
+template <class W> inline void add_one_each(UShort* p) {
+  W x;
+  __builtin_memcpy(&x, p, sizeof x);
+  x += static_cast<W>(0x0001000100010001ULL);
+  __builtin_memcpy(p, &x, sizeof x);
+}
+
 __attribute__((noinline)) void histogram_hit(const Block* b, Addr a, UWord size) {
-  count_histogram(b->site, b, a, size);
+  Site* s = b->site;
+  UShort* h = s->acc;
+  if (h && b->size == s->acc_size && a - b->start + size <= b->size) {
+    UShort* p = h + (a - b->start);
+    switch (size) {
+      case 1:
+        if (*p != 0xFFFF) { ++*p; return; }
+        break;
+      case 2:
+        if (none_saturated<UInt>(p)) { add_one_each<UInt>(p); return; }
+        break;
+      case 4:
+        if (none_saturated<ULong>(p)) { add_one_each<ULong>(p); return; }
+        break;
+      case 8:
+        if (none_saturated<ULong>(p) && none_saturated<ULong>(p + 4)) {
+          add_one_each<ULong>(p);
+          add_one_each<ULong>(p + 4);
+          return;
+        }
+        break;
+      default: break;
+    }
+  }
+  count_histogram(s, b, a, size);
 }
 
 // The path nearly every access takes: a hit in the recent blocks. It saves

@@ -252,9 +252,11 @@ void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) 
 void add_redzone_clear(IRSB* sb, IRExpr* base, Int len) {
   if (len <= 0 || len > 1024 || (len & 7) != 0) return;
   if (typeOfIRExpr(sb->tyenv, base) != Ity_I64) return;
-  for (Int off = 0; off < len; off += 8) {
+  // 16 bytes a store (the red zone is 128 bytes: 8 stores, not 16).
+  for (Int off = 0; off < len; off += (len - off >= 16 ? 16 : 8)) {
     IRExpr* at = off == 0 ? base : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, base, u64((ULong)off))));
-    addStmtToIRSB(sb, IRStmt_Store(Iend_LE, at, u64(0)));
+    IRExpr* zero = len - off >= 16 ? IRExpr_Const(IRConst_V128(0)) : u64(0);
+    addStmtToIRSB(sb, IRStmt_Store(Iend_LE, at, zero));
   }
 }
 

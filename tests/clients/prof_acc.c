@@ -87,6 +87,18 @@ NOINLINE static void acc_one_over(void) {
   free((void*)h);
 }
 
+/* Accesses of 2, 4 and 8 bytes over counters of which some are saturated
+   and some not (memtrack bumps several counters at once when none is). */
+NOINLINE static void acc_lanes(void) {
+  volatile long* q = malloc(16);
+  for (int i = 0; i < 70000; i++) ((volatile int*)q)[0] = 0;   /* bytes 0-3: 65535 */
+  for (int i = 0; i < 3; i++) q[0] = 0;                        /* bytes 4-7: 3 */
+  for (int i = 0; i < 70000; i++) ((volatile short*)q)[4] = 0; /* bytes 8-9: 65535 */
+  ((volatile short*)q)[5] = 0;                                 /* bytes 10-11: 1 */
+  ((volatile char*)q)[15] = 1;                                 /* byte 15: 1 */
+  free((void*)q);
+}
+
 /* Blocks of two sizes at one site: no acc. */
 NOINLINE static char* m3(size_t n) { return malloc(n); }
 NOINLINE static void acc_mixed(void) {
@@ -125,6 +137,7 @@ int main(void) {
   acc_two_below();
   acc_two_sum_over();
   acc_one_over();
+  acc_lanes();
   acc_mixed();
   acc_live();
   acc_realloc();
