@@ -110,19 +110,18 @@ __attribute__((noinline)) void slow_access(Addr a, UWord size, Recent* r) {
 }
 
 // Per-byte counters of an access wholly inside its block, several at once:
-// W holds 2 or 4 of them. Saturated counters (0xFFFF) must not wrap, so a
-// word with one is left to the byte loop.
-template <class W> inline bool none_saturated(const UShort* p) {
+// W holds 2 or 4 of them. Each counter not yet saturated (0xFFFF) gains one;
+// saturated ones stay, without a branch: in ~x a saturated counter is a
+// zero lane, and ((y & 0x7fff) + 0x7fff) | y has bit 15 set exactly in the
+// nonzero lanes.
+template <class W> inline void bump_unsaturated(UShort* p) {
   constexpr W ones = static_cast<W>(0x0001000100010001ULL);
+  constexpr W low15 = static_cast<W>(ones * 0x7FFF);
   W x;
   __builtin_memcpy(&x, p, sizeof x);
-  W y = ~x;  // a saturated counter is a zero lane here
-  return ((y - ones) & ~y & static_cast<W>(ones << 15)) == 0;
-}
-template <class W> inline void add_one_each(UShort* p) {
-  W x;
-  __builtin_memcpy(&x, p, sizeof x);
-  x += static_cast<W>(0x0001000100010001ULL);
+  W y = ~x;
+  W live = ((y & low15) + low15) | y;
+  x += (live >> 15) & ones;
   __builtin_memcpy(p, &x, sizeof x);
 }
 
@@ -133,21 +132,18 @@ __attribute__((noinline)) void histogram_hit(const Block* b, Addr a, UWord size)
     UShort* p = h + (a - b->start);
     switch (size) {
       case 1:
-        if (*p != 0xFFFF) { ++*p; return; }
-        break;
+        if (*p != 0xFFFF) ++*p;
+        return;
       case 2:
-        if (none_saturated<UInt>(p)) { add_one_each<UInt>(p); return; }
-        break;
+        bump_unsaturated<UInt>(p);
+        return;
       case 4:
-        if (none_saturated<ULong>(p)) { add_one_each<ULong>(p); return; }
-        break;
+        bump_unsaturated<ULong>(p);
+        return;
       case 8:
-        if (none_saturated<ULong>(p) && none_saturated<ULong>(p + 4)) {
-          add_one_each<ULong>(p);
-          add_one_each<ULong>(p + 4);
-          return;
-        }
-        break;
+        bump_unsaturated<ULong>(p);
+        bump_unsaturated<ULong>(p + 4);
+        return;
       default: break;
     }
   }
