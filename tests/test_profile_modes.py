@@ -253,7 +253,7 @@ def test_histogram_limit_option(clients, workdir):
     assert r16.returncode == r2k.returncode == 0, (r16, r2k)
     h16, h2k = ph.checked_profile(p16, r16), ph.checked_profile(p2k, r2k)
     with_acc = sorted(k[0].split(" ")[0] for k, pps in ph.group_sites(h16).items() if "acc" in pps[0])
-    assert with_acc == ["acc_live", "acc_one_over", "acc_realloc"], with_acc
+    assert with_acc == ["acc_lanes", "acc_live", "acc_one_over", "acc_realloc"], with_acc
     assert ph.decode_acc(ph.one_site(h16, "acc_live")["acc"]) == [1, 2, 3, 4] * 4
     e = ph.one_site(h2k, "acc_1025")
     assert ph.decode_acc(e["acc"]) == [2] * 1025   # e[i] += 1: a read and a write
