@@ -328,12 +328,12 @@ void at_exit() {
 
 void write_files() {
   if (g_opts.summary_file) {
-    HChar* p = VG_(expand_file_name)("--summary-file", g_opts.summary_file);
+    HChar* p = options::output_path("--summary-file", g_opts.summary_file);
     write_summary(p);
     VG_(free)(p);
   }
   if (g_opts.sarif_file) {
-    HChar* p = VG_(expand_file_name)("--sarif-file", g_opts.sarif_file);
+    HChar* p = options::output_path("--sarif-file", g_opts.sarif_file);
     write_sarif(p);
     VG_(free)(p);
   }

@@ -65,7 +65,7 @@ void fini(Int exit_status) {
   errors::remove_adopted_suppressions();
   leak::analyse_at_exit();
   // Expanded now, not at start-up: after a fork, %p names the child.
-  HChar* path = profile::expand_path(g_opts.dhat_out_file);
+  HChar* path = options::output_path("--dhat-out-file", g_opts.dhat_out_file);
   bool written = profile::write(path);
   massif::write_at_exit();
   // With --xml=yes the log carries XML only, as with memcheck.
@@ -112,6 +112,7 @@ void pre_clo_init() {
 
   VG_(clo_read_inline_info) = True;
   options::set_defaults();
+  options::watch_forks();
   sites::init();
   access::init();
   heap::init();

@@ -536,7 +536,7 @@ void write_at_exit() {
   g_shown.init("mt.massif.shown", 1024);
   g_shown_pool.init("mt.massif.shown", 1024);
 
-  HChar* path = VG_(expand_file_name)("--massif-out-file", g_opts.massif_out_file);
+  HChar* path = options::output_path("--massif-out-file", g_opts.massif_out_file);
   OutFile f;
   if (!f.open(path)) {
     VG_(umsg)("error: can't open massif-format output file '%s' for writing\n", path);

@@ -331,5 +331,24 @@ void print_usage() {
 
 void print_debug_usage() { VG_(printf)("    (none)\n"); }
 
+namespace {
+bool g_forked;  // this process is a child forked after start-up
+void forked_child(ThreadId) { g_forked = true; }
+}  // namespace
+
+void watch_forks() { VG_(atfork)(nullptr, nullptr, forked_child); }
+
+HChar* output_path(const char* option, const char* templ) {
+  if (!g_forked || VG_(strstr)(templ, "%p")) return VG_(expand_file_name)(option, templ);
+  StrBuf t;
+  t.init("mt.options.path");
+  t.append(templ);
+  t.append(".%p");
+  HChar* path = VG_(expand_file_name)(option, t.c_str());
+  t.free();
+  VG_(umsg)("%s has no %%p: this forked process writes '%s' instead\n", option, path);
+  return path;
+}
+
 }  // namespace options
 }  // namespace mt

@@ -60,6 +60,14 @@ bool parse_uint(const char* v, ULong* out);
 bool parse_percent(const char* v, double* out);
 // 1234, 64K, 10M, 2G (binary multiples); also KiB/MiB/GiB spellings.
 bool parse_size(const char* v, ULong* out);
+
+// The name of an output file, for writing it now: the option's template
+// with %p and %q{VAR} expanded. In a process forked after start-up, a
+// template without %p gains ".<pid>", so that parent and child never write
+// the same file (and the child says so once on its log).
+HChar* output_path(const char* option, const char* templ);
+// Registers the fork hook behind output_path().
+void watch_forks();
 }  // namespace options
 
 }  // namespace mt
