@@ -197,7 +197,7 @@ void text_frame(UInt, DiEpoch ep, Addr ip, void* opaque) {
   InlIPCursor* c = VG_(new_IIPC)(ep, ip);
   do {
     out->append("\n  ");
-    out->append(VG_(describe_IP)(ep, ip, c));
+    out->append(sites::frame_text(ep, ip, c));
   } while (VG_(next_IIPC)(c));
   VG_(delete_IIPC)(c);
 }

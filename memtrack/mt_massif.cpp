@@ -417,7 +417,7 @@ void write_node(TreeOut& t, UInt d, UInt indent, const Node& nd) {
   const DiEpoch ep = VG_(current_DiEpoch)();
   InlIPCursor* cur = VG_(new_IIPC)(ep, nd.ip);
   for (;;) {
-    const HChar* text = VG_(describe_IP)(ep, nd.ip, cur);
+    const HChar* text = sites::frame_text(ep, nd.ip, cur);
     bool inlined = VG_(next_IIPC)(cur);
     put_line(t, indent, inlined ? 1 : (UInt)kids.size(), nd.bytes, text);
     if (!inlined) break;

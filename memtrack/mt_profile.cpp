@@ -45,7 +45,7 @@ void add_frames(UInt, DiEpoch ep, Addr ip, void* opaque) {
   FrameWalk* w = static_cast<FrameWalk*>(opaque);
   InlIPCursor* cur = VG_(new_IIPC)(ep, ip);
   do {
-    const HChar* text = VG_(describe_IP)(ep, ip, cur);
+    const HChar* text = sites::frame_text(ep, ip, cur);
     // Only the leading allocator frames are dropped.
     if (w->drop_alloc && w->out->empty() && is_allocator_frame(text)) continue;
     w->out->push(w->ftbl->intern(text));

@@ -28,6 +28,14 @@ bool in_preload(Addr ip) {
   return true;
 }
 
+const HChar* frame_text(DiEpoch ep, Addr ip, InlIPCursor* cursor) {
+  Bool xml = VG_(clo_xml);
+  VG_(clo_xml) = False;
+  const HChar* text = VG_(describe_IP)(ep, ip, cursor);
+  VG_(clo_xml) = xml;
+  return text;
+}
+
 PtrMap<Site> g_by_ec;
 
 namespace {

@@ -80,6 +80,10 @@ SizeT count();
 // Whether ip lies in memtrack's preload (its malloc replacements): such
 // frames lead every allocation stack and are dropped where DHAT drops them.
 bool in_preload(Addr ip);
+
+// VG_(describe_IP)'s text form of a frame ("0x...: fn (file:line)") for
+// memtrack's own files, also under --xml=yes (where the core's form is XML).
+const HChar* frame_text(DiEpoch ep, Addr ip, InlIPCursor* cursor);
 template <class F> void each(F f);
 
 // Storage is exposed only for each().
