@@ -211,12 +211,54 @@ void scan_range(Addr a, Addr b, bool prior_definite) {
   VG_(set_fault_catcher)(prev);
 }
 
+// A page of a heap block that the program never touched reads as zeros and
+// holds no pointer; reading it only maps the kernel's zero page, which costs
+// about 0.3 s per GiB for programs that hold huge, barely used blocks.
+// /proc/self/pagemap says which pages are present or swapped out: big
+// blocks have only those scanned. Heap blocks only: they are private
+// anonymous memory of the client arena, whereas a page of a file or shared
+// mapping can hold data this process never touched.
+constexpr SizeT kPagemapMin = 1 << 20;
+constexpr ULong kPagePresent = 1ULL << 63, kPageSwapped = 1ULL << 62;
+Int g_pagemap = -1;  // open during a search, if the kernel lets us
+
+void scan_block(const LB& x, bool prior_definite) {
+  Addr a = x.start, b = x.end;
+  if (!x.b || b - a < kPagemapMin || g_pagemap < 0) {
+    scan_range(a, b, prior_definite);
+    return;
+  }
+  constexpr UWord kBatch = 512;
+  ULong ents[kBatch];
+  Addr page = VG_PGROUNDDN(a);
+  Addr run = 0;  // start of the current run of pages with data, or 0
+  while (page < b) {
+    UWord n = min<UWord>(kBatch, (VG_PGROUNDUP(b) - page) / VKI_PAGE_SIZE);
+    Off64T off = static_cast<Off64T>(page / VKI_PAGE_SIZE) * sizeof(ULong);
+    Int want = static_cast<Int>(n * sizeof(ULong));
+    if (VG_(lseek)(g_pagemap, off, VKI_SEEK_SET) != off || VG_(read)(g_pagemap, ents, want) != want) {
+      scan_range(run ? max(a, run) : max(a, page), b, prior_definite);  // no answer: scan the rest
+      return;
+    }
+    for (UWord i = 0; i < n; i++, page += VKI_PAGE_SIZE) {
+      bool data = (ents[i] & (kPagePresent | kPageSwapped)) != 0;
+      if (data && !run) run = page;
+      if (!data) {
+        if (run) scan_range(max(a, run), min(b, page), prior_definite);
+        run = 0;
+        g_scanned += min(b, page + VKI_PAGE_SIZE) - max(a, page);  // searched, and found empty
+      }
+    }
+  }
+  if (run) scan_range(max(a, run), b, prior_definite);
+}
+
 void drain() {
   while (!g_stack.empty()) {
     UInt i = g_stack.pop();
     LB& x = g_lb[i];
     x.pending = false;
-    scan_range(x.start, x.end, x.state != kSPossible);
+    scan_block(x, x.state != kSPossible);
   }
 }
 
@@ -467,6 +509,7 @@ bool analyse(UInt heuristics) {
   // 2-3. Roots and marking.
   g_clique = -1;
   g_stack.clear();
+  g_pagemap = VG_(fd_open)("/proc/self/pagemap", VKI_O_RDONLY, 0);
   scan_roots();
 
   // 4. Cliques of unreached blocks.
@@ -477,10 +520,12 @@ bool analyse(UInt heuristics) {
     while (!g_stack.empty()) {
       UInt j = g_stack.pop();
       g_lb[j].pending = false;
-      scan_range(g_lb[j].start, g_lb[j].end, false);
+      scan_block(g_lb[j], false);
     }
   }
   g_clique = -1;
+  if (g_pagemap >= 0) VG_(close)(g_pagemap);
+  g_pagemap = -1;
   g_search_ms = VG_(read_millisecond_timer)() - t0;
   return true;
 }

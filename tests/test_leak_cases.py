@@ -10,6 +10,8 @@ The second half checks memtrack's own output against the numbers memcheck's
 algorithm gives on these clients (research note, section 6), so that a
 client that stopped reproducing its case would be noticed too.
 """
+import re
+
 import pytest
 
 import helpers
@@ -37,6 +39,7 @@ CLIENTS = [
     ("leak_redzone", []),
     ("leak_freed", []),
     ("leak_freed", ["quick"]),
+    ("leak_bigblock", []),
 ]
 
 
@@ -244,3 +247,16 @@ def test_redzone_pointer_is_no_root(clients, workdir):
     definitely lost, both in the mid-run search and at exit."""
     out, r = _mt(clients, workdir, "leak_redzone")
     assert [s[1] for s in out.leak_summaries] == ["   definitely lost: 40 bytes in 1 blocks"] * 2
+
+
+def test_big_blocks_pointers_found_in_touched_pages(clients, workdir):
+    """leak_bigblock.c: the search skips the untouched pages of big blocks,
+    never the ones holding pointers: the four small blocks stay reachable,
+    only the 4 MiB block nothing points to is lost (by construction)."""
+    mt, _ = leak_helpers.run_pair_cached(FULL_ALL, [clients.path("leak_bigblock")], workdir)
+    out = leak_helpers.parse(mt.stderr)
+    lost = [r.headline.split(" in loss record")[0] for r in out.records if "definitely lost" in r.headline]
+    assert lost == ["4,194,304 bytes in 1 blocks are definitely lost"], lost
+    reachable = " ".join(r.headline for r in out.records if "still reachable" in r.headline)
+    for n in (10, 20, 30, 40):
+        assert re.search(rf"(^| ){n} bytes in 1 blocks are still reachable", reachable), (n, reachable)
