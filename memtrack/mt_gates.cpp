@@ -80,7 +80,7 @@ ULong limit_of(int i) {
 
 bool open_or_say(OutFile& f, const char* opt, const char* path) {
   if (f.open(path)) return true;
-  VG_(umsg)("error: can't open %s file '%s' for writing\n", opt, path);
+  VG_(umsg)("error: can't open %s file '%s' for writing: %s\n", opt, path, f.why());
   return false;
 }
 

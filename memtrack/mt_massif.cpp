@@ -539,7 +539,7 @@ void write_at_exit() {
   HChar* path = options::output_path("--massif-out-file", g_opts.massif_out_file);
   OutFile f;
   if (!f.open(path)) {
-    VG_(umsg)("error: can't open massif-format output file '%s' for writing\n", path);
+    VG_(umsg)("error: can't open massif-format output file '%s' for writing: %s\n", path, f.why());
     dealloc(path);
     return;
   }

@@ -273,10 +273,25 @@ Bool process(const HChar* arg) {
         return True;
       }
       case kOutFile:
-        // Expanded once now so that a bad %q{VAR} stops the run before the
-        // client starts (the core prints the message and exits); the file
-        // name itself is expanded again at exit, for the pid after a fork.
+        // Checked now so that a bad %q{VAR} stops the run before the client
+        // starts, in one line (the core's expansion would say it in three);
+        // the name itself is expanded at exit, for the pid after a fork.
         if (*v == 0) bad(arg, "expected a non-empty value");
+        for (const char* q = VG_(strstr)(v, "%q"); q; q = VG_(strstr)(q + 2, "%q")) {
+          if (q > v && q[-1] == '%') continue;  // "%%q" is a literal %q
+          if (q[2] != '{') bad(arg, "expected '{' after %q");
+          const char* close = VG_(strchr)(q + 3, '}');
+          if (!close) bad(arg, "missing '}' after %q{");
+          char var[256];
+          SizeT len = close - (q + 3);
+          if (len == 0 || len >= sizeof var) bad(arg, "expected an environment variable's name in %q{...}");
+          VG_(memcpy)(var, q + 3, len);
+          var[len] = 0;
+          if (!VG_(getenv)(var)) {
+            VG_(fmsg)("Bad option: %s: environment variable %s is not set\n", arg, var);
+            VG_(exit)(1);
+          }
+        }
         {
           char name[64];
           VG_(snprintf)(name, sizeof name, "--%s", r.name);
@@ -325,7 +340,16 @@ void print_usage() {
   for (SizeT i = 0; i < n; i++) {
     char left[64];
     VG_(snprintf)(left, sizeof left, "--%s=%s", table[i].name, table[i].arg);
-    VG_(printf)("    %-32s %s\n", left, table[i].help);
+    // The core's printf cuts a string at its field width: pad by hand, and
+    // put the help of a long option on the next line.
+    SizeT len = VG_(strlen)(left);
+    if (len > 32) {
+      VG_(printf)("    %s\n    %32s %s\n", left, "", table[i].help);
+    } else {
+      VG_(printf)("    %s", left);
+      for (SizeT k = len; k < 33; k++) VG_(printf)(" ");
+      VG_(printf)("%s\n", table[i].help);
+    }
   }
 }
 

@@ -183,7 +183,7 @@ bool write(const char* path) {
 
   OutFile f;
   if (!f.open(path)) {
-    VG_(umsg)("error: can't open memtrack profile file '%s' for writing\n", path);
+    VG_(umsg)("error: can't open memtrack profile file '%s' for writing: %s\n", path, f.why());
     for (SizeT i = 0; i < pps.size(); i++) { pps[i]->frames.free(); dealloc(pps[i]); }
     return false;
   }

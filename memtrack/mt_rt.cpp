@@ -134,12 +134,30 @@ void StrBuf::append_json(const char* s) {
 
 bool OutFile::open(const char* path) {
   SysRes r = VG_(open)(path, VKI_O_CREAT | VKI_O_TRUNC | VKI_O_WRONLY, VKI_S_IRUSR | VKI_S_IWUSR | VKI_S_IRGRP | VKI_S_IROTH);
-  if (sr_isError(r)) { fd_ = -1; return false; }
+  if (sr_isError(r)) { fd_ = -1; err_ = (Int)sr_Err(r); return false; }
+  err_ = 0;
   fd_ = (Int)sr_Res(r);
   failed_ = false;
   used_ = 0;
   buf_ = static_cast<char*>(alloc("mt.outfile", kBuf));
   return true;
+}
+
+const char* OutFile::why() const {
+  switch (err_) {
+    case VKI_ENOENT: return "No such file or directory";
+    case VKI_ENOTDIR: return "Not a directory";
+    case VKI_EISDIR: return "Is a directory";
+    case VKI_EACCES: return "Permission denied";
+    case VKI_EPERM: return "Operation not permitted";
+    case VKI_EROFS: return "Read-only file system";
+    case VKI_ENOSPC: return "No space left on device";
+    case 36: return "File name too long";  // ENAMETOOLONG (no VKI_ name)
+    case VKI_ELOOP: return "Too many levels of symbolic links";
+    case VKI_EMFILE: case VKI_ENFILE: return "Too many open files";
+    case VKI_ETXTBSY: return "Text file busy";
+    default: return "cannot be created";
+  }
 }
 
 void OutFile::flush() {

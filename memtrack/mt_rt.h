@@ -254,9 +254,12 @@ class OutFile {
   // Flushes and closes; false if any write failed.
   bool close();
   bool ok() const { return fd_ >= 0 && !failed_; }
+  // Why open() failed, in words ("No such file or directory").
+  const char* why() const;
 
  private:
   void flush();
+  Int err_ = 0;
   static constexpr SizeT kBuf = 1 << 16;
   Int fd_ = -1;
   bool failed_ = false;

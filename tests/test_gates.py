@@ -532,8 +532,8 @@ def test_file_names_are_checked_before_the_client_runs(opt, workdir):
 def test_unwritable_summary_file_is_reported(clients, workdir):
     r = helpers.run_memtrack(["--summary-file=/nonexistent-dir/s.json", "--sarif-file=/nonexistent-dir/r.sarif"],
                              [clients.path("gates")], workdir)
-    assert "can't open --summary-file file '/nonexistent-dir/s.json' for writing" in r.stderr
-    assert "can't open --sarif-file file '/nonexistent-dir/r.sarif' for writing" in r.stderr
+    assert "can't open --summary-file file '/nonexistent-dir/s.json' for writing: No such file or directory" in r.stderr
+    assert "can't open --sarif-file file '/nonexistent-dir/r.sarif' for writing: No such file or directory" in r.stderr
     assert r.returncode == 0, r
 
 

@@ -522,7 +522,7 @@ def test_unwritable_path(clients, workdir):
     r = helpers.run_memtrack([f"--massif-out-file={path}"], [clients.path("prof_exit"), "exit3"], workdir)
     assert r.returncode == 3, r
     errs = [l for l in helpers.client_lines(r.stderr) if l.startswith("error")]
-    assert errs == [f"error: can't open massif-format output file '{path}' for writing"], r
+    assert errs == [f"error: can't open massif-format output file '{path}' for writing: No such file or directory"], r
     helpers.parse_summary(r.stderr)
 
 

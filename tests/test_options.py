@@ -1,5 +1,9 @@
 """Bad options stop Valgrind before the program runs, with exit status 1 and
-one line naming the option; good ones are accepted."""
+one line naming the option; good ones are accepted. Every option
+`--help` lists must have wrong values in BAD_BY_OPTION: a new option
+without them fails the suite."""
+import re
+
 import pytest
 
 import helpers
@@ -18,6 +22,70 @@ BAD_VALUES = [
     "--freed-history=99999999999999999999999",
     "--freed-history",
 ]
+
+# Wrong values for every option of memtrack's (and the memcheck options it
+# takes); test_every_option_has_bad_values keeps this complete.
+BAD_BY_OPTION = {
+    "mode": ["heap2", "HEAP", ""],
+    "dhat-out-file": ["", "x.%q{", "x.%q{MEMTRACK_NO_SUCH_VAR_42}", "x.%q"],
+    "access-tracking": ["maybe", "", "2"],
+    "histogram-limit": ["-1", "abc", "25601", ""],
+    "keep-stacktraces": ["none", "free", "alloc-and", ""],
+    "leak-check": ["sometimes", "", "fulll"],
+    "leak-resolution": ["medium", "", "4"],
+    "show-leak-kinds": ["bogus", "definite,bogus", ""],
+    "errors-for-leak-kinds": ["bogus", "possible,bogus", ""],
+    "leak-check-heuristics": ["bogus", "stdstring,bogus", ""],
+    "show-reachable": ["maybe", ""],
+    "show-possibly-lost": ["maybe", ""],
+    "scrub-stack": ["sometimes", ""],
+    "show-mismatched-frees": ["maybe"],
+    "peak-limit": ["12QB", "-5", "abc", "", "99999999999999999999999"],
+    "total-limit": ["12QB", "-1", ""],
+    "leak-limit": ["12QB", "1x", ""],
+    "summary-file": ["", "s.%q{", "s.%q{MEMTRACK_NO_SUCH_VAR_42}"],
+    "sarif-file": ["", "s.%q{"],
+    "massif-out-file": ["", "m.%q{", "m.%q{MEMTRACK_NO_SUCH_VAR_42}"],
+    "time-unit": ["s", "instr", ""],
+    "max-snapshots": ["9", "1001", "x", ""],
+    "detailed-freq": ["0", "x", ""],
+    "threshold": ["101", "-1", "x", ""],
+    "peak-inaccuracy": ["-1", "x", ""],
+    "heap-admin": ["1025", "-8", ""],
+    "freed-history": ["-1", "abc"],
+}
+BAD_PAIRS = [(o, v) for o, vals in BAD_BY_OPTION.items() for v in vals]
+
+
+def _listed_options():
+    """Option names in memtrack's part of --help."""
+    r = helpers.run_memtrack(["--help"], [], ".")
+    text = r.stdout + r.stderr
+    part = text.split("user options for Memtrack:", 1)
+    assert len(part) == 2, text[-3000:]
+    names = re.findall(r"^    --([a-z0-9-]+)=", part[1], re.M)
+    assert len(names) >= 20, names
+    return names
+
+
+def test_every_option_has_bad_values():
+    missing = [n for n in _listed_options() if n not in BAD_BY_OPTION]
+    assert not missing, f"options --help lists without wrong values in BAD_BY_OPTION: {missing}"
+    stale = [n for n in BAD_BY_OPTION if n not in _listed_options()]
+    assert not stale, f"BAD_BY_OPTION names options --help does not list: {stale}"
+
+
+@pytest.mark.parametrize("name,value", BAD_PAIRS, ids=[f"{o}={v}" for o, v in BAD_PAIRS])
+def test_every_option_rejects_wrong_values(name, value, workdir):
+    opt = f"--{name}={value}"
+    r = _run_touch([opt], workdir)
+    assert r.returncode == 1, r
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, f"expected exactly one line on stderr:\n{r}"
+    assert f"--{name}" in lines[0], f"the line does not name --{name}:\n{r}"
+    assert r.stdout == ""
+    assert not (workdir / "marker").exists(), "the client ran although an option was bad"
+
 
 UNKNOWN = [
     "--bogus",

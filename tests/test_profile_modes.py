@@ -175,7 +175,7 @@ def test_dump_profile_unwritable_returns_0(clients, workdir):
     assert r.returncode == 0, r
     assert "dump=1 dump2=0 " in r.stdout, r.stdout
     errs = [l for l in _lines(r.stderr) if l.startswith("error:")]
-    assert errs == [f"error: can't open memtrack profile file '{bad}' for writing"], r
+    assert errs == [f"error: can't open memtrack profile file '{bad}' for writing: No such file or directory"], r
     ph.checked_profile(workdir / "ok.json")
     ph.checked_profile(final, r)
 

@@ -91,7 +91,8 @@ def test_unwritable_path(where, clients, workdir):
     assert r.returncode == 3, r
     lines = helpers.client_lines(r.stderr)
     errs = [l for l in lines if l.startswith("error") or "can't open" in l]
-    assert errs == [f"error: can't open memtrack profile file '{path}' for writing"], r
+    why = "No such file or directory" if where == "missing_dir" else "Is a directory"
+    assert errs == [f"error: can't open memtrack profile file '{path}' for writing: {why}"], r
     fig = ph.stderr_figures(r.stderr)
     assert fig == {"total": (333, 2), "unit": "bytes", "gmax": (333, 2), "end": (111, 1),
                    "reads": 0, "writes": 333}, r
