@@ -2,12 +2,18 @@
 garbage frees, self-corrupted heap pointers and wild mmap/munmap, memtrack
 still prints the leak report memcheck prints (same errors, same loss
 records, same summaries, same exit status), and never crashes."""
+import json
+import signal
+
 import pytest
+
+import helpers
+import profile_helpers as ph
 
 import leak_helpers
 
 
-@pytest.mark.parametrize("mode", ["segv", "abort", "frees", "corrupt", "mmap"])
+@pytest.mark.parametrize("mode", ["segv", "abort", "frees", "corrupt", "mmap", "mprotect"])
 def test_hostile_client_like_memcheck(mode, clients, workdir):
     exe = clients.path("leak_hostile")
     # memcheck's default for the stacks kept with a freed block (memtrack's
@@ -20,3 +26,20 @@ def test_hostile_client_like_memcheck(mode, clients, workdir):
     assert a.leak_summaries, mt
     if mode in ("segv", "abort"):
         assert mt.returncode < 0 or mt.returncode > 128, mt  # died by the signal, after the report
+
+
+def test_overwritten_allocator_bookkeeping(clients, workdir):
+    """A program that writes over the allocator's bookkeeping around its
+    blocks and then frees them corrupts memtrack's client heap as it would
+    glibc's (memcheck alone catches the writes, with its red zones). The
+    tool must not fail: the program dies of the fault at its free, as it
+    would natively, and every output is still written and valid (DHAT 3.19
+    itself dies of an internal error here)."""
+    exe = clients.path("leak_hostile")
+    r = helpers.run_memtrack(["--leak-check=full", "--dhat-out-file=p.json", "--summary-file=s.json"],
+                             [exe, "metadata"], workdir)
+    assert "the 'impossible' happened" not in r.stderr and "INTERNAL ERROR" not in r.stderr, r
+    assert r.returncode in (-signal.SIGSEGV, -signal.SIGABRT), r
+    assert "LEAK SUMMARY" in r.stderr, r
+    ph.checked_profile(workdir / "p.json", r)
+    assert json.loads((workdir / "s.json").read_text())["leaks"]["definite"]["bytes"] >= 100

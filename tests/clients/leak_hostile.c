@@ -5,6 +5,10 @@
      corrupt  overwrites its own heap pointers with junk, then exits
      mmap     maps and unmaps many regions (some holding the only pointer
               to a block) and leaves a block reachable only from a mapping
+     mprotect leaves the only pointers to two blocks in mappings it then
+              makes read-only and inaccessible
+     metadata overwrites the allocator's bookkeeping around two blocks
+              (before one, past the end of the other) and frees them
    Every mode leaks the same three blocks first, so the leak report after
    the misbehaviour can be compared with memcheck's. */
 #include <signal.h>
@@ -49,6 +53,21 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 8; i++) table[i] = malloc(32);
     for (int i = 0; i < 8; i++) table[i] = (uintptr_t*)(uintptr_t)(0xdeadbeef00ULL + i); /* lose all 8 */
     keep = table;
+  } else if (!strcmp(mode, "mprotect")) {
+    void** ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void** none = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ro == MAP_FAILED || none == MAP_FAILED) return 1;
+    ro[0] = malloc(72);
+    none[0] = malloc(88);
+    mprotect(ro, 4096, PROT_READ);
+    mprotect(none, 4096, PROT_NONE);
+  } else if (!strcmp(mode, "metadata")) {
+    char* a = malloc(32);
+    char* b = malloc(32);
+    memset(a - 16, 0x41, 16);
+    memset(b + 32, 0x42, 24);
+    free(a);
+    free(b);
   } else if (!strcmp(mode, "mmap")) {
     for (int i = 0; i < 200; i++) {
       size_t len = (size_t)(i % 7 + 1) * 4096;
