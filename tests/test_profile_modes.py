@@ -260,3 +260,18 @@ def test_histogram_limit_option(clients, workdir):
     # The figures other than acc do not depend on the limit.
     for prof in (h16, h2k):
         assert ph.stderr_figures(r16.stderr) == ph.profile_sums(prof) | {"unit": "bytes"}
+
+
+def test_copy_mode_overlapping_copies_like_dhat(clients, workdir):
+    """Overlapping memcpy/strcpy/strncpy (undefined behaviour) and memmove in
+    --mode=copy: the run goes on, and every copy is counted as DHAT counts
+    it (same Total, the same copy sites)."""
+    exe = clients.path("copy_overlap")
+    mr, mp = ph.run_memtrack(["--mode=copy"], [exe], workdir)
+    dr, dp = ph.run_dhat(["--mode=copy"], [exe], workdir)
+    assert mr.returncode == dr.returncode == 0, (mr, dr)
+    assert mr.stdout == dr.stdout
+    assert helpers.summary_lines(mr.stderr) == helpers.summary_lines(dr.stderr)
+    mt, dh = ph.checked_profile(mp, mr), ph.load(dp)
+    probs, _ = ph.compare_sites(mt, dh)
+    assert not probs, probs[:10]
