@@ -6,8 +6,10 @@
 // walk finds a block by its exact start (free, realloc) without a separate
 // hash table: 8 bytes of index per block.
 // A leaf slot is null (no block touches the page), a tagged Block* (the page
-// is only covered, no block starts in it: big blocks cost 8 bytes a page), or
-// a PageList*.
+// is only covered, no block starts in it), or a PageList*. Blocks of 256 KiB
+// or more are covered through a second, coarser directory of 1 MiB granules
+// instead of page by page (see big_add), so that a program holding gigabytes
+// in big blocks costs the index 8 bytes per MiB, not per 4 KiB page.
 #include "mt_blocks.h"
 #include "mt_arch.h"
 
@@ -27,6 +29,13 @@ struct PageEntry {
   Block* starts[1];  // n entries sorted by start (flexible array)
 };
 
+// A 1 MiB granule meets at most five blocks of 256 KiB or more.
+constexpr UInt kBigListCap = 8;
+struct BlockIndex::BigList {
+  UInt n;
+  Block* b[kBigListCap];
+};
+
 namespace {
 
 constexpr unsigned kLevelBits = 12;
@@ -36,6 +45,14 @@ constexpr unsigned kPageBits = arch::kAddrBits - arch::kPageShift;  // 36
 static_assert(kPageBits == 3 * kLevelBits, "radix levels must cover the page number");
 
 inline UWord page_of(Addr a) { return a >> arch::kPageShift; }
+
+// Blocks of at least this many pages are "big": see big_add().
+constexpr UWord kBigPages = 64;
+constexpr unsigned kGranuleShift = 20;  // 1 MiB
+constexpr unsigned kBigLevelBits = (arch::kAddrBits - kGranuleShift) / 2;  // 14
+constexpr UWord kBigLevelSize = 1UL << kBigLevelBits;
+static_assert(2 * kBigLevelBits + kGranuleShift == arch::kAddrBits, "granule radix must cover the address");
+inline bool is_big(const Block* b) { return b->size >= kBigPages << arch::kPageShift; }
 
 inline bool is_cover_only(PageEntry* e) { return (reinterpret_cast<UWord>(e) & 1) != 0; }
 inline Block* cover_of(PageEntry* e) { return reinterpret_cast<Block*>(reinterpret_cast<UWord>(e) & ~1UL); }
@@ -84,12 +101,12 @@ void BlockIndex::init() {
   }
   count_ = 0;
   root_ = map_array<PageEntry***>(kLevelSize);
+  big_root_ = map_array<BigList**>(kBigLevelSize);
+  big_leaves_ = big_lists_ = 0;
   leaves_ = 0;
   lists_bytes_ = 0;
 }
 
-// A mid-level slot is null, a leaf, or a tagged Block* when one block covers
-// the leaf's whole 16 MiB range: huge blocks cost one word per 16 MiB.
 PageEntry** BlockIndex::leaf_for(UWord page, bool create) {
   if (page >> kPageBits) return nullptr;
   UWord i1 = page >> (2 * kLevelBits), i2 = (page >> kLevelBits) & kLevelMask;
@@ -99,7 +116,6 @@ PageEntry** BlockIndex::leaf_for(UWord page, bool create) {
     mid = root_[i1] = map_array<PageEntry**>(kLevelSize);
   }
   PageEntry** leaf = mid[i2];
-  if (is_cover_only(reinterpret_cast<PageEntry*>(leaf))) return nullptr;  // wholly covered: no pages here
   if (!leaf) {
     if (!create) return nullptr;
     leaf = mid[i2] = map_array<PageEntry*>(kLevelSize);
@@ -113,22 +129,15 @@ PageEntry* BlockIndex::entry(UWord page) const {
   PageEntry*** mid = root_[page >> (2 * kLevelBits)];
   if (!mid) return nullptr;
   PageEntry** leaf = mid[(page >> kLevelBits) & kLevelMask];
-  if (!leaf) return nullptr;
-  if (is_cover_only(reinterpret_cast<PageEntry*>(leaf))) return reinterpret_cast<PageEntry*>(leaf);
-  return leaf[page & kLevelMask];
+  return leaf ? leaf[page & kLevelMask] : nullptr;
 }
 
 // Sets (with != null) or clears the cover of every page after the first
-// that b spans. Whole 16 MiB leaf ranges are covered at the mid level.
+// that b spans (fewer than kBigPages: bigger blocks use big_add()).
 void BlockIndex::cover_range(Block* b, Block* with) {
   UWord last = page_of(b->start + b->size - 1);
   for (UWord p = page_of(b->start) + 1; p <= last;) {
-    UWord leaf_end = p | kLevelMask;
-    if ((p & kLevelMask) == 0 && leaf_end <= last && set_leaf_cover(p, with)) {
-      p = leaf_end + 1;
-      continue;
-    }
-    UWord stop = min(leaf_end, last);
+    UWord stop = min(p | kLevelMask, last);
     PageEntry** leaf = leaf_for(p, with != nullptr);
     if (leaf) {
       for (UWord q = p; q <= stop; q++) {
@@ -139,34 +148,6 @@ void BlockIndex::cover_range(Block* b, Block* with) {
     }
     p = stop + 1;
   }
-}
-
-// Covers (or uncovers) the whole leaf range starting at page p with one
-// mid-level slot; false if that is not possible and pages must be set.
-bool BlockIndex::set_leaf_cover(UWord page, Block* with) {
-  if (page >> kPageBits) return false;
-  UWord i1 = page >> (2 * kLevelBits), i2 = (page >> kLevelBits) & kLevelMask;
-  PageEntry*** mid = root_[i1];
-  if (!mid) {
-    if (!with) return true;  // nothing there to clear
-    mid = root_[i1] = map_array<PageEntry**>(kLevelSize);
-  }
-  PageEntry**& slot = mid[i2];
-  if (!with) {
-    if (!is_cover_only(reinterpret_cast<PageEntry*>(slot))) return slot == nullptr;  // a leaf: clear per page
-    slot = nullptr;
-    return true;
-  }
-  if (slot && !is_cover_only(reinterpret_cast<PageEntry*>(slot))) {
-    // A leaf left from earlier blocks; with the range wholly covered by one
-    // block, every slot in it must be empty.
-    for (UWord k = 0; k < kLevelSize; k++)
-      if (slot[k]) return false;
-    unmap(slot, kLevelSize * sizeof(PageEntry*));
-    leaves_--;
-  }
-  slot = reinterpret_cast<PageEntry**>(tag_cover(with));
-  return true;
 }
 
 void BlockIndex::insert(Block* b) {
@@ -199,7 +180,8 @@ void BlockIndex::insert(Block* b) {
     e->starts[i] = b;
     e->n++;
   }
-  if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, b);
+  if (is_big(b)) big_add(b);
+  else if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, b);
 }
 
 void BlockIndex::remove(Block* b) {
@@ -219,7 +201,8 @@ void BlockIndex::remove(Block* b) {
     lists_bytes_ -= list_bytes(e->cap);
     free_list(e);
   }
-  if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, nullptr);
+  if (is_big(b)) big_remove(b);
+  else if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, nullptr);
 }
 
 bool BlockIndex::list_of(PageEntry* e, Block* const** starts, UInt* n) {
@@ -238,21 +221,86 @@ Block* BlockIndex::at(Addr a) const {
 
 Block* BlockIndex::containing(Addr a) const {
   PageEntry* e = entry(page_of(a));
-  if (!e) return nullptr;
-  if (is_cover_only(e)) {
-    Block* b = cover_of(e);
-    return holds(b, a) ? b : nullptr;
+  if (e) {
+    if (is_cover_only(e)) {
+      Block* b = cover_of(e);
+      if (holds(b, a)) return b;
+    } else {
+      UInt i = upper_bound(e, a);
+      if (i > 0) {
+        Block* b = e->starts[i - 1];
+        if (holds(b, a)) return b;
+      } else if (e->cover && holds(e->cover, a)) {
+        return e->cover;
+      }
+    }
   }
-  UInt i = upper_bound(e, a);
-  if (i > 0) {
-    Block* b = e->starts[i - 1];
-    return holds(b, a) ? b : nullptr;
+  // Inside a big block, past its first page: the granule directory.
+  return big_containing(a);
+}
+
+// ---- big blocks --------------------------------------------------------------
+
+BlockIndex::BigList** BlockIndex::big_slot(Addr granule, bool create) {
+  if (granule >> (2 * kBigLevelBits)) return nullptr;
+  BigList**& leaf = big_root_[granule >> kBigLevelBits];
+  if (!leaf) {
+    if (!create) return nullptr;
+    leaf = map_array<BigList*>(kBigLevelSize);
+    big_leaves_++;
   }
-  return (e->cover && holds(e->cover, a)) ? e->cover : nullptr;
+  return &leaf[granule & (kBigLevelSize - 1)];
+}
+
+void BlockIndex::big_add(Block* b) {
+  for (Addr g = b->start >> kGranuleShift, last = (b->start + b->size - 1) >> kGranuleShift; g <= last; g++) {
+    BigList** slot = big_slot(g, true);
+    if (!slot) break;  // beyond the address space the index covers
+    if (!*slot) {
+      *slot = static_cast<BigList*>(alloc("mt.blocks.big", sizeof(BigList)));
+      (*slot)->n = 0;
+      big_lists_++;
+    }
+    BigList* l = *slot;
+    tl_assert(l->n < kBigListCap);
+    l->b[l->n++] = b;
+  }
+}
+
+void BlockIndex::big_remove(Block* b) {
+  for (Addr g = b->start >> kGranuleShift, last = (b->start + b->size - 1) >> kGranuleShift; g <= last; g++) {
+    BigList** slot = big_slot(g, false);
+    if (!slot || !*slot) break;
+    BigList* l = *slot;
+    for (UInt i = 0; i < l->n; i++) {
+      if (l->b[i] == b) {
+        l->b[i] = l->b[--l->n];
+        break;
+      }
+    }
+    if (l->n == 0) {
+      dealloc(l);
+      *slot = nullptr;
+      big_lists_--;
+    }
+  }
+}
+
+Block* BlockIndex::big_containing(Addr a) const {
+  Addr g = a >> kGranuleShift;
+  if (g >> (2 * kBigLevelBits)) return nullptr;
+  BigList** leaf = big_root_[g >> kBigLevelBits];
+  if (!leaf) return nullptr;
+  BigList* l = leaf[g & (kBigLevelSize - 1)];
+  if (!l) return nullptr;
+  for (UInt i = 0; i < l->n; i++)
+    if (holds(l->b[i], a)) return l->b[i];
+  return nullptr;
 }
 
 SizeT BlockIndex::bytes_reserved() const {
-  return leaves_ * kLevelSize * sizeof(PageEntry*) + lists_bytes_;
+  return leaves_ * kLevelSize * sizeof(PageEntry*) + lists_bytes_ + big_leaves_ * kBigLevelSize * sizeof(BigList*) +
+         big_lists_ * sizeof(BigList);
 }
 
 }  // namespace mt

@@ -73,11 +73,21 @@ class BlockIndex {
   PageEntry** leaf_for(UWord page, bool create);
   PageEntry* entry(UWord page) const;
   void cover_range(Block* b, Block* with);
-  bool set_leaf_cover(UWord page, Block* with);
   static bool list_of(PageEntry* e, Block* const** starts, UInt* n);
+  // Big blocks (kBigPages pages or more) are found from inside through a
+  // directory of 1 MiB granules instead of a cover in every page they span:
+  // 8 bytes per MiB, not per 4 KiB.
+  void big_add(Block* b);
+  void big_remove(Block* b);
+  Block* big_containing(Addr a) const;
+  struct BigList;
+  BigList** big_slot(Addr granule, bool create);
 
   // Three-level radix over page numbers (36 bits = 12 + 12 + 12).
   PageEntry**** root_;
+  // Two-level radix over 1 MiB granules (28 bits = 14 + 14) for big blocks.
+  BigList*** big_root_;
+  SizeT big_leaves_, big_lists_;
   SizeT count_;
   SizeT leaves_;
   SizeT lists_bytes_;
@@ -90,7 +100,7 @@ template <class F> void BlockIndex::each(F f) const {
     if (!mid) continue;
     for (UWord j = 0; j < kN; j++) {
       PageEntry** leaf = mid[j];
-      if (!leaf || (reinterpret_cast<UWord>(leaf) & 1)) continue;  // empty, or wholly covered
+      if (!leaf) continue;
       for (UWord k = 0; k < kN; k++) {
         Block* const* starts;
         UInt n;
