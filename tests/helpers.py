@@ -7,9 +7,12 @@ Standard library only (the suite runs under Debian's python3 + pytest).
 import dataclasses
 import os
 import re
+import select
+import signal
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -180,6 +183,40 @@ def run(argv, cwd, env=None, stdin=None, timeout=TIMEOUT):
     r = Result(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
                p.stderr.decode("utf-8", "replace"))
     print(f"\n===== {r}")  # shown by pytest when the test fails
+    return r
+
+
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def run_then_signal(argv, cwd, sig, ready=b"ready\n", timeout=TIMEOUT):
+    """Runs argv, waits until the program writes `ready` on stdout (it then
+    waits in pause()), sends sig from outside and returns the Result. The
+    child gets SIGINT's default action back (Python ignores it in children
+    of a background shell)."""
+    argv = [str(a) for a in argv]
+    proc = subprocess.Popen(argv, cwd=str(cwd), env=base_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint)
+    try:
+        got = b""
+        deadline = time.monotonic() + timeout
+        while ready not in got:
+            left = deadline - time.monotonic()
+            assert left > 0, f"the program never said {ready!r}; stdout so far {got!r}"
+            if select.select([proc.stdout], [], [], left)[0]:
+                chunk = os.read(proc.stdout.fileno(), 100)
+                assert chunk, f"the program's stdout closed before {ready!r}: {got!r}"
+                got += chunk
+        time.sleep(0.2)  # into pause()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    r = Result(argv, proc.returncode, (got + out).decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+    print(f"\n===== {r}")
     return r
 
 

@@ -7,11 +7,8 @@ and command lines and symbol names JSON must escape."""
 import codecs
 import os
 import re
-import select
 import shutil
 import signal
-import subprocess
-import time
 
 import pytest
 
@@ -134,38 +131,13 @@ def test_profile_written_on_uncaught_exception(clients, workdir):
     _check_exit_client(ph.checked_profile(p, r))
 
 
-def _default_sigint():
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_profile_written_when_killed_by_signal(sig, clients, workdir):
     """The client waits in pause(); the signal comes from outside, its
     default action ends the process, and the profile is still written."""
     path = workdir / "sig.json"
-    argv = [str(helpers.VG_IN_PLACE), f"--dhat-out-file={path}", clients.path("prof_exit"), "wait"]
-    proc = subprocess.Popen(argv, cwd=workdir, env=helpers.base_env(), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint)
-    try:
-        got = b""
-        deadline = time.monotonic() + 120
-        while b"ready\n" not in got:
-            left = deadline - time.monotonic()
-            assert left > 0, f"the client never said ready; stdout so far {got!r}"
-            ready, _, _ = select.select([proc.stdout], [], [], left)
-            if ready:
-                chunk = os.read(proc.stdout.fileno(), 100)
-                assert chunk, f"the client's stdout closed before 'ready': {got!r}"
-                got += chunk
-        time.sleep(0.2)  # into pause()
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    r = helpers.Result(argv, proc.returncode, (got + out).decode(), err.decode("utf-8", "replace"))
-    print(f"\n===== {r}")
+    argv = [helpers.VG_IN_PLACE, f"--dhat-out-file={path}", clients.path("prof_exit"), "wait"]
+    r = helpers.run_then_signal(argv, workdir, sig)
     assert r.returncode == -sig, r
     assert f"Process terminating with default action of signal {int(sig)}" in r.stderr, r
     _check_exit_client(ph.checked_profile(path, r))

@@ -8,12 +8,8 @@ Endings: return from main, exit(), _exit(), exit() from a second thread,
 pthread_exit() in main with another thread still running, abort(), a bad
 write (SIGSEGV), a stack overflow, and SIGINT / SIGTERM sent from outside."""
 import json
-import os
 import re
-import select
 import signal
-import subprocess
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -36,39 +32,13 @@ ENDINGS = {
 }
 
 
-def _default_sigint():
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _run(tool, opts, exe, ending, cwd):
     """Runs exe under tool until the ending; SIGINT/SIGTERM are sent once
     the client has said 'ready' and waits in pause()."""
     if not ending.startswith("SIG"):
         return helpers.run_tool(tool, opts, [exe, ending], cwd)
-    sig = getattr(signal, ending)
-    argv = [str(helpers.VG_IN_PLACE), f"--tool={tool}", *opts, exe, "wait"]
-    proc = subprocess.Popen(argv, cwd=cwd, env=helpers.base_env(), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint)
-    try:
-        got = b""
-        deadline = time.monotonic() + 120
-        while b"ready\n" not in got:
-            left = deadline - time.monotonic()
-            assert left > 0, f"the client never said ready; stdout so far {got!r}"
-            if select.select([proc.stdout], [], [], left)[0]:
-                chunk = os.read(proc.stdout.fileno(), 100)
-                assert chunk, f"the client's stdout closed before 'ready': {got!r}"
-                got += chunk
-        time.sleep(0.2)  # into pause()
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    r = helpers.Result(argv, proc.returncode, (got + out).decode(), err.decode("utf-8", "replace"))
-    print(f"\n===== {r}")
-    return r
+    argv = [helpers.VG_IN_PLACE, f"--tool={tool}", *opts, exe, "wait"]
+    return helpers.run_then_signal(argv, cwd, getattr(signal, ending))
 
 
 KIND = {"Leak_DefinitelyLost": "definite", "Leak_IndirectlyLost": "indirect",
