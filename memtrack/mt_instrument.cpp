@@ -47,11 +47,14 @@ bool temp_plus_const(const IRExpr* e, IRTemp* u, Long* delta) {
   return true;
 }
 
-// Which temps hold "stack pointer + constant", for the current value of the
-// stack pointer. An access there is a stack access by DHAT's rule (within
-// the red zone below SP up to 16 KiB above it) and gets no instrumentation
-// at all: no filter load, no conditional call. A Put to SP starts a new
-// epoch, so temps computed from an older SP no longer qualify.
+// Which temps hold "stack pointer + constant". Offsets are kept relative to
+// the stack pointer at the start of an epoch, and cur_ follows the stack
+// pointer through writes of such temps (push, pop, call, ret, sub/add rsp),
+// as the core's own stack-pointer pass does. Any other write to SP starts a
+// new epoch, so temps computed from an older SP no longer qualify.
+// Two uses: an access within DHAT's stack window of the current SP gets no
+// instrumentation at all (no filter load, no conditional call), and with
+// scrubbing a pop of a known size is zeroed inline.
 class SpTracker {
  public:
   void reset(Int n_temps, Int off_sp) {
@@ -60,6 +63,7 @@ class SpTracker {
     off_of_.resize(n_temps);
     VG_(memset)(epoch_of_.begin(), 0, n_temps * sizeof(UInt));
     epoch_ = 1;
+    cur_ = 0;
     off_sp_ = off_sp;
   }
   // Call for every statement of the input, before instrumenting it.
@@ -69,24 +73,39 @@ class SpTracker {
         const IRExpr* e = st->Ist.WrTmp.data;
         IRTemp t = st->Ist.WrTmp.tmp;
         if (e->tag == Iex_Get && e->Iex.Get.offset == off_sp_ && e->Iex.Get.ty == Ity_I64) {
-          set(t, 0);
+          set(t, cur_);
         } else {
           IRTemp u;
           Long c, base;
           if (temp_plus_const(e, &u, &c) && offset(u, &base)) set(t, base + c);
+          else if (e->tag == Iex_RdTmp && offset(e->Iex.RdTmp.tmp, &base)) set(t, base);
         }
         break;
       }
-      case Ist_Put:
-        if (overlaps_sp(st->Ist.Put.offset, sizeofIRType(typeOfIRExpr(tyenv_, st->Ist.Put.data)))) epoch_++;
+      case Ist_Put: {
+        Long delta;
+        SpWrite w = classify(st, &delta);
+        if (w == SpWrite::kKnown) {
+          cur_ += delta;
+        } else if (w == SpWrite::kUnknown) {
+          epoch_++;
+          cur_ = 0;
+          // The written temp is the new SP (the core's pass does the same).
+          if (exact_sp(st) && st->Ist.Put.data->tag == Iex_RdTmp) set(st->Ist.Put.data->Iex.RdTmp.tmp, 0);
+        }
         break;
+      }
       case Ist_PutI:
         epoch_++;
+        cur_ = 0;
         break;
       case Ist_Dirty: {
         const IRDirty* d = st->Ist.Dirty.details;
-        for (Int i = 0; i < d->nFxState; i++)
-          if (d->fxState[i].fx != Ifx_Read) epoch_++;
+        for (Int i = 0; i < d->nFxState; i++) {
+          if (d->fxState[i].fx == Ifx_Read || d->fxState[i].fx == Ifx_None) continue;
+          for (Int k = 0; k <= d->fxState[i].nRepeats; k++)
+            if (overlaps_sp(d->fxState[i].offset + k * d->fxState[i].repeatLen, d->fxState[i].size)) { epoch_++; cur_ = 0; }
+        }
         break;
       }
       default:
@@ -98,7 +117,25 @@ class SpTracker {
   bool is_stack(const IRExpr* addr) const {
     Long off;
     if (addr->tag != Iex_RdTmp || !offset(addr->Iex.RdTmp.tmp, &off)) return false;
+    off -= cur_;
     return off >= -static_cast<Long>(arch::kStackRedzone) && off <= kDhatStackWindow - static_cast<Long>(arch::kStackRedzone);
+  }
+
+  enum class SpWrite { kNone, kKnown, kUnknown };
+  // What a Put does to SP: nothing, moves it by a known delta (positive: a
+  // pop), or writes a value not known relative to the current SP.
+  SpWrite classify(const IRStmt* st, Long* delta) const {
+    if (st->tag != Ist_Put || !overlaps_sp(st->Ist.Put.offset, sizeofIRType(typeOfIRExpr(tyenv_, st->Ist.Put.data))))
+      return SpWrite::kNone;
+    Long off;
+    if (exact_sp(st) && st->Ist.Put.data->tag == Iex_RdTmp && offset(st->Ist.Put.data->Iex.RdTmp.tmp, &off)) {
+      *delta = off - cur_;
+      return SpWrite::kKnown;
+    }
+    return SpWrite::kUnknown;
+  }
+  bool exact_sp(const IRStmt* st) const {
+    return st->Ist.Put.offset == off_sp_ && typeOfIRExpr(tyenv_, st->Ist.Put.data) == Ity_I64;
   }
 
  private:
@@ -114,6 +151,7 @@ class SpTracker {
   Vec<UInt> epoch_of_;
   Vec<Long> off_of_;
   UInt epoch_;
+  Long cur_;  // the current SP, relative to the SP at the epoch's start
   Int off_sp_;
   const IRTypeEnv* tyenv_;
 };
@@ -245,18 +283,65 @@ void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) 
   if (guard || !g_group.take(sb, is_write, size, addr)) emit_single(sb, is_write, size, addr, guard);
 }
 
-// At every call and return VEX says (AbiHint) that the red zone below the new
-// stack pointer is dead; memcheck marks it undefined. With scrubbing on,
-// memtrack zeroes it inline, so a frame that later covers it without writing
-// every slot holds no pointer left by an earlier call.
+// Dead stack, as memcheck sees it: what leaves the red zone at a pop (below
+// SP - 128) becomes unaddressable, and at every call and return (VEX's
+// AbiHint) the red zone below the new SP becomes undefined. memtrack has no
+// such bits and zeroes both, so a frame that later covers dead stack without
+// writing every slot holds no pointer left by an earlier one. Constant pops
+// of up to leak::kInlinePop bytes are zeroed inline; longer ones and SP
+// writes not known relative to the old SP (leave, lea rsp from rbp,
+// longjmp, stack switches) go to mt_leak's helpers, which check first.
+
+// Zeroes n bytes (a multiple of 4) from base + from, 16 bytes a store.
+void add_zero_stores(IRSB* sb, IRExpr* base, Long from, Long n) {
+  for (Long off = 0; off < n;) {
+    const Long left = n - off;
+    const Long step = left >= 16 ? 16 : left >= 8 ? 8 : 4;
+    IRExpr* zero = step == 16 ? IRExpr_Const(IRConst_V128(0)) : step == 8 ? u64(0) : IRExpr_Const(IRConst_U32(0));
+    const Long at_off = from + off;
+    IRExpr* at = at_off == 0 ? base : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, base, u64(static_cast<ULong>(at_off)))));
+    addStmtToIRSB(sb, IRStmt_Store(Iend_LE, at, zero));
+    off += step;
+  }
+}
+
+// The red-zone clear of a call or return: AbiHint(base, len).
 void add_redzone_clear(IRSB* sb, IRExpr* base, Int len) {
   if (len <= 0 || len > 1024 || (len & 7) != 0) return;
   if (typeOfIRExpr(sb->tyenv, base) != Ity_I64) return;
-  // 16 bytes a store (the red zone is 128 bytes: 8 stores, not 16).
-  for (Int off = 0; off < len; off += (len - off >= 16 ? 16 : 8)) {
-    IRExpr* at = off == 0 ? base : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, base, u64((ULong)off))));
-    IRExpr* zero = len - off >= 16 ? IRExpr_Const(IRConst_V128(0)) : u64(0);
-    addStmtToIRSB(sb, IRStmt_Store(Iend_LE, at, zero));
+  add_zero_stores(sb, base, 0, len);
+}
+
+// Before a Put, with scrubbing on: zeroes what an SP rise took out of the
+// red zone, [new SP - red zone - delta, new SP - red zone).
+void add_sp_scrub(IRSB* sb, const IRStmt* put) {
+  Long delta = 0;
+  switch (g_sp.classify(put, &delta)) {
+    case SpTracker::SpWrite::kNone:
+      return;
+    case SpTracker::SpWrite::kKnown: {
+      if (delta <= 0) return;
+      IRExpr* new_sp = put->Ist.Put.data;
+      if (delta <= leak::kInlinePop && (delta & 3) == 0) {
+        add_zero_stores(sb, new_sp, -static_cast<Long>(arch::kStackRedzone) - delta, delta);
+      } else {
+        IRDirty* d = unsafeIRDirty_0_N(2, "stack_popped", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&leak::stack_popped)),
+                                       mkIRExprVec_2(new_sp, u64(static_cast<ULong>(delta))));
+        addStmtToIRSB(sb, IRStmt_Dirty(d));
+      }
+      return;
+    }
+    case SpTracker::SpWrite::kUnknown: {
+      if (!g_sp.exact_sp(put)) return;  // partial SP writes: 16-bit code only
+      // Only a rise frees stack: the call is guarded by old < new.
+      IRTemp old_sp = assign(sb, Ity_I64, IRExpr_Get(arch::kOffSP, Ity_I64));
+      IRTemp rises = assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(old_sp), put->Ist.Put.data));
+      IRDirty* d = unsafeIRDirty_0_N(2, "sp_written", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&leak::sp_written)),
+                                     mkIRExprVec_2(IRExpr_RdTmp(old_sp), put->Ist.Put.data));
+      d->guard = IRExpr_RdTmp(rises);
+      addStmtToIRSB(sb, IRStmt_Dirty(d));
+      return;
+    }
   }
 }
 
@@ -347,6 +432,8 @@ IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout* layout, const V
       if (pending) { add_clock(out, pending); pending = 0; }
     } else if (st->tag == Ist_AbiHint) {
       if (scrub) add_redzone_clear(out, st->Ist.AbiHint.base, st->Ist.AbiHint.len);
+    } else if (st->tag == Ist_Put) {
+      if (scrub) add_sp_scrub(out, st);
     } else {
       add_accesses_of(out, sb_in->tyenv, st);
     }

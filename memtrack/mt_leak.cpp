@@ -15,6 +15,7 @@
 // allocated small blocks, which removes the stale pointers that would
 // otherwise hide leaks. docs/manual.md lists what remains different.
 #include "mt_leak.h"
+#include "mt_access.h"
 #include "mt_arch.h"
 #include "mt_custom.h"
 #include "mt_errors.h"
@@ -728,12 +729,37 @@ void report_at_exit() {
 }
 
 // ---- dead-stack scrubbing ----------------------------------------------------
+//
+// The ABI makes memory below SP - redzone dead; memcheck marks it
+// unaddressable, memtrack zeroes it, so a frame grown there later holds no
+// stale pointers for the leak scan to trust. The instrumentation
+// (mt_instrument) zeroes constant pops of up to kInlinePop bytes itself;
+// longer ones and stack-pointer writes it cannot follow come here. The core's
+// die_mem_stack callbacks are not used: each would cost a helper call on
+// every ret and pop.
 
 namespace {
 
-// The ABI makes memory below SP - redzone dead; memcheck marks it
-// unaddressable, memtrack zeroes it, so a frame grown there later holds no
-// stale pointers for the leak scan to trust.
+// The last client range found mapped and writable, so that the helpers
+// need no address-space lookup for the usual pops within one stack. Any
+// unmapping or protection change forgets it.
+Addr g_writable_lo, g_writable_hi;
+
+void forget_writable(Addr, SizeT) { g_writable_lo = g_writable_hi = 0; }
+void forget_writable_prot(Addr a, SizeT len, Bool, Bool, Bool) { forget_writable(a, len); }
+void forget_writable_remap(Addr, Addr, SizeT) { forget_writable(0, 0); }
+
+bool client_writable(Addr lo, Addr hi) {
+  if (lo >= g_writable_lo && hi <= g_writable_hi) return true;
+  const NSegment* seg = VG_(am_find_nsegment)(lo);
+  if (!seg || !seg->hasW || (seg->kind != SkAnonC && seg->kind != SkFileC && seg->kind != SkShmC)) return false;
+  if (hi > seg->end + 1) return VG_(am_is_valid_for_client)(lo, hi - lo, VKI_PROT_WRITE);
+  g_writable_lo = seg->start;
+  g_writable_hi = seg->end + 1;
+  return true;
+}
+
+// SP rose from a by len: zeroes what left the red zone.
 void die_stack(Addr a, SizeT len) {
   Addr lo = a - arch::kStackRedzone, hi = lo + len;
   if (len == 0 || lo > a) return;
@@ -743,31 +769,58 @@ void die_stack(Addr a, SizeT len) {
     if (!seg || !seg->hasW || seg->kind == SkFree) return;
     if (hi > seg->end + 1) hi = seg->end + 1;
     if (lo < seg->start) lo = seg->start;
-  } else if (!VG_(am_is_valid_for_client)(lo, len, VKI_PROT_WRITE)) {
+  } else if (!client_writable(lo, hi)) {
     return;
   }
   VG_(memset)(reinterpret_cast<void*>(lo), 0, hi - lo);
 }
 
-// The common fixed-size pops get their own helpers (no length argument, a
-// constant-size clear): the region [new SP - R - N, new SP - R) was the red
-// zone of the old SP, always mapped and writable.
-template <SizeT N>
-VG_REGPARM(1) void die_stack_n(Addr new_sp) {
-  UWord* p = reinterpret_cast<UWord*>(new_sp - arch::kStackRedzone - N);
-  for (SizeT i = 0; i < N / sizeof(UWord); i++) p[i] = 0;
-}
-
-VG_REGPARM(1) void die_stack_4(Addr new_sp) {
-  *reinterpret_cast<UInt*>(new_sp - arch::kStackRedzone - 4) = 0;
-}
-
-VG_REGPARM(1) void die_stack_12(Addr new_sp) {
-  *reinterpret_cast<UInt*>(new_sp - arch::kStackRedzone - 12) = 0;
-  *reinterpret_cast<ULong*>(new_sp - arch::kStackRedzone - 8) = 0;
+// Whether a rise of the stack pointer from old_sp to new_sp may be a switch
+// to another stack rather than a pop, by the core's rule (a move of more than
+// --max-stackframe) and by the heap: a program that keeps stacks in heap
+// blocks (coroutines) moves between them, and zeroing the gap would wipe
+// other blocks. The core would only mark such a gap unaddressable; memtrack
+// writes, so it stays on the safe side.
+bool maybe_switch(Addr old_sp, Addr new_sp) {
+  if (new_sp - old_sp > static_cast<Addr>(vg_core::max_stackframe())) return true;
+  const UChar* granules = access::heap_granules();
+  const Addr lo = old_sp - arch::kStackRedzone, hi = new_sp - arch::kStackRedzone;
+  bool heap_near = false;
+  for (Addr g = lo >> access::kGranuleShift; g <= (hi - 1) >> access::kGranuleShift; g++)
+    if (granules[g]) { heap_near = true; break; }
+  if (!heap_near) return false;
+  const BlockIndex& index = heap::index();
+  const Block* from = index.containing(old_sp);
+  if (from != index.containing(new_sp - 1)) return true;
+  if (from) return false;  // a pop inside one heap-held stack
+  bool any = false;
+  index.each_starting_in(lo, hi, [&](const Block*) { any = true; });
+  return any || index.containing(lo) != nullptr;
 }
 
 }  // namespace
+
+namespace {
+ULong g_popped_calls, g_written_calls, g_switches;  // for --stats
+}  // namespace
+
+VG_REGPARM(2) void stack_popped(Addr new_sp, UWord len) {
+  g_popped_calls++;
+  die_stack(new_sp - len, len);
+}
+
+VG_REGPARM(2) void sp_written(Addr old_sp, Addr new_sp) {
+  g_written_calls++;
+  if (new_sp <= old_sp) return;
+  if (maybe_switch(old_sp, new_sp)) { g_switches++; return; }
+  die_stack(old_sp, new_sp - old_sp);
+}
+
+void scrub_stats(ULong* popped, ULong* written, ULong* switches) {
+  *popped = g_popped_calls;
+  *written = g_written_calls;
+  *switches = g_switches;
+}
 
 bool scrubbing() {
   // auto: only when a full search will list and count loss records; the
@@ -783,16 +836,10 @@ void post_options() {
   // the XML's leak errors), whatever --leak-check says; so does memtrack.
   if (VG_(clo_xml)) g_opts.leak_check = Mode::kFull;
   if (!scrubbing()) return;
-  VG_(track_die_mem_stack_4)(die_stack_4);
-  VG_(track_die_mem_stack_8)(die_stack_n<8>);
-  VG_(track_die_mem_stack_12)(die_stack_12);
-  VG_(track_die_mem_stack_16)(die_stack_n<16>);
-  VG_(track_die_mem_stack_32)(die_stack_n<32>);
-  VG_(track_die_mem_stack_112)(die_stack_n<112>);
-  VG_(track_die_mem_stack_128)(die_stack_n<128>);
-  VG_(track_die_mem_stack_144)(die_stack_n<144>);
-  VG_(track_die_mem_stack_160)(die_stack_n<160>);
-  VG_(track_die_mem_stack)(die_stack);
+  VG_(track_die_mem_munmap)(forget_writable);
+  VG_(track_die_mem_brk)(forget_writable);
+  VG_(track_change_mem_mprotect)(forget_writable_prot);
+  VG_(track_copy_mem_remap)(forget_writable_remap);
 }
 
 }  // namespace mt::leak

@@ -29,11 +29,23 @@ struct Counts {
 };
 
 void init();
-// After options: installs stack scrubbing if --scrub-stack asks for it.
+// After options: settles the leak-check mode (--xml=yes implies full) and,
+// with scrubbing, watches unmappings for the scrubbing helpers.
 void post_options();
 // Whether stale words are being scrubbed (dead stack zeroed, new heap blocks
 // zero-filled): --scrub-stack=yes, or auto with --leak-check=full.
 bool scrubbing();
+
+// Dead-stack scrubbing, called from generated code (mt_instrument.cpp says
+// what is zeroed when; it zeroes pops of up to kInlinePop bytes inline).
+constexpr Long kInlinePop = 512;
+// A pop of len bytes to new_sp: zeroes what left the red zone.
+VG_REGPARM(2) void stack_popped(Addr new_sp, UWord len);
+// A stack-pointer write the instrumentation could not follow: zeroes what a
+// rise from old_sp to new_sp freed, unless it looks like a stack switch.
+VG_REGPARM(2) void sp_written(Addr old_sp, Addr new_sp);
+// For --stats: calls of the two helpers, and rises taken for stack switches.
+void scrub_stats(ULong* popped, ULong* written, ULong* switches);
 
 // What one search looks for and shows. memcheck.h's requests and the
 // end-of-run search take it from the options (from_options); vgdb's

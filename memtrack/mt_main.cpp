@@ -89,6 +89,12 @@ void fini(Int exit_status) {
     ULong unwound, reused;
     unwind::stats(&unwound, &reused);
     VG_(dmsg)("memtrack: %'llu heap-call stacks unwound, %'llu reused from the unwind memo\n", unwound, reused);
+    if (leak::scrubbing()) {
+      ULong popped, written, switches;
+      leak::scrub_stats(&popped, &written, &switches);
+      VG_(dmsg)("memtrack: stack scrubbing: %'llu long pops, %'llu other stack-pointer writes (%'llu taken for stack switches)\n",
+                popped, written, switches);
+    }
   }
   dealloc(path);
 }

@@ -33,3 +33,12 @@ extern "C" {
 #include "pub_tool_clreq.h"
 #include "pub_tool_gdbserver.h"
 }
+
+// Core state a tool has no header for; the tool executable links the core
+// statically, so the symbol is there. Kept to this one place.
+extern "C" {
+extern Word VG_(clo_max_stackframe);  // --max-stackframe: larger SP moves are stack switches
+}
+namespace mt::vg_core {
+inline Word max_stackframe() { return VG_(clo_max_stackframe); }
+}  // namespace mt::vg_core

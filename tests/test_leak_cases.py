@@ -37,6 +37,7 @@ CLIENTS = [
     ("leak_cxx", ["exit"]),
     ("leak_cxx_cow", []),
     ("leak_redzone", []),
+    ("leak_stackpops", []),
     ("leak_freed", []),
     ("leak_freed", ["quick"]),
     ("leak_bigblock", []),
@@ -247,6 +248,23 @@ def test_redzone_pointer_is_no_root(clients, workdir):
     definitely lost, both in the mid-run search and at exit."""
     out, r = _mt(clients, workdir, "leak_redzone")
     assert [s[1] for s in out.leak_summaries] == ["   definitely lost: 40 bytes in 1 blocks"] * 2
+
+
+def test_pointers_in_popped_frames_are_no_roots(clients, workdir):
+    """leak_stackpops.c leaves the only pointer to each of four blocks in a
+    frame popped four different ways (a short and a long constant pop,
+    leave, longjmp), then covers them all with a frame it never writes and
+    searches. Dead stack keeps nothing alive: all four are definitely lost
+    (memcheck says the same, above). With --scrub-stack=no memtrack sees the
+    stale words and keeps all four, which shows the pointers really are
+    where the probe's frame covers them."""
+    out, _ = _mt(clients, workdir, "leak_stackpops")
+    lost = sorted(_headlines(out))
+    assert lost == [f"{n} bytes in 1 blocks are definitely lost" for n in (40, 48, 56, 64)], lost
+    stale = helpers.run_memtrack(FULL_ALL + ["--scrub-stack=no"], [clients.path("leak_stackpops")], workdir)
+    assert stale.returncode == 0, stale
+    kept = leak_helpers.parse(stale.stderr)
+    assert [s[1] for s in kept.leak_summaries][-1] == "   definitely lost: 0 bytes in 0 blocks", stale
 
 
 def test_big_blocks_pointers_found_in_touched_pages(clients, workdir):

@@ -28,6 +28,20 @@ def test_hostile_client_like_memcheck(mode, clients, workdir):
         assert mt.returncode < 0 or mt.returncode > 128, mt  # died by the signal, after the report
 
 
+def test_stacks_in_heap_blocks_left_alone(clients, workdir):
+    """stack_switch.c runs coroutines on two heap-block stacks with a data
+    block between them and switches from the lower stack straight to the
+    upper one: the stack pointer rises by less than --max-stackframe, like a
+    pop. memtrack's stack scrubbing must not take that for dead stack and
+    zero the blocks in between: the program checks its data, and the leak
+    report is memcheck's."""
+    mt, mc = leak_helpers.run_pair(["--leak-check=full", "--error-exitcode=7"], [clients.path("stack_switch")],
+                                   workdir)
+    assert "data between the stacks intact" in mt.stdout, mt
+    assert "mid between" in mt.stdout, mt  # the layout the test needs
+    leak_helpers.assert_same_leak_output(mt, mc)
+
+
 def test_overwritten_allocator_bookkeeping(clients, workdir):
     """A program that writes over the allocator's bookkeeping around its
     blocks and then frees them corrupts memtrack's client heap as it would
