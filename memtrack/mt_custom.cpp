@@ -10,9 +10,12 @@
 //  - FREELIKE of a malloc'd block frees it for memcheck (with a mismatch
 //    error); DHAT never sees the request, so the heap module keeps the
 //    memory, and the profile keeps the block (heap::release_for_leaks).
-// memtrack never writes into custom memory: the allocator owns it.
+// memtrack never writes into custom memory: the allocator owns it. The
+// massif file counts MALLOCLIKE/FREELIKE/RESIZEINPLACE by massif's own rules
+// (mt_massif.cpp), told first, before the checks below.
 #include "mt_custom.h"
 #include "mt_heap.h"
+#include "mt_massif.h"
 #include "mt_options.h"
 
 #include "valgrind.h"
@@ -170,12 +173,15 @@ void check_sane(const Mempool* mp) {
 
 void malloclike(ThreadId tid, Addr p, SizeT size) {
   if (!keyable(p)) return;
-  g_blocks.add(new_chunk(tid, p, size, nullptr));
+  Chunk* c = new_chunk(tid, p, size, nullptr);
+  if (g_opts.massif_out_file && p) massif::custom_alloc(c->ec, p, size);
+  g_blocks.add(c);
   g_block_bytes += size;
   heap::note_custom_alloc(size);
 }
 
 void freelike(ThreadId tid, Addr p) {
+  if (g_opts.massif_out_file && p) massif::custom_free(p);
   heap::note_custom_free();  // counted whatever happens next, as memcheck does
   if (Chunk* c = keyable(p) ? g_blocks.take(p) : nullptr) {
     g_block_bytes -= c->size;
@@ -192,6 +198,9 @@ void freelike(ThreadId tid, Addr p) {
 }
 
 void resize_in_place(ThreadId tid, Addr p, SizeT old_size, SizeT new_size) {
+  // massif takes out the newest record at p and records the new size,
+  // whatever the old size said.
+  if (g_opts.massif_out_file && p) massif::custom_resize(VG_(record_ExeContext)(tid, 0), p, new_size);
   if (Chunk* c = keyable(p) ? g_blocks.find(p) : nullptr) {
     if (c->size != old_size || new_size == 0) { bad_free(tid, p); return; }
     g_block_bytes = g_block_bytes - c->size + new_size;

@@ -111,12 +111,36 @@ struct Usable {
 PtrMap<Usable> g_massif_usable;  // by Block*
 Pool<Usable> g_usable_pool;
 
+// Custom blocks (valgrind.h's MALLOCLIKE, FREELIKE, RESIZEINPLACE): massif
+// records them as heap blocks with no slop, charged to the request's stack
+// (its first frame is the allocator that made it), in the same table as
+// malloc'd blocks. A FREELIKE, and a free() too, takes out the newest record
+// at its address, whichever kind it is: a malloc'd block freed by FREELIKE
+// no longer counts (its free() later changes nothing), and a free() of a
+// malloc'd block with a custom one recorded at its start takes out the
+// custom one, the malloc'd bytes counting on. Records by address, the
+// newest first; blocks of the heap module that massif no longer counts are
+// kept aside.
+struct Rec {
+  ULong req, extra;
+  ExeContext* ec;
+  Rec* older;
+};
+PtrMap<Rec> g_custom;           // by address: the newest record there
+Pool<Rec> g_rec_pool;
+PtrMap<const Block> g_uncounted;  // heap blocks a FREELIKE took out of massif's figures
+SizeT g_n_custom;
+
 void init() {
   g_inited = true;
   g_by_ec.init("mt.massif.byec", 1024);
   g_massif_usable.init("mt.massif.usable", 256);
   g_usable_pool.init("mt.massif.usable", 256);
   g_recs.init("mt.massif.recs", 1024);
+  g_custom.init("mt.massif.custom", 64);
+  g_rec_pool.init("mt.massif.custom", 64);
+  g_uncounted.init("mt.massif.uncounted", 16);
+  g_n_custom = 0;
   g_snaps = make_array<Snap>("mt.massif.snaps", g_opts.max_snapshots);
   g_n = 0;
   g_heap = g_extra = g_bytes_clock = g_peak_total = 0;
@@ -507,20 +531,79 @@ void alloc_event(const Block* b) {
   maybe_normal(now());
 }
 
-void free_event(const Block* b) {
-  begin_event();
+namespace {
+
+// Takes away bytes massif counted (a free or its part of a realloc), with
+// the peak check before and the snapshot after.
+void uncount(ExeContext* ec, ULong req, ULong extra) {
   maybe_peak();
-  ULong req = b->req_size(), extra = usable_of(b) - req + g_opts.heap_admin;
-  forget_usable(b);
-  rec_of(heap::alloc_context(b))->bytes -= req;
+  rec_of(ec)->bytes -= req;
   g_heap -= req;
   g_extra -= extra;
   g_bytes_clock += req + extra;
   maybe_normal(now());
 }
 
+Rec* pop_custom(Addr p) {
+  Rec* r = g_custom.remove(p);
+  if (r && r->older) g_custom.put(p, r->older);
+  if (r) g_n_custom--;
+  return r;
+}
+
+bool uncounted(const Block* b) {
+  return g_uncounted.size() && g_uncounted.get(reinterpret_cast<UWord>(b)) != nullptr;
+}
+
+// massif's unrecord: the newest record at p, custom or malloc'd.
+void remove_newest(Addr p) {
+  if (Rec* r = g_custom.size() ? pop_custom(p) : nullptr) {
+    uncount(r->ec, r->req, r->extra);
+    g_rec_pool.put(r);
+    return;
+  }
+  const Block* b = heap::index().at(p);
+  if (!b || b->released || uncounted(b)) return;  // massif: a bogus free, no snapshot
+  ULong req = b->req_size(), extra = usable_of(b) - req + g_opts.heap_admin;
+  forget_usable(b);
+  g_uncounted.put(reinterpret_cast<UWord>(b), b);
+  uncount(heap::alloc_context(b), req, extra);
+}
+
+}  // namespace
+
+void free_event(const Block* b) {
+  begin_event();
+  if (uncounted(b)) {  // FREELIKE took it out already
+    g_uncounted.remove(reinterpret_cast<UWord>(b));
+    return;
+  }
+  ULong req = b->req_size(), extra = usable_of(b) - req + g_opts.heap_admin;
+  forget_usable(b);
+  if (Rec* top = g_custom.size() ? pop_custom(b->start) : nullptr) {
+    // The custom record goes; the malloc'd block stays counted as a record
+    // of its own, below any other custom ones there.
+    uncount(top->ec, top->req, top->extra);
+    top->req = req;
+    top->extra = extra;
+    top->ec = heap::alloc_context(b);
+    top->older = nullptr;
+    Rec* head = g_custom.get(b->start);
+    if (!head) {
+      g_custom.put(b->start, top);
+    } else {
+      while (head->older) head = head->older;
+      head->older = top;
+    }
+    g_n_custom++;
+    return;
+  }
+  uncount(heap::alloc_context(b), req, extra);
+}
+
 void realloc_event(const Block* b, SizeT new_size) {
   begin_event();
+  if (uncounted(b)) return;  // massif's realloc fails there; memtrack's moves on uncounted
   if (new_size < b->req_size()) maybe_peak();
   g_pend.b = b;
   g_pend.old_ec = heap::alloc_context(b);
@@ -528,6 +611,33 @@ void realloc_event(const Block* b, SizeT new_size) {
   g_pend.old_usable = usable_of(b);
   g_pend.time = now();
   g_pending = true;
+}
+
+void custom_alloc(ExeContext* ec, Addr p, SizeT size) {
+  begin_event();
+  Rec* r = g_rec_pool.get();
+  r->req = size;
+  r->extra = g_opts.heap_admin;
+  r->ec = ec;
+  r->older = g_custom.remove(p);
+  g_custom.put(p, r);
+  g_n_custom++;
+  rec_of(ec)->bytes += r->req;
+  g_heap += r->req;
+  g_extra += r->extra;
+  g_bytes_clock += r->req + r->extra;
+  maybe_normal(now());
+}
+
+void custom_free(Addr p) {
+  begin_event();
+  remove_newest(p);
+}
+
+void custom_resize(ExeContext* ec, Addr p, SizeT new_size) {
+  begin_event();
+  remove_newest(p);
+  custom_alloc(ec, p, new_size);
 }
 
 void write_at_exit() {

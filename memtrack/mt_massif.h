@@ -25,6 +25,12 @@ inline void on_realloc(const Block* b, SizeT new_size) {
   if (g_opts.massif_out_file) realloc_event(b, new_size);
 }
 
+// valgrind.h's custom-block requests, as massif handles them (mt_massif.cpp);
+// p is never 0. Called before the leak checker's own handling of the request.
+void custom_alloc(ExeContext* ec, Addr p, SizeT size);
+void custom_free(Addr p);
+void custom_resize(ExeContext* ec, Addr p, SizeT new_size);
+
 // At exit: writes the file named by --massif-out-file, if one was given.
 void write_at_exit();
 

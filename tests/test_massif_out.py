@@ -187,6 +187,14 @@ SMALL = [
     ("bad_frees", "bad_frees", ["double_free,delete_of_new_vec,free_of_new,delete_vec_of_malloc,"
                                 "delete_vec_of_new,realloc_of_new,realloc_of_freed,fishy_malloc"]),
     ("churn", "massif_churn", []),
+    # Custom allocators (valgrind.h's MALLOCLIKE, FREELIKE, RESIZEINPLACE):
+    # pools carved from malloc'd and mmap'd memory, blocks inside and at
+    # the start of malloc'd ones, and massif's one table of records.
+    ("custom_leaks", "custom_blocks", ["leaks"]),
+    ("custom_mapped", "custom_blocks", ["mapped"]),
+    ("custom_inside", "custom_blocks", ["inside"]),
+    ("custom_leak_fn", "custom_blocks", ["leak-fn"]),
+    ("custom_records", "massif_custom", []),
 ]
 
 # Option sets: massif's defaults; no admin bytes; heavy culling and many
@@ -212,7 +220,7 @@ def test_small_clients_same_as_massif(client, args, clients, workdir):
 
 
 @pytest.mark.parametrize("opts", [o for _, o in OPTION_SETS], ids=[i for i, _ in OPTION_SETS])
-@pytest.mark.parametrize("client", ["massif_churn", "peak"])
+@pytest.mark.parametrize("client", ["massif_churn", "peak", "massif_custom"])
 def test_options_mean_what_they_mean_in_massif(client, opts, clients, workdir):
     ms, mt, _, _ = run_both([clients.path(client)], workdir, ["--time-unit=B", *opts])
     assert figures(mt) == figures(ms)
