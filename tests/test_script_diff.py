@@ -19,6 +19,7 @@ import pytest
 
 import helpers
 import profile_helpers as ph
+import script_inputs as inputs
 import test_script_print as tsp
 import workloads
 
@@ -410,11 +411,11 @@ def _bad(workdir, args, *expect):
 
 
 @pytest.mark.parametrize("side", ["base", "new"])
-@pytest.mark.parametrize("case", list(tsp.PROFILE_CASES))
+@pytest.mark.parametrize("case", list(inputs.PROFILE_CASES))
 def test_bad_profile(case, side, runs, workdir):
-    content, expect = tsp.PROFILE_CASES[case]
+    content, expect = inputs.PROFILE_CASES[case]
     path = workdir / "in.json"
-    tsp._write_case(path, content, runs["LEAK"].read_text())
+    inputs.write_profile_case(path, content, runs["LEAK"].read_text())
     args = [path, runs["base"]] if side == "base" else [runs["base"], path]
     line = _bad(workdir, [*args, "--max-growth=10%"], expect)
     assert str(path) in line

@@ -21,6 +21,7 @@ import pytest
 
 import browser
 import helpers
+import script_inputs as inputs
 import workloads
 
 SCRIPT = helpers.REPO / "scripts" / "memtrack_report"
@@ -891,67 +892,13 @@ def _profile_text(peak_run):
     return peak_run["prof"].read_text()
 
 
-PROFILE_CASES = {
-    "missing": (None, "no such file"),
-    "directory": ("<dir>", "is a directory"),
-    "empty": ("", "empty file"),
-    "blank": ("  \n\n", "empty file"),
-    "half": ("<half>", "truncated profile"),
-    "all-but-one": ("<cut1>", "truncated profile"),
-    "text": ("this is not a profile\n", "not JSON"),
-    "binary": (b"\x7fELF\x02\x01\x01\x00\x00\xff\xfe", "not JSON"),
-    "html": ("<!DOCTYPE html><html></html>", "not JSON"),
-    "extra-data": ('{"dhatFileVersion": 2} {}', "bad JSON"),
-    "array": ("[1, 2, 3]", "not an object"),
-    "number": ("2", "not an object"),
-    "no-version": ('{"pps": [], "ftbl": ["[root]"]}', "no 'dhatFileVersion'"),
-    "version-1": ("<version>1", "unsupported dhatFileVersion 1"),
-    "version-3": ("<version>3", "unsupported dhatFileVersion 3"),
-    "version-string": ('<version>"2"', 'unsupported dhatFileVersion "2"'),
-    "version-true": ("<version>true", "unsupported dhatFileVersion true"),
-    "nan": ("<version>NaN", "NaN"),
-    "no-pps": ("<drop>pps", "no 'pps' list"),
-    "no-ftbl": ("<drop>ftbl", "no 'ftbl' list"),
-    "bad-frame-index": ("<fs>999", "not an index into ftbl"),
-    "negative-bytes": ("<tb>-5", "pps[0].tb"),
-    "string-bytes": ('<tb>"12"', "pps[0].tb"),
-}
-
-
-@pytest.mark.parametrize("case", list(PROFILE_CASES))
+@pytest.mark.parametrize("case", list(inputs.PROFILE_CASES))
 def test_bad_profile(case, peak_run, workdir):
-    content, expect = PROFILE_CASES[case]
+    """The same cases as memtrack_print's, with the same messages: both read
+    profiles with memtrack_print's reader."""
+    content, expect = inputs.PROFILE_CASES[case]
     path = workdir / "in.json"
-    good = _profile_text(peak_run)
-    if content is None:
-        pass
-    elif content == "<dir>":
-        path.mkdir()
-    elif content == "<half>":
-        path.write_text(good[:len(good) // 2])
-    elif content == "<cut1>":
-        path.write_text(good.rstrip()[:-1])
-    elif isinstance(content, str) and content.startswith("<"):
-        m = re.match(r"^<(\w+)>(.*)$", content, re.S)
-        if m:
-            doc = json.loads(good)
-            what, val = m[1], m[2]
-            if what == "version":
-                text = good.replace('"dhatFileVersion":2', f'"dhatFileVersion":{val}', 1)
-                assert text != good, good[:100]
-                path.write_text(text)
-            elif what == "drop":
-                del doc[val]
-                path.write_text(json.dumps(doc))
-            else:
-                doc["pps"][0][what] = json.loads(val) if what == "tb" else [int(val)]
-                path.write_text(json.dumps(doc))
-        else:
-            path.write_text(content)
-    elif isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content)
+    inputs.write_profile_case(path, content, _profile_text(peak_run))
     line = _bad(workdir, [path], expect)
     assert str(path) in line
 
@@ -964,55 +911,14 @@ def test_every_cut_of_a_profile_is_truncated(peak_run, workdir):
     path = workdir / "cut.json"
     for n in cuts:
         path.write_bytes(good[:n])
-        _bad(workdir, [path], "truncated profile")
+        _bad(workdir, [path], "truncated memtrack profile")
 
 
-MASSIF_CASES = {
-    "missing": (None, "no such file"),
-    "empty": ("", "empty file"),
-    "json": ("<profile>", "looks like JSON"),
-    "text": ("hello\nworld\n", "not a massif file"),
-    "no-cmd": ("desc: (none)\ntime_unit: B\n", "expected 'cmd: <command>'"),
-    "bad-time-unit": ("desc: (none)\ncmd: ./x\ntime_unit: s\n", "time_unit 's'"),
-    "no-snapshots": ("desc: (none)\ncmd: ./x\ntime_unit: i\n", "no snapshots"),
-    "extra-key": ("<extra>", "expected 'mem_heap_B=...'"),
-    "bad-tree-kind": ("<tree>", "heap_tree='busy'"),
-    "time-backwards": ("<backwards>", "is before the previous"),
-    "cut-in-snapshot": ("<cut-snapshot>", "truncated massif file"),
-    "cut-in-tree": ("<cut-tree>", "truncated massif file"),
-    "cut-in-line": ("<cut-line>", "truncated massif file"),
-}
-
-
-@pytest.mark.parametrize("case", list(MASSIF_CASES))
+@pytest.mark.parametrize("case", list(inputs.MASSIF_CASES))
 def test_bad_massif_file(case, peak_run, workdir):
-    content, expect = MASSIF_CASES[case]
+    content, expect = inputs.MASSIF_CASES[case]
     path = workdir / "in.massif"
-    good = peak_run["massif"].read_text()
-    lines = good.splitlines(keepends=True)
-    if content is None:
-        pass
-    elif content == "<profile>":
-        shutil.copy(peak_run["prof"], path)
-    elif content == "<extra>":
-        path.write_text(good.replace("time=0\n", "time=0\nmem_total_B=0\n", 1))
-    elif content == "<tree>":
-        path.write_text(good.replace("heap_tree=empty\n", "heap_tree=busy\n", 1))
-    elif content == "<backwards>":
-        i = [k for k, l in enumerate(lines) if l.startswith("time=")][3]
-        lines[i] = "time=1\n"
-        path.write_text("".join(lines))
-    elif content == "<cut-snapshot>":
-        i = [k for k, l in enumerate(lines) if l.startswith("mem_heap_extra_B=")][5]
-        path.write_text("".join(lines[:i]))
-    elif content == "<cut-tree>":
-        i = [k for k, l in enumerate(lines) if l.startswith("heap_tree=peak")][0]
-        assert lines[i + 2].lstrip().startswith("n"), lines[i:i + 3]
-        path.write_text("".join(lines[:i + 2]))
-    elif content == "<cut-line>":
-        path.write_text(good[:len(good) // 2 + 3].rstrip("\n") + "x")
-    else:
-        path.write_text(content)
+    inputs.write_massif_case(path, content, peak_run["massif"].read_text(), peak_run["prof"])
     line = _bad(workdir, [peak_run["prof"], "--massif", path], expect)
     assert str(path) in line
 
@@ -1062,8 +968,9 @@ def test_report_never_overwrites_its_input(peak_run, workdir):
 def test_lone_surrogate_in_a_frame(workdir):
     """JSON can spell a lone UTF-16 surrogate ("\\ud800"), which UTF-8
     cannot: it shows as "?" and the rest of the frame as it is."""
-    doc = {"dhatFileVersion": 2, "mode": "heap", "bklt": False, "bkacc": False, "cmd": "x",
-           "pid": 1, "te": 10, "pps": [{"tb": 8, "tbk": 1, "fs": [1]}],
+    doc = {"dhatFileVersion": 2, "mode": "heap", "verb": "Allocated", "bklt": False, "bkacc": False,
+           "tu": "instrs", "Mtu": "Minstr", "cmd": "x", "pid": 1, "te": 10,
+           "pps": [{"tb": 8, "tbk": 1, "fs": [1]}],
            "ftbl": ["[root]", "0x1: f\ud800g (a.c:1)"]}
     prof = workdir / "s.json"
     prof.write_text(json.dumps(doc))  # (ASCII: the surrogate as an escape)
