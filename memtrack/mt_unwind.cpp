@@ -17,6 +17,15 @@
 // the debug-info epoch (a dlclose may change which CFI applies). Unwinds
 // that stopped short of --num-callers are not kept: why they stopped
 // depends on words the check does not see.
+//
+// A shallow stack runs out of real frames before --num-callers: past the
+// outermost one (_start) the unwinder guesses, taking the word at sp for a
+// return address, frame after frame. Such a guessed tail is kept too, when
+// no frame of it has a frame pointer anywhere near the stack (so neither
+// the fp chain nor a CFA computed from fp can read it) and it is short: then every word the tail's steps read lies
+// between the last checked frame's sp and the last frame's sp (a CFI step
+// reads below the new CFA, a guess reads the word at sp), and a hit
+// compares those words too.
 #include "mt_unwind.h"
 #include "mt_arch.h"
 #include "mt_rt.h"
@@ -28,6 +37,8 @@ namespace {
 constexpr UInt kMaxFrames = 32;   // longer --num-callers: no memo
 constexpr UWord kWays = 4;        // a malloc wrapper is reached from many
 constexpr UWord kBuckets = 256;   // callers at one depth: set-associative
+constexpr UInt kTailWords = 16;   // longer guessed tails: no memo
+constexpr Addr kFpMargin = 4096;
 
 struct Memo {
   Addr ip0, sp0, fp0;
@@ -35,10 +46,13 @@ struct Memo {
   ULong used;             // last hit or fill, for eviction
   UInt epoch;
   UInt n;                 // frames
+  UInt checked;           // frames 1..checked-1 have their slots checked
+  UInt n_tail;            // words of the guessed tail, from tail_lo
+  Addr tail_lo;
   bool fp0_matters;       // frame 0 may have used fp for its CFA
   ExeContext* ec;
   // Then, for frames 1..n-1: sp (the return address is just below it) and
-  // the return address found there; see at().
+  // the return address found there; then the tail's words.
 };
 
 // Entries are handed out in order from one mapping, so a program with few
@@ -58,6 +72,7 @@ Addr g_f0_off[kFrame0s];
 int g_nf0;
 
 Addr* frames(Memo* m) { return reinterpret_cast<Addr*>(m + 1); }  // sp[i], ra[i] pairs
+UWord* tail(Memo* m) { return reinterpret_cast<UWord*>(frames(m) + 2 * g_frames); }
 
 inline UWord word_at(Addr a) { return *reinterpret_cast<const UWord*>(a); }
 
@@ -79,28 +94,50 @@ void learn_frame0(Addr ip, Addr off) {
 // Whether the client stack holds the memo's frames.
 bool still_there(Memo* m) {
   const Addr* f = frames(m);
-  for (UInt i = 1; i < m->n; i++)
+  for (UInt i = 1; i < m->checked; i++)
     if (word_at(f[2 * i] - arch::kRetAddrBelowCallerSP) != f[2 * i + 1]) return false;
+  const UWord* t = tail(m);
+  for (UInt i = 0; i < m->n_tail; i++)
+    if (word_at(m->tail_lo + i * sizeof(UWord)) != t[i]) return false;
   return true;
 }
 
-// Whether an unwind may be reused (see the top).
-bool reusable(Addr sp0, Addr smax, const Addr* ips, const Addr* sps, const Addr* fps, UInt n) {
-  if (n != g_frames) return false;
-  for (UInt i = 1; i < n; i++) {
+// Whether an unwind may be reused (see the top): returns 0 if not, else the
+// number of frames whose return-address slots prove them (frame 0 counts);
+// frames after those form a guessed tail whose words are in
+// [*tail_lo, *tail_hi).
+UInt reusable(Addr sp0, Addr smax, const Addr* ips, const Addr* sps, const Addr* fps, UInt n, Addr* tail_lo,
+              Addr* tail_hi) {
+  if (n != g_frames) return 0;
+  UInt i = 1;
+  for (; i < n; i++) {
     Addr slot = sps[i] - arch::kRetAddrBelowCallerSP;
-    if (sps[i] <= sps[i - 1] || slot < sp0 || sps[i] > smax) return false;
-    if (word_at(slot) != ips[i] + 1) return false;  // ips[i] is the return address minus 1
+    if (sps[i] <= sps[i - 1] || slot < sp0 || sps[i] > smax) break;
+    if (word_at(slot) != ips[i] + 1) break;  // ips[i] is the return address minus 1
     // Frame i-1 kept fp inside its own frame: it may be a frame-pointer
     // frame, whose CFA depends on a value the check cannot see (for frame
     // 0, fp is part of the key instead).
-    if (i > 1 && fps[i - 1] + 2 * sizeof(Addr) >= sps[i - 1] && fps[i - 1] < sps[i]) return false;
+    if (i > 1 && fps[i - 1] + 2 * sizeof(Addr) >= sps[i - 1] && fps[i - 1] < sps[i]) return 0;
   }
-  return true;
+  *tail_lo = *tail_hi = 0;
+  if (i == n) return n;
+  // A guessed tail: after at least one proven caller, every step from a
+  // frame whose fp is nowhere near the stack (the fp chain needs one on
+  // it, and a CFA computed from fp must not reach it either: CFI offsets
+  // are far below a page).
+  if (i < 2) return 0;
+  for (UInt j = i - 1; j < n; j++) {
+    if (fps[j] + kFpMargin >= sp0 - arch::kStackRedzone && fps[j] <= smax + kFpMargin) return 0;
+    if (j >= i && (sps[j] < sps[j - 1] || sps[j] >= smax)) return 0;
+  }
+  *tail_lo = sps[i - 1];
+  *tail_hi = sps[n - 1] + sizeof(UWord);
+  if (*tail_hi > smax + 1 || *tail_hi - *tail_lo > kTailWords * sizeof(UWord)) return 0;
+  return i;
 }
 
 void remember(Memo* m, Addr ip0, Addr sp0, Addr fp0, Addr smax, UInt epoch, const Addr* ips, const Addr* sps,
-              UInt n, ExeContext* ec) {
+              UInt n, UInt checked, Addr tail_lo, Addr tail_hi, ExeContext* ec) {
   m->ip0 = ip0;
   m->sp0 = sp0;
   m->fp0 = fp0;
@@ -115,6 +152,11 @@ void remember(Memo* m, Addr ip0, Addr sp0, Addr fp0, Addr smax, UInt epoch, cons
     f[2 * i + 1] = ips[i] + 1;
   }
   m->n = n;
+  m->checked = checked;
+  m->tail_lo = tail_lo;
+  m->n_tail = static_cast<UInt>((tail_hi - tail_lo) / sizeof(UWord));
+  UWord* t = tail(m);
+  for (UInt i = 0; i < m->n_tail; i++) t[i] = word_at(tail_lo + i * sizeof(UWord));
 }
 
 }  // namespace
@@ -122,7 +164,7 @@ void remember(Memo* m, Addr ip0, Addr sp0, Addr fp0, Addr smax, UInt epoch, cons
 void init() {
   g_frames = VG_(clo_backtrace_size);
   if (g_frames < 2 || g_frames > kMaxFrames) return;
-  g_stride = sizeof(Memo) + 2 * g_frames * sizeof(Addr);
+  g_stride = sizeof(Memo) + (2 * g_frames + kTailWords) * sizeof(Addr);
   g_ways = map_array<Memo*>(kBuckets * kWays);
   g_store = static_cast<UChar*>(map_zeroed(kBuckets * kWays * g_stride));
 }
@@ -159,13 +201,16 @@ ExeContext* here(ThreadId tid) {
   Addr ips[kMaxFrames], sps[kMaxFrames], fps[kMaxFrames];
   UInt n = VG_(get_StackTrace)(tid, ips, g_frames, sps, fps, 0);
   ExeContext* ec = VG_(make_ExeContext_from_StackTrace)(ips, n);
-  if (on_stack && n >= 2 && sps[0] == sp && ips[0] == ip && reusable(sp, smax, ips, sps, fps, n)) {
+  Addr tail_lo, tail_hi;
+  UInt checked;
+  if (on_stack && n >= 2 && sps[0] == sp && ips[0] == ip &&
+      (checked = reusable(sp, smax, ips, sps, fps, n, &tail_lo, &tail_hi)) != 0) {
     learn_frame0(ip, sps[1] - arch::kRetAddrBelowCallerSP - sp);
     if (!*victim) {
       *victim = reinterpret_cast<Memo*>(g_store + g_used);
       g_used += g_stride;
     }
-    remember(*victim, ip, sp, fp, smax, epoch, ips, sps, n, ec);
+    remember(*victim, ip, sp, fp, smax, epoch, ips, sps, n, checked, tail_lo, tail_hi, ec);
   }
   return ec;
 }

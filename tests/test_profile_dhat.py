@@ -212,8 +212,10 @@ def test_reused_unwinds_give_dhats_sites(workdir):
     paths that meet at one stack depth (same stack pointer, other callers),
     through recursion, frames of varying size, a frame-pointer frame, a
     call table, threads and a signal handler on an alternate stack, all
-    interleaved: every site must still be DHAT's, and the memo must have
-    served most of the deep paths' calls, or this test tests nothing."""
+    interleaved, first deep, then again from main, where 12 frames run
+    below main into the unwinder's guesses: every site must still be
+    DHAT's, and the memo must have served most of the deep paths' calls
+    and some of the shallow ones', or this test tests nothing."""
     exe = ph.compile_client("unwind_paths", ["-O2", "-fomit-frame-pointer"], out_name="unwind_paths_O2")
     mr, mp = ph.run_memtrack(["--stats=yes"], [exe], workdir)
     dr, dp = ph.run_dhat([], [exe], workdir)
@@ -227,8 +229,10 @@ def test_reused_unwinds_give_dhats_sites(workdir):
     assert m, mr.stderr[-2000:]
     unwound, reused = (int(x.replace(",", "")) for x in m.groups())
     # 40 rounds of 5 memoisable deep paths (+40 calls from the signal
-    # loop) minus first sightings: at least 150 reuses.
-    assert reused >= 150, (unwound, reused)
+    # loop) minus first sightings: at least 150 reuses; the shallow round's
+    # paths with guessed tails (40 rounds, the ones whose guesses reach 12
+    # frames before argv's end): 40 more.
+    assert reused >= 190, (unwound, reused)
 
 
 def _assert_python_sites_close(p):

@@ -76,8 +76,9 @@ static void* worker(void* arg) {
 }
 
 /* Eight frames between main and the paths, so that a stack of 12 frames
- * lies wholly in code with unwind info: an unwind that runs below main into
- * the start-up code ends in guesses, and those are never reused. */
+ * lies wholly in code with unwind info. The second, shallow round runs
+ * below main into the start-up code, where the unwinder ends in guesses:
+ * those are reused only with the words they were guessed from. */
 __attribute__((noinline)) void work(void);
 #define DEEP(name, next) __attribute__((noinline)) void name(void) { next(); sink++; }
 DEEP(d1, work)
