@@ -742,12 +742,14 @@ namespace {
 
 // The last client range found mapped and writable, so that the helpers
 // need no address-space lookup for the usual pops within one stack. Any
-// unmapping or protection change forgets it.
+// mapping (MAP_FIXED may put a read-only one over it), unmapping or
+// protection change forgets it.
 Addr g_writable_lo, g_writable_hi;
 
 void forget_writable(Addr, SizeT) { g_writable_lo = g_writable_hi = 0; }
 void forget_writable_prot(Addr a, SizeT len, Bool, Bool, Bool) { forget_writable(a, len); }
 void forget_writable_remap(Addr, Addr, SizeT) { forget_writable(0, 0); }
+void forget_writable_mmap(Addr a, SizeT len, Bool, Bool, Bool, ULong) { forget_writable(a, len); }
 
 bool client_writable(Addr lo, Addr hi) {
   if (lo >= g_writable_lo && hi <= g_writable_hi) return true;
@@ -840,6 +842,7 @@ void post_options() {
   VG_(track_die_mem_brk)(forget_writable);
   VG_(track_change_mem_mprotect)(forget_writable_prot);
   VG_(track_copy_mem_remap)(forget_writable_remap);
+  VG_(track_new_mem_mmap)(forget_writable_mmap);
 }
 
 }  // namespace mt::leak
