@@ -751,10 +751,17 @@ void forget_writable_prot(Addr a, SizeT len, Bool, Bool, Bool) { forget_writable
 void forget_writable_remap(Addr, Addr, SizeT) { forget_writable(0, 0); }
 void forget_writable_mmap(Addr a, SizeT len, Bool, Bool, Bool, ULong) { forget_writable(a, len); }
 
+// The client's own writable segment holding a, if any.
+const NSegment* client_segment(Addr a) {
+  const NSegment* seg = VG_(am_find_nsegment)(a);
+  if (!seg || !seg->hasW || (seg->kind != SkAnonC && seg->kind != SkFileC && seg->kind != SkShmC)) return nullptr;
+  return seg;
+}
+
 bool client_writable(Addr lo, Addr hi) {
   if (lo >= g_writable_lo && hi <= g_writable_hi) return true;
-  const NSegment* seg = VG_(am_find_nsegment)(lo);
-  if (!seg || !seg->hasW || (seg->kind != SkAnonC && seg->kind != SkFileC && seg->kind != SkShmC)) return false;
+  const NSegment* seg = client_segment(lo);
+  if (!seg) return false;
   if (hi > seg->end + 1) return VG_(am_is_valid_for_client)(lo, hi - lo, VKI_PROT_WRITE);
   g_writable_lo = seg->start;
   g_writable_hi = seg->end + 1;
@@ -767,8 +774,8 @@ void die_stack(Addr a, SizeT len) {
   if (len == 0 || lo > a) return;
   if (len > 64 * 1024) {
     // Big releases (thread exit, longjmp): clip to writable client memory.
-    const NSegment* seg = VG_(am_find_nsegment)(lo);
-    if (!seg || !seg->hasW || seg->kind == SkFree) return;
+    const NSegment* seg = client_segment(lo);
+    if (!seg) return;
     if (hi > seg->end + 1) hi = seg->end + 1;
     if (lo < seg->start) lo = seg->start;
   } else if (!client_writable(lo, hi)) {
