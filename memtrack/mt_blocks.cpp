@@ -103,6 +103,7 @@ void BlockIndex::init() {
   root_ = map_array<PageEntry***>(kLevelSize);
   big_root_ = map_array<BigList**>(kBigLevelSize);
   big_leaves_ = big_lists_ = 0;
+  big_sorted_.init("mt.blocks.big");
   leaves_ = 0;
   lists_bytes_ = 0;
 }
@@ -152,6 +153,11 @@ void BlockIndex::cover_range(Block* b, Block* with) {
 
 void BlockIndex::insert(Block* b) {
   count_++;
+  if (is_big(b)) {
+    big_add(b);
+    big_sorted_.insert_at(big_first_at_or_after(b->start), b);
+    return;
+  }
   PageEntry** leaf = leaf_for(page_of(b->start), true);
   tl_assert(leaf);
   PageEntry*& slot = leaf[page_of(b->start) & kLevelMask];
@@ -180,13 +186,19 @@ void BlockIndex::insert(Block* b) {
     e->starts[i] = b;
     e->n++;
   }
-  if (is_big(b)) big_add(b);
-  else if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, b);
+  if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, b);
 }
 
 void BlockIndex::remove(Block* b) {
   tl_assert(count_ > 0);
   count_--;
+  if (is_big(b)) {
+    big_remove(b);
+    SizeT i = big_first_at_or_after(b->start);
+    tl_assert(i < big_sorted_.size() && big_sorted_[i] == b);
+    big_sorted_.remove_at(i);
+    return;
+  }
   PageEntry** leaf = leaf_for(page_of(b->start), false);
   tl_assert(leaf);
   PageEntry*& slot = leaf[page_of(b->start) & kLevelMask];
@@ -201,8 +213,7 @@ void BlockIndex::remove(Block* b) {
     lists_bytes_ -= list_bytes(e->cap);
     free_list(e);
   }
-  if (is_big(b)) big_remove(b);
-  else if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, nullptr);
+  if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, nullptr);
 }
 
 bool BlockIndex::list_of(PageEntry* e, Block* const** starts, UInt* n) {
@@ -214,9 +225,13 @@ bool BlockIndex::list_of(PageEntry* e, Block* const** starts, UInt* n) {
 
 Block* BlockIndex::at(Addr a) const {
   PageEntry* e = entry(page_of(a));
-  if (!e || is_cover_only(e)) return nullptr;
-  UInt i = upper_bound(e, a);
-  return (i > 0 && e->starts[i - 1]->start == a) ? e->starts[i - 1] : nullptr;
+  if (e && !is_cover_only(e)) {
+    UInt i = upper_bound(e, a);
+    if (i > 0 && e->starts[i - 1]->start == a) return e->starts[i - 1];
+  }
+  if (big_sorted_.empty()) return nullptr;
+  Block* b = big_containing(a);
+  return b && b->start == a ? b : nullptr;
 }
 
 Block* BlockIndex::containing(Addr a) const {
@@ -235,7 +250,7 @@ Block* BlockIndex::containing(Addr a) const {
       }
     }
   }
-  // Inside a big block, past its first page: the granule directory.
+  // Inside a big block: the granule directory.
   return big_containing(a);
 }
 
@@ -298,9 +313,18 @@ Block* BlockIndex::big_containing(Addr a) const {
   return nullptr;
 }
 
+SizeT BlockIndex::big_first_at_or_after(Addr a) const {
+  SizeT lo = 0, hi = big_sorted_.size();
+  while (lo < hi) {
+    SizeT mid = (lo + hi) / 2;
+    if (big_sorted_[mid]->start < a) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
 SizeT BlockIndex::bytes_reserved() const {
   return leaves_ * kLevelSize * sizeof(PageEntry*) + lists_bytes_ + big_leaves_ * kBigLevelSize * sizeof(BigList*) +
-         big_lists_ * sizeof(BigList);
+         big_lists_ * sizeof(BigList) + big_sorted_.size() * sizeof(Block*);
 }
 
 }  // namespace mt

@@ -74,26 +74,32 @@ class BlockIndex {
   PageEntry* entry(UWord page) const;
   void cover_range(Block* b, Block* with);
   static bool list_of(PageEntry* e, Block* const** starts, UInt* n);
-  // Big blocks (kBigPages pages or more) are found from inside through a
-  // directory of 1 MiB granules instead of a cover in every page they span:
-  // 8 bytes per MiB, not per 4 KiB.
+  // Big blocks (kBigPages pages or more) stay out of the page directory:
+  // they are found from inside through a directory of 1 MiB granules (8
+  // bytes per MiB, not per 4 KiB), and in address order through a sorted
+  // array (a page leaf of their own would cost 32 KiB of address space and
+  // a resident page each, as huge blocks lie far apart).
   void big_add(Block* b);
   void big_remove(Block* b);
   Block* big_containing(Addr a) const;
+  SizeT big_first_at_or_after(Addr a) const;  // index into big_sorted_
   struct BigList;
   BigList** big_slot(Addr granule, bool create);
+  template <class F> void each_small(F f) const;
 
   // Three-level radix over page numbers (36 bits = 12 + 12 + 12).
   PageEntry**** root_;
   // Two-level radix over 1 MiB granules (28 bits = 14 + 14) for big blocks.
   BigList*** big_root_;
   SizeT big_leaves_, big_lists_;
+  Vec<Block*> big_sorted_;  // by start
   SizeT count_;
   SizeT leaves_;
   SizeT lists_bytes_;
 };
 
-template <class F> void BlockIndex::each(F f) const {
+// The blocks of the page directory (all but the big ones), in address order.
+template <class F> void BlockIndex::each_small(F f) const {
   constexpr UWord kN = 1UL << 12;
   for (UWord i = 0; i < kN; i++) {
     PageEntry*** mid = root_[i];
@@ -111,16 +117,34 @@ template <class F> void BlockIndex::each(F f) const {
   }
 }
 
+template <class F> void BlockIndex::each(F f) const {
+  // The page directory's blocks merged with the big ones, by start.
+  SizeT j = 0;
+  const SizeT nb = big_sorted_.size();
+  each_small([&](Block* b) {
+    while (j < nb && big_sorted_[j]->start < b->start) f(big_sorted_[j++]);
+    f(b);
+  });
+  while (j < nb) f(big_sorted_[j++]);
+}
+
 template <class F> void BlockIndex::each_starting_in(Addr lo, Addr hi, F f) const {
   if (hi <= lo) return;
+  SizeT j = big_first_at_or_after(lo);
+  const SizeT nb = big_sorted_.size();
   for (UWord page = lo >> arch::kPageShift, last = (hi - 1) >> arch::kPageShift; page <= last; page++) {
     PageEntry* e = entry(page);
     Block* const* starts;
     UInt n;
-    if (e && list_of(e, &starts, &n))
-      for (UInt x = 0; x < n; x++)
-        if (starts[x]->start >= lo && starts[x]->start < hi) f(starts[x]);
+    if (e && list_of(e, &starts, &n)) {
+      for (UInt x = 0; x < n; x++) {
+        if (starts[x]->start < lo || starts[x]->start >= hi) continue;
+        while (j < nb && big_sorted_[j]->start < starts[x]->start) f(big_sorted_[j++]);
+        f(starts[x]);
+      }
+    }
   }
+  while (j < nb && big_sorted_[j]->start < hi) f(big_sorted_[j++]);
 }
 
 }  // namespace mt

@@ -41,6 +41,7 @@ CLIENTS = [
     ("leak_freed", []),
     ("leak_freed", ["quick"]),
     ("leak_bigblock", []),
+    ("leak_bigmix", []),
 ]
 
 
