@@ -90,3 +90,21 @@ def test_quiet_prints_nothing(workdir, clients):
     assert r.returncode == 0, r
     assert r.stderr == "", r
     assert r.stdout == ""
+
+
+def test_dist_tarball_holds_every_file_the_suite_needs():
+    """`make dist` ships what EXTRA_DIST names: every helper module, script
+    and page driver of the suite (not only the test_*.py files, which a
+    wildcard takes) must be named there, or the suite of an unpacked
+    release (and `make distcheck`) fails to import it."""
+    text = (helpers.REPO / "Makefile.am").read_text()
+    m = re.search(r"^EXTRA_DIST\s*=(.*?)(?:\n\S|\Z)", text, re.S | re.M)
+    assert m, "no EXTRA_DIST in Makefile.am"
+    listed = set(m.group(1).replace("\\\n", " ").split())
+    tests = helpers.REPO / "tests"
+    needed = [p for p in sorted(tests.iterdir())
+              if p.is_file() and (p.suffix in (".py", ".js") or p.name.startswith("package"))
+              and not p.name.startswith("test_")]
+    assert needed, "found no support files in tests/"
+    missing = [p.name for p in needed if f"tests/{p.name}" not in listed]
+    assert not missing, f"not in Makefile.am's EXTRA_DIST: {missing}"
