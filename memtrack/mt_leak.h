@@ -30,7 +30,7 @@ struct Counts {
 
 void init();
 // After options: settles the leak-check mode (--xml=yes implies full) and,
-// with scrubbing, watches unmappings for the scrubbing helpers.
+// with scrubbing, watches mappings change for the scrubbing helpers.
 void post_options();
 // Whether stale words are being scrubbed (dead stack zeroed, new heap blocks
 // zero-filled): --scrub-stack=yes, or auto with --leak-check=full.

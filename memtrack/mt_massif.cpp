@@ -129,7 +129,6 @@ struct Rec {
 PtrMap<Rec> g_custom;           // by address: the newest record there
 Pool<Rec> g_rec_pool;
 PtrMap<const Block> g_uncounted;  // heap blocks a FREELIKE took out of massif's figures
-SizeT g_n_custom;
 
 void init() {
   g_inited = true;
@@ -140,7 +139,6 @@ void init() {
   g_custom.init("mt.massif.custom", 64);
   g_rec_pool.init("mt.massif.custom", 64);
   g_uncounted.init("mt.massif.uncounted", 16);
-  g_n_custom = 0;
   g_snaps = make_array<Snap>("mt.massif.snaps", g_opts.max_snapshots);
   g_n = 0;
   g_heap = g_extra = g_bytes_clock = g_peak_total = 0;
@@ -521,14 +519,26 @@ void write_header(OutFile& f) {
 
 }  // namespace
 
-void alloc_event(const Block* b) {
-  begin_event();
-  ULong req = b->req_size(), extra = usable_of(b) - req + g_opts.heap_admin;
-  rec_of(b->site->ec)->bytes += req;
+namespace {
+
+// What massif counts beside a block's asked-for bytes: its slop and
+// --heap-admin.
+ULong extra_of(const Block* b) { return usable_of(b) - b->req_size() + g_opts.heap_admin; }
+
+// Adds bytes to massif's figures (an allocation), with the snapshot after.
+void count(ExeContext* ec, ULong req, ULong extra) {
+  rec_of(ec)->bytes += req;
   g_heap += req;
   g_extra += extra;
   g_bytes_clock += req + extra;
   maybe_normal(now());
+}
+
+}  // namespace
+
+void alloc_event(const Block* b) {
+  begin_event();
+  count(b->site->ec, b->req_size(), extra_of(b));
 }
 
 namespace {
@@ -547,7 +557,6 @@ void uncount(ExeContext* ec, ULong req, ULong extra) {
 Rec* pop_custom(Addr p) {
   Rec* r = g_custom.remove(p);
   if (r && r->older) g_custom.put(p, r->older);
-  if (r) g_n_custom--;
   return r;
 }
 
@@ -564,7 +573,7 @@ void remove_newest(Addr p) {
   }
   const Block* b = heap::index().at(p);
   if (!b || b->released || uncounted(b)) return;  // massif: a bogus free, no snapshot
-  ULong req = b->req_size(), extra = usable_of(b) - req + g_opts.heap_admin;
+  ULong req = b->req_size(), extra = extra_of(b);
   forget_usable(b);
   g_uncounted.put(reinterpret_cast<UWord>(b), b);
   uncount(heap::alloc_context(b), req, extra);
@@ -578,7 +587,7 @@ void free_event(const Block* b) {
     g_uncounted.remove(reinterpret_cast<UWord>(b));
     return;
   }
-  ULong req = b->req_size(), extra = usable_of(b) - req + g_opts.heap_admin;
+  ULong req = b->req_size(), extra = extra_of(b);
   forget_usable(b);
   if (Rec* top = g_custom.size() ? pop_custom(b->start) : nullptr) {
     // The custom record goes; the malloc'd block stays counted as a record
@@ -595,7 +604,6 @@ void free_event(const Block* b) {
       while (head->older) head = head->older;
       head->older = top;
     }
-    g_n_custom++;
     return;
   }
   uncount(heap::alloc_context(b), req, extra);
@@ -621,12 +629,7 @@ void custom_alloc(ExeContext* ec, Addr p, SizeT size) {
   r->ec = ec;
   r->older = g_custom.remove(p);
   g_custom.put(p, r);
-  g_n_custom++;
-  rec_of(ec)->bytes += r->req;
-  g_heap += r->req;
-  g_extra += r->extra;
-  g_bytes_clock += r->req + r->extra;
-  maybe_normal(now());
+  count(ec, r->req, r->extra);
 }
 
 void custom_free(Addr p) {

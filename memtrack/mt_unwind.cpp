@@ -22,10 +22,10 @@
 // outermost one (_start) the unwinder guesses, taking the word at sp for a
 // return address, frame after frame. Such a guessed tail is kept too, when
 // no frame of it has a frame pointer anywhere near the stack (so neither
-// the fp chain nor a CFA computed from fp can read it) and it is short: then every word the tail's steps read lies
-// between the last checked frame's sp and the last frame's sp (a CFI step
-// reads below the new CFA, a guess reads the word at sp), and a hit
-// compares those words too.
+// the fp chain nor a CFA computed from fp can read it) and it is short:
+// then every word the tail's steps read lies between the last checked
+// frame's sp and the last frame's sp (a CFI step reads below the new CFA, a
+// guess reads the word at sp), and a hit compares those words too.
 #include "mt_unwind.h"
 #include "mt_arch.h"
 #include "mt_rt.h"
