@@ -745,11 +745,15 @@ namespace {
 // mapping (MAP_FIXED may put a read-only one over it), unmapping or
 // protection change forgets it.
 Addr g_writable_lo, g_writable_hi;
+// The last registered stack found, [lo, end), kept for the same reason;
+// forgotten with the mappings and when a stack is registered.
+Addr g_stack_lo, g_stack_end;
 
-void forget_writable(Addr, SizeT) { g_writable_lo = g_writable_hi = 0; }
+void forget_writable(Addr, SizeT) { g_writable_lo = g_writable_hi = g_stack_lo = g_stack_end = 0; }
 void forget_writable_prot(Addr a, SizeT len, Bool, Bool, Bool) { forget_writable(a, len); }
 void forget_writable_remap(Addr, Addr, SizeT) { forget_writable(0, 0); }
 void forget_writable_mmap(Addr a, SizeT len, Bool, Bool, Bool, ULong) { forget_writable(a, len); }
+void forget_stack(Addr, Addr) { g_stack_lo = g_stack_end = 0; }
 
 // The client's own writable segment holding a, if any.
 const NSegment* client_segment(Addr a) {
@@ -768,43 +772,37 @@ bool client_writable(Addr lo, Addr hi) {
   return true;
 }
 
-// SP rose from a by len: zeroes what left the red zone.
-void die_stack(Addr a, SizeT len) {
-  Addr lo = a - arch::kStackRedzone, hi = lo + len;
-  if (len == 0 || lo > a) return;
-  if (len > 64 * 1024) {
+// Zeroes dead stack [lo, hi), if it is the client's writable memory.
+void zero_dead(Addr lo, Addr hi) {
+  if (hi <= lo) return;
+  if (hi - lo > 64 * 1024) {
     // Big releases (thread exit, longjmp): clip to writable client memory.
     const NSegment* seg = client_segment(lo);
     if (!seg) return;
     if (hi > seg->end + 1) hi = seg->end + 1;
-    if (lo < seg->start) lo = seg->start;
   } else if (!client_writable(lo, hi)) {
     return;
   }
   VG_(memset)(reinterpret_cast<void*>(lo), 0, hi - lo);
 }
 
-// Whether a rise of the stack pointer from old_sp to new_sp may be a switch
-// to another stack rather than a pop, by the core's rule (a move of more than
-// --max-stackframe) and by the heap: a program that keeps stacks in heap
-// blocks (coroutines) moves between them, and zeroing the gap would wipe
-// other blocks. The core would only mark such a gap unaddressable; memtrack
-// writes, so it stays on the safe side.
-bool maybe_switch(Addr old_sp, Addr new_sp) {
-  if (new_sp - old_sp > static_cast<Addr>(vg_core::max_stackframe())) return true;
-  const UChar* granules = access::heap_granules();
-  const Addr lo = old_sp - arch::kStackRedzone, hi = new_sp - arch::kStackRedzone;
-  bool heap_near = false;
-  for (Addr g = lo >> access::kGranuleShift; g <= (hi - 1) >> access::kGranuleShift; g++)
-    if (granules[g]) { heap_near = true; break; }
-  if (!heap_near) return false;
-  const BlockIndex& index = heap::index();
-  const Block* from = index.containing(old_sp);
-  if (from != index.containing(new_sp - 1)) return true;
-  if (from) return false;  // a pop inside one heap-held stack
-  bool any = false;
-  index.each_starting_in(lo, hi, [&](const Block*) { any = true; });
-  return any || index.containing(lo) != nullptr;
+// Whether SP moving up from old_sp to new_sp stays on one stack, so that
+// what it leaves is dead: both must lie on the same registered stack (the
+// core registers every thread's; VALGRIND_STACK_REGISTER adds others). A
+// move of more than --max-stackframe is a switch by the core's rule, and a
+// move on or onto a stack nobody registered may be one too: coroutine
+// stacks from mmap or malloc often lie next to each other, so a switch up
+// to the next one looks like a pop. memcheck would only mark the memory
+// between unaddressable; memtrack writes, so it leaves unregistered stacks
+// alone rather than risk the program's live frames.
+bool same_stack(Addr old_sp, Addr new_sp) {
+  if (new_sp - old_sp > static_cast<Addr>(vg_core::max_stackframe())) return false;
+  if (old_sp >= g_stack_lo && new_sp <= g_stack_end) return true;
+  Addr lo, hi;
+  if (!vg_core::registered_stack(old_sp, &lo, &hi) || new_sp - 1 > hi) return false;
+  g_stack_lo = lo;
+  g_stack_end = hi + 1;
+  return true;
 }
 
 }  // namespace
@@ -813,16 +811,20 @@ namespace {
 ULong g_popped_calls, g_written_calls, g_switches;  // for --stats
 }  // namespace
 
+// A constant pop (add rsp, N) is a pop on whatever stack SP is on.
 VG_REGPARM(2) void stack_popped(Addr new_sp, UWord len) {
   g_popped_calls++;
-  die_stack(new_sp - len, len);
+  if (new_sp < len + arch::kStackRedzone) return;
+  zero_dead(new_sp - len - arch::kStackRedzone, new_sp - arch::kStackRedzone);
 }
 
 VG_REGPARM(2) void sp_written(Addr old_sp, Addr new_sp) {
   g_written_calls++;
   if (new_sp <= old_sp) return;
-  if (maybe_switch(old_sp, new_sp)) { g_switches++; return; }
-  die_stack(old_sp, new_sp - old_sp);
+  if (!same_stack(old_sp, new_sp)) { g_switches++; return; }
+  // What left the red zone, not below the stack's own start.
+  Addr lo = old_sp > g_stack_lo + arch::kStackRedzone ? old_sp - arch::kStackRedzone : g_stack_lo;
+  zero_dead(lo, new_sp - arch::kStackRedzone);
 }
 
 void scrub_stats(ULong* popped, ULong* written, ULong* switches) {
@@ -850,6 +852,7 @@ void post_options() {
   VG_(track_change_mem_mprotect)(forget_writable_prot);
   VG_(track_copy_mem_remap)(forget_writable_remap);
   VG_(track_new_mem_mmap)(forget_writable_mmap);
+  VG_(track_register_stack)(forget_stack);
 }
 
 }  // namespace mt::leak

@@ -38,7 +38,20 @@ extern "C" {
 // statically, so the symbol is there. Kept to this one place.
 extern "C" {
 extern Word VG_(clo_max_stackframe);  // --max-stackframe: larger SP moves are stack switches
+// The registered stack (each thread's own, or VALGRIND_STACK_REGISTER's)
+// holding sp, cut to sp's mapping: [*start, *end]; both 0 if none.
+extern void VG_(stack_limits)(Addr sp, Addr* start, Addr* end);
 }
 namespace mt::vg_core {
 inline Word max_stackframe() { return VG_(clo_max_stackframe); }
+// The registered stack holding sp as [*lo, *hi] (inclusive); false if sp is
+// on no registered stack.
+inline bool registered_stack(Addr sp, Addr* lo, Addr* hi) {
+  Addr start = 1, end = 0;  // stay so (or become 0, 0) when none holds sp
+  VG_(stack_limits)(sp, &start, &end);
+  if (start > end || end == 0 || sp < start || sp > end) return false;
+  *lo = start;
+  *hi = end;
+  return true;
+}
 }  // namespace mt::vg_core

@@ -1,14 +1,22 @@
-/* Coroutines on stacks that are heap blocks (ucontext), with a data block
-   between the two stacks. Coroutine 0 switches straight to coroutine 1,
-   whose stack lies above: the stack pointer rises by less than
-   --max-stackframe, which looks like a pop. A tool that zeroed "popped"
-   stack there would wipe the data block; memtrack must leave the program's
-   memory alone (the program checks it) and still report leaks as memcheck
-   does. The stacks are registered (VALGRIND_STACK_REGISTER) as memcheck's
-   manual asks. */
+/* Coroutines (ucontext) on stacks the program makes itself. Coroutine 0
+   switches straight to coroutine 1, whose stack lies above: the stack
+   pointer rises by less than --max-stackframe, which looks like a pop. A
+   tool that zeroed "popped" stack there would wipe what lies between:
+   coroutine 0's own live frames, and, with heap stacks, other blocks.
+   memtrack must leave the program's memory alone (the program checks a
+   data block between the stacks and a local of coroutine 0 across each
+   switch) and still report leaks as memcheck does.
+
+   argv[1] picks the stacks:
+     heap        two heap blocks with a data block between them, registered
+                 with VALGRIND_STACK_REGISTER as memcheck's manual asks;
+     heap-unreg  the same, not registered;
+     mmap        two adjacent anonymous mappings, not registered (as many
+                 coroutine libraries make them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 #include <valgrind/valgrind.h>
 
@@ -24,11 +32,16 @@ static int __attribute__((noinline)) deep(int n)
    return n ? deep(n - 1) + pad[0] : 0;
 }
 
+static int local_lost;
+
 static void co0(void)
 {
    for (int r = 0; r < ROUNDS; r++) {
+      volatile unsigned long keep = 0x5eed0000UL + r;   /* in this frame */
       deep(20);
-      swapcontext(&co[0], &co[1]);   /* up, to the other heap stack */
+      swapcontext(&co[0], &co[1]);   /* up, to the other stack */
+      if (keep != 0x5eed0000UL + r)
+         local_lost = 1;
    }
 }
 
@@ -40,24 +53,39 @@ static void co1(void)
    }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-   char *stack0 = malloc(STACK);
-   unsigned long *mid = malloc(4096);   /* between the two stacks */
-   char *stack1 = malloc(STACK);
+   const char *mode = argc > 1 ? argv[1] : "heap";
+   int heap = strcmp(mode, "mmap") != 0;
+   char *stack0, *stack1;
+   unsigned long *mid = NULL;
    unsigned long sum = 0, want = 0;
 
-   if (!(stack0 < (char *)mid && (char *)mid < stack1)) {
-      /* Order them: the test needs mid between the stacks. */
-      char *lo = stack0 < stack1 ? stack0 : stack1, *hi = stack0 < stack1 ? stack1 : stack0;
-      stack0 = lo;
-      stack1 = hi;
+   if (heap) {
+      stack0 = malloc(STACK);
+      mid = malloc(4096);   /* between the two stacks */
+      stack1 = malloc(STACK);
+      if (!(stack0 < (char *)mid && (char *)mid < stack1)) {
+         /* Order them: the test needs mid between the stacks. */
+         char *lo = stack0 < stack1 ? stack0 : stack1, *hi = stack0 < stack1 ? stack1 : stack0;
+         stack0 = lo;
+         stack1 = hi;
+      }
+   } else {
+      /* One mapping split in two: the stacks are adjacent for sure. */
+      stack0 = mmap(NULL, 2 * STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (stack0 == MAP_FAILED)
+         return 2;
+      stack1 = stack0 + STACK;
+      mid = malloc(4096);
    }
    for (int i = 0; i < 512; i++)
       mid[i] = 0x1000 + i;
    mid[7] = (unsigned long)malloc(24);   /* only pointer to a block */
-   VALGRIND_STACK_REGISTER(stack0, stack0 + STACK);
-   VALGRIND_STACK_REGISTER(stack1, stack1 + STACK);
+   if (strcmp(mode, "heap") == 0) {
+      VALGRIND_STACK_REGISTER(stack0, stack0 + STACK);
+      VALGRIND_STACK_REGISTER(stack1, stack1 + STACK);
+   }
 
    getcontext(&co[0]);
    co[0].uc_stack.ss_sp = stack0;
@@ -83,7 +111,11 @@ int main(void)
       printf("stack_switch: data between the stacks CHANGED\n");
       return 1;
    }
-   printf("stack_switch: %s, data between the stacks intact\n",
+   if (local_lost) {
+      printf("stack_switch: a live local of coroutine 0 CHANGED\n");
+      return 1;
+   }
+   printf("stack_switch: %s, data and live frames intact\n",
           (char *)mid < stack1 && (char *)mid > stack0 ? "mid between" : "mid elsewhere");
    mid = NULL;   /* leaks mid, and the block only mid points to */
    return 0;
