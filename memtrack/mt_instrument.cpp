@@ -312,6 +312,41 @@ void add_redzone_clear(IRSB* sb, IRExpr* base, Int len) {
   add_zero_stores(sb, base, 0, len);
 }
 
+// An SP write not known relative to the old SP (leave, lea rsp from rbp,
+// longjmp). Most are pops of up to kScratch bytes (sqlite3 and jq: over 99%)
+// on the stack leak::sp_written found last; those are zeroed inline:
+// kScratch bytes ending at new SP - red zone, which covers what left the red
+// zone plus memory already dead below it. When that does not apply the
+// stores hit a scratch buffer (a select, not a branch) and, for a rise,
+// the helper decides.
+void add_unknown_sp_scrub(IRSB* sb, IRExpr* new_sp) {
+  constexpr Long kSpan = leak::kScratch, kRz = static_cast<Long>(arch::kStackRedzone);
+  const leak::StackCache* cache = leak::stack_cache();
+  auto tmp = [&](IRType ty, IRExpr* e) { return IRExpr_RdTmp(assign(sb, ty, e)); };
+  IRExpr* old_sp = tmp(Ity_I64, IRExpr_Get(arch::kOffSP, Ity_I64));
+  IRExpr* rise = tmp(Ity_I64, IRExpr_Binop(Iop_Sub64, new_sp, old_sp));
+  // 0 < rise <= kSpan, as one unsigned compare.
+  IRExpr* small = tmp(Ity_I1, IRExpr_Binop(Iop_CmpLT64U, tmp(Ity_I64, IRExpr_Binop(Iop_Sub64, rise, u64(1))),
+                                           u64(static_cast<ULong>(kSpan))));
+  // cache.lo + red zone + kSpan <= new SP <= cache.end: the zeroed span
+  // lies on that stack, and so does old SP (at most kSpan below).
+  IRExpr* lo = tmp(Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, u64(reinterpret_cast<ULong>(&cache->lo))));
+  IRExpr* end = tmp(Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, u64(reinterpret_cast<ULong>(&cache->end))));
+  IRExpr* above = tmp(Ity_I1, IRExpr_Binop(Iop_CmpLE64U, tmp(Ity_I64, IRExpr_Binop(Iop_Add64, lo, u64(kRz + kSpan))), new_sp));
+  IRExpr* below = tmp(Ity_I1, IRExpr_Binop(Iop_CmpLE64U, new_sp, end));
+  IRExpr* inline_ok = tmp(Ity_I1, IRExpr_Binop(Iop_And1, small, tmp(Ity_I1, IRExpr_Binop(Iop_And1, above, below))));
+  IRExpr* base = tmp(Ity_I64, IRExpr_ITE(inline_ok, tmp(Ity_I64, IRExpr_Binop(Iop_Sub64, new_sp, u64(kRz + kSpan))),
+                                         u64(leak::scratch())));
+  add_zero_stores(sb, base, 0, kSpan);
+  // The rest of the rises go to the helper.
+  IRExpr* rises = tmp(Ity_I1, IRExpr_Binop(Iop_CmpLT64U, old_sp, new_sp));
+  IRExpr* call = tmp(Ity_I1, IRExpr_Binop(Iop_And1, rises, tmp(Ity_I1, IRExpr_Unop(Iop_Not1, inline_ok))));
+  IRDirty* d = unsafeIRDirty_0_N(2, "sp_written", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&leak::sp_written)),
+                                 mkIRExprVec_2(old_sp, new_sp));
+  d->guard = call;
+  addStmtToIRSB(sb, IRStmt_Dirty(d));
+}
+
 // Before a Put, with scrubbing on: zeroes what an SP rise took out of the
 // red zone, [new SP - red zone - delta, new SP - red zone).
 void add_sp_scrub(IRSB* sb, const IRStmt* put) {
@@ -333,13 +368,7 @@ void add_sp_scrub(IRSB* sb, const IRStmt* put) {
     }
     case SpTracker::SpWrite::kUnknown: {
       if (!g_sp.exact_sp(put)) return;  // partial SP writes: 16-bit code only
-      // Only a rise frees stack: the call is guarded by old < new.
-      IRTemp old_sp = assign(sb, Ity_I64, IRExpr_Get(arch::kOffSP, Ity_I64));
-      IRTemp rises = assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(old_sp), put->Ist.Put.data));
-      IRDirty* d = unsafeIRDirty_0_N(2, "sp_written", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&leak::sp_written)),
-                                     mkIRExprVec_2(IRExpr_RdTmp(old_sp), put->Ist.Put.data));
-      d->guard = IRExpr_RdTmp(rises);
-      addStmtToIRSB(sb, IRStmt_Dirty(d));
+      add_unknown_sp_scrub(sb, put->Ist.Put.data);
       return;
     }
   }

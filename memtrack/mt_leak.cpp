@@ -745,15 +745,17 @@ namespace {
 // mapping (MAP_FIXED may put a read-only one over it), unmapping or
 // protection change forgets it.
 Addr g_writable_lo, g_writable_hi;
-// The last registered stack found, [lo, end), kept for the same reason;
-// forgotten with the mappings and when a stack is registered.
-Addr g_stack_lo, g_stack_end;
+// The last registered stack found, [lo, end), kept for the same reason
+// (generated code reads it too); forgotten with the mappings and when a
+// stack is registered.
+StackCache g_last_stack;
+__attribute__((aligned(16))) UChar g_scratch[kScratch];
 
-void forget_writable(Addr, SizeT) { g_writable_lo = g_writable_hi = g_stack_lo = g_stack_end = 0; }
+void forget_writable(Addr, SizeT) { g_writable_lo = g_writable_hi = g_last_stack.lo = g_last_stack.end = 0; }
 void forget_writable_prot(Addr a, SizeT len, Bool, Bool, Bool) { forget_writable(a, len); }
 void forget_writable_remap(Addr, Addr, SizeT) { forget_writable(0, 0); }
 void forget_writable_mmap(Addr a, SizeT len, Bool, Bool, Bool, ULong) { forget_writable(a, len); }
-void forget_stack(Addr, Addr) { g_stack_lo = g_stack_end = 0; }
+void forget_stack(Addr, Addr) { g_last_stack.lo = g_last_stack.end = 0; }
 
 // The client's own writable segment holding a, if any.
 const NSegment* client_segment(Addr a) {
@@ -797,11 +799,11 @@ void zero_dead(Addr lo, Addr hi) {
 // alone rather than risk the program's live frames.
 bool same_stack(Addr old_sp, Addr new_sp) {
   if (new_sp - old_sp > static_cast<Addr>(vg_core::max_stackframe())) return false;
-  if (old_sp >= g_stack_lo && new_sp <= g_stack_end) return true;
+  if (old_sp >= g_last_stack.lo && new_sp <= g_last_stack.end) return true;
   Addr lo, hi;
   if (!vg_core::registered_stack(old_sp, &lo, &hi) || new_sp - 1 > hi) return false;
-  g_stack_lo = lo;
-  g_stack_end = hi + 1;
+  g_last_stack.lo = lo;
+  g_last_stack.end = hi + 1;
   return true;
 }
 
@@ -823,9 +825,12 @@ VG_REGPARM(2) void sp_written(Addr old_sp, Addr new_sp) {
   if (new_sp <= old_sp) return;
   if (!same_stack(old_sp, new_sp)) { g_switches++; return; }
   // What left the red zone, not below the stack's own start.
-  Addr lo = old_sp > g_stack_lo + arch::kStackRedzone ? old_sp - arch::kStackRedzone : g_stack_lo;
+  Addr lo = old_sp > g_last_stack.lo + arch::kStackRedzone ? old_sp - arch::kStackRedzone : g_last_stack.lo;
   zero_dead(lo, new_sp - arch::kStackRedzone);
 }
+
+const StackCache* stack_cache() { return &g_last_stack; }
+Addr scratch() { return reinterpret_cast<Addr>(g_scratch); }
 
 void scrub_stats(ULong* popped, ULong* written, ULong* switches) {
   *popped = g_popped_calls;

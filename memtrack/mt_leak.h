@@ -46,6 +46,13 @@ VG_REGPARM(2) void stack_popped(Addr new_sp, UWord len);
 VG_REGPARM(2) void sp_written(Addr old_sp, Addr new_sp);
 // For --stats: calls of the two helpers, and rises taken for stack switches.
 void scrub_stats(ULong* popped, ULong* written, ULong* switches);
+// For the inline path of SP writes: the registered stack sp_written found
+// last, [lo, end) (0, 0 when forgotten), and kScratch bytes that zeroing
+// stores may hit instead when that path does not apply.
+struct StackCache { Addr lo, end; };
+const StackCache* stack_cache();
+constexpr Long kScratch = 128;
+Addr scratch();
 
 // What one search looks for and shows. memcheck.h's requests and the
 // end-of-run search take it from the options (from_options); vgdb's

@@ -3,6 +3,9 @@
      small   add $264, %rsp          (a pop of known size, zeroed inline)
      long    add $4104, %rsp         (a pop too long to zero inline)
      leave   leave (rsp from rbp)    (a write not known relative to old SP)
+     short   leave from a frame of 120 bytes, the pointer in the red zone
+             below it (a short write not known relative to old SP, zeroed
+             inline)
      jump    longjmp out of a deep frame
    Each runs at its own depth (descend() grows the stack without writing
    it) and leaves the only pointer to its block more than 128 bytes below
@@ -20,6 +23,7 @@
 void stash_small(void *p);
 void stash_long(void *p);
 void stash_leave(void *p);
+void stash_short(void *p);
 __asm__(".text\n"
         ".globl stash_small\n.type stash_small,@function\nstash_small:\n"
         "  sub $264, %rsp\n  mov %rdi, (%rsp)\n  mov %rdi, 8(%rsp)\n  add $264, %rsp\n  ret\n"
@@ -27,7 +31,13 @@ __asm__(".text\n"
         "  sub $4104, %rsp\n  mov %rdi, (%rsp)\n  mov %rdi, 8(%rsp)\n  add $4104, %rsp\n  ret\n"
         ".globl stash_leave\n.type stash_leave,@function\nstash_leave:\n"
         "  push %rbp\n  mov %rsp, %rbp\n  sub $512, %rsp\n  mov %rdi, (%rsp)\n  mov %rdi, 8(%rsp)\n"
-        "  leave\n  ret\n");
+        "  leave\n  ret\n"
+        ".globl stash_short\n.type stash_short,@function\nstash_short:\n"
+        "  push %rbp\n  mov %rsp, %rbp\n  sub $120, %rsp\n"
+        /* The call ends the translation: the leave's block cannot know rbp. */
+        "  call stash_nop\n  mov %rdi, -64(%rsp)\n  mov %rdi, -56(%rsp)\n"
+        "  leave\n  ret\n"
+        "stash_nop:\n  ret\n");
 
 static jmp_buf back;
 
@@ -91,6 +101,7 @@ int main(void)
       what they covered) but never reaches an earlier run's dead frames. */
    run(stash_jump, 64, 12);
    run(stash_leave, 56, 9);
+   run(stash_short, 72, 9);   /* as deep as stash_leave: its frame stays above that pointer */
    run(stash_long, 48, 3);
    run(stash_small, 40, 1);
    CLEAR_REGS();
