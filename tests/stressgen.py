@@ -807,7 +807,7 @@ class Gen:
 
     def program(self):
         rng = self.rng
-        main_pre, threads, main_post = [], [], []
+        main_pre, main_post = [], []
         self.out = main_pre
         self.random_ops(int(rng.randrange(40, 100) * self.scale))
         nt = rng.choice([2, 2, 3])

@@ -569,7 +569,7 @@ def _compare_with_ms_print(text, snaps, ms_out):
     assert f"Snapshots: {ms['n']}; detailed: [{ms['detailed']}]" in lines
     # The axes: the largest total and the last time, in KiB/MiB (ms_print's
     # KB/MB are 1024s too).
-    ymax, tmax = max(s["total"] for s in snaps), snaps[-1]["time"]
+    ymax = max(s["total"] for s in snaps)
     ylabel = re.match(r"^\s*([\d.]+) \^", top)[1]
     unit = lines[[i for i, l in enumerate(lines) if "^" in l][0] - 1].strip()
     div = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3}[unit]
