@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <valgrind/memcheck.h>
+#include "dead_stack.h"
 
 void stash_small(void *p);
 void stash_short(void *p);
@@ -36,12 +36,6 @@ __asm__(".text\n"
         "  push %rbp\n  mov %rsp, %rbp\n  sub $16, %rsp\n  call maxframe_nop\n  leave\n  ret\n"
         "maxframe_nop:\n  ret\n");
 
-#define CLEAR_REGS()                                                              \
-   __asm__ volatile("xor %%eax, %%eax\n\txor %%ecx, %%ecx\n\txor %%edx, %%edx\n\t" \
-                    "xor %%esi, %%esi\n\txor %%edi, %%edi\n\txor %%r8d, %%r8d\n\t" \
-                    "xor %%r9d, %%r9d\n\txor %%r10d, %%r10d\n\txor %%r11d, %%r11d" \
-                    ::: "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory")
-
 static void *g_small, *g_short;
 
 static void __attribute__((noinline)) wipe(void)
@@ -49,18 +43,6 @@ static void __attribute__((noinline)) wipe(void)
    volatile char buf[65536];
    for (size_t i = 0; i < sizeof buf; i++)
       buf[i] = 0;
-}
-
-static void __attribute__((noinline)) search(void)
-{
-   VALGRIND_DO_LEAK_CHECK;
-}
-
-static void __attribute__((noinline)) probe(void)
-{
-   volatile char cover[16384];   /* never written: covers the stashed words */
-   (void)cover;
-   search();
 }
 
 int main(void)

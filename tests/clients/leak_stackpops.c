@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <valgrind/memcheck.h>
+#include "dead_stack.h"
 
 void stash_small(void *p);
 void stash_long(void *p);
@@ -50,13 +50,6 @@ static void __attribute__((noinline)) stash_jump(void *p)
    longjmp(back, 1);
 }
 
-/* No register may keep a block's address. */
-#define CLEAR_REGS()                                                              \
-   __asm__ volatile("xor %%eax, %%eax\n\txor %%ecx, %%ecx\n\txor %%edx, %%edx\n\t" \
-                    "xor %%esi, %%esi\n\txor %%edi, %%edi\n\txor %%r8d, %%r8d\n\t" \
-                    "xor %%r9d, %%r9d\n\txor %%r10d, %%r10d\n\txor %%r11d, %%r11d" \
-                    ::: "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory")
-
 /* The block travels in globals, so that no frame on the way down keeps it. */
 static void *g_block;
 static void (*g_stash)(void *);
@@ -79,18 +72,6 @@ static void __attribute__((noinline)) run(void (*stash)(void *), size_t size, in
       descend(kib);
    g_block = NULL;
    CLEAR_REGS();
-}
-
-static void __attribute__((noinline)) search(void)
-{
-   VALGRIND_DO_LEAK_CHECK;
-}
-
-static void __attribute__((noinline)) probe(void)
-{
-   volatile char cover[16384];   /* never written: covers the dead frames */
-   (void)cover;
-   search();
 }
 
 int main(void)
