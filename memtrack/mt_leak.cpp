@@ -813,11 +813,10 @@ namespace {
 ULong g_popped_calls, g_written_calls, g_switches;  // for --stats
 }  // namespace
 
-// A constant pop (add rsp, N) is a pop on whatever stack SP is on, unless
-// it is longer than --max-stackframe.
+// A constant pop (add rsp, N) is a pop on whatever stack SP is on (the
+// instrumentation has left out the ones the core takes for switches).
 VG_REGPARM(2) void stack_popped(Addr new_sp, UWord len) {
   g_popped_calls++;
-  if (len > static_cast<UWord>(vg_core::max_stackframe())) { g_switches++; return; }  // the core's rule
   if (new_sp < len + arch::kStackRedzone) return;
   zero_dead(new_sp - len - arch::kStackRedzone, new_sp - arch::kStackRedzone);
 }
