@@ -294,16 +294,16 @@ def test_max_stackframe_same_as_memcheck(clients, workdir, limit):
     values, so there only the leak reports are compared.)"""
     opts = FULL_ALL + ([f"--max-stackframe={limit}"] if limit else [])
     mt, mc = leak_helpers.run_pair(opts, [clients.path("leak_maxframe")], workdir)
+    a, b = leak_helpers.parse(mt.stderr), leak_helpers.parse(mc.stderr)
     if not limit:
         leak_helpers.assert_same_leak_output(mt, mc)
     else:
-        a, b = leak_helpers.parse(mt.stderr), leak_helpers.parse(mc.stderr)
         assert [r.headline for r in a.records] == [r.headline for r in b.records], (mt, mc)
         assert a.leak_summaries == b.leak_summaries, (mt, mc)
     # The probe's search (the first one), run while the stashed words lie in
     # its frame; at exit that frame is gone too.
     kinds = {}
-    for r in leak_helpers.parse(mt.stderr).records:
+    for r in a.records:
         size, kind = r.headline.split(" bytes")[0], r.headline.split(" are ")[1].split(" in loss")[0]
         kinds.setdefault(size, kind)
     want = "still reachable" if limit else "definitely lost"
