@@ -379,11 +379,11 @@ def dhat_pair_envs(workload):
     the tool's preload in LD_PRELOAD: "vgpreload_memtrack-..." is 4
     characters longer than "vgpreload_dhat-...". An extra variable 4
     characters longer in the DHAT run makes the environments the same size,
-    so the heaps are the same. The other programs do not copy their
-    environment (their totals are equal without padding, which the tests
-    check). Returns (memtrack_env, dhat_env)."""
+    so the heaps are the same. perl and bash copy theirs too. The other
+    programs do not (their totals are equal without padding, which the
+    tests check). Returns (memtrack_env, dhat_env)."""
     mt_env, dh_env = dict(workload["env"]), dict(workload["env"])
-    if workload["name"] == "python3":
+    if workload["name"] in ("python3", "perl", "bash"):
         mt_env["MT_PAD"] = "x" * 8
         dh_env["MT_PAD"] = "x" * (8 + len("memtrack") - len("dhat"))
     return mt_env, dh_env

@@ -12,6 +12,7 @@ import pytest
 
 import helpers
 import leak_helpers
+import workloads
 
 FULL_ALL = ["--leak-check=full", "--show-leak-kinds=all"]
 
@@ -31,50 +32,33 @@ PROGRAMS = {
 }
 
 
-# More programs nobody here wrote, chosen for what their exit heap holds
-# (Debian 12's builds, all in essential or required packages). Each entry:
-# argv, environment, and the LEAK SUMMARY categories memcheck must find
-# non-empty there, so that the comparison is known to cover them.
+# The LEAK SUMMARY categories memcheck must find non-empty in each of
+# workloads.EXTRA_PROGRAMS, so that the comparison is known to cover them:
 #   perl: a hash of 2,000 array refs; perl frees little at exit, so every
 #     category but still reachable is there, possibly lost by the hundred
-#     (interior pointers into its arenas). Its hash seed is fixed: with a
-#     random one the heap differs from run to run, under memcheck alone too.
-#   mawk: possibly lost blocks (pointers past a header into its own pools).
+#     (interior pointers into its arenas);
+#   mawk: possibly lost blocks (pointers past a header into its own pools);
 #   tar: old-style options ("cf") are rewritten into a new argument vector
 #     that tar drops: a definitely lost block holding the only pointers to
-#     two others.
+#     two others;
 #   bash: hundreds of still reachable blocks (variables, hash tables).
-PERL_ENV = {"PERL_HASH_SEED": "0", "PERL_PERTURB_KEYS": "0"}
-MORE_PROGRAMS = {
-    "perl": (["/usr/bin/perl", "-e", 'my %h; $h{$_} = [$_] for 1 .. 2000; print scalar(keys %h), "\n"'],
-             PERL_ENV, ["definitely lost", "indirectly lost", "possibly lost"]),
-    "mawk": (["/usr/bin/mawk", "{ s += $1; a[$1] = $1 } END { print s, length(a) }", "numbers"], None,
-             ["possibly lost", "still reachable"]),
-    "tar": (["/usr/bin/tar", "cf", "-", "tree"], None, ["definitely lost", "indirectly lost"]),
-    "bash": (["/usr/bin/bash", "-c", 'declare -A a; for i in $(seq 1 50); do a[k$i]=$i; done; echo ${#a[@]}'],
-             None, ["still reachable"]),
+NON_EMPTY = {
+    "perl": ["definitely lost", "indirectly lost", "possibly lost"],
+    "mawk": ["possibly lost", "still reachable"],
+    "tar": ["definitely lost", "indirectly lost"],
+    "bash": ["still reachable"],
 }
 
 
-def _prepare_more(workdir):
-    (workdir / "numbers").write_text("".join(f"{i}\n" for i in range(1, 2001)))
-    tree = workdir / "tree"
-    for d in ("a", "b/c"):
-        (tree / d).mkdir(parents=True, exist_ok=True)
-        for i in range(3):
-            (tree / d / f"f{i}").write_text(f"file {i} in {d}\n" * (i + 1))
-
-
-@pytest.mark.parametrize("name", list(MORE_PROGRAMS))
+@pytest.mark.parametrize("name", workloads.EXTRA_PROGRAMS)
 def test_more_programs_like_memcheck(name, workdir):
-    argv, env, non_empty = MORE_PROGRAMS[name]
-    helpers.require_program(argv[0])
-    _prepare_more(workdir)
-    mt, mc = leak_helpers.run_pair(FULL_ALL, argv, workdir, env=env)
+    w = workloads.extra(name, str(workdir))
+    helpers.require_program(w["argv"][0])
+    mt, mc = leak_helpers.run_pair(FULL_ALL, w["argv"], workdir, env=w["env"])
     assert mc.returncode == 0, mc
     a, b = leak_helpers.assert_same_leak_output(mt, mc)
     found = b.summary_numbers()
-    for kind in non_empty:
+    for kind in NON_EMPTY[name]:
         assert found.get(kind, (0, 0))[1] > 0, f"memcheck found no {kind} blocks in {name}: {found}"
 
 

@@ -102,3 +102,32 @@ ALL = {"sqlite3": sqlite3, "python3": python3, "xz": xz, "jq": jq}
 def make(name, workdir, scale=1):
     os.makedirs(workdir, exist_ok=True)
     return ALL[name](workdir, scale)
+
+
+# More programs from Debian's essential and required packages, for the
+# tests only (one small size), chosen for what their heaps hold at exit
+# (test_leak_programs.py) as much as for their allocation patterns.
+# perl's hash seed is fixed: with a random one its heap differs from run to
+# run, under any tool.
+EXTRA_PROGRAMS = ("perl", "mawk", "tar", "bash")
+
+
+def extra(name, workdir):
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, "numbers"), "w") as f:
+        f.write("".join(f"{i}\n" for i in range(1, 2001)))
+    for d in ("a", os.path.join("b", "c")):
+        os.makedirs(os.path.join(workdir, "tree", d), exist_ok=True)
+        for i in range(3):
+            with open(os.path.join(workdir, "tree", d, f"f{i}"), "w") as f:
+                f.write(f"file {i} in {d}\n" * (i + 1))
+    argv, env = {
+        "perl": (["/usr/bin/perl", "-e", 'my %h; $h{$_} = [$_] for 1 .. 2000; print scalar(keys %h), "\n"'],
+                 {"PERL_HASH_SEED": "0", "PERL_PERTURB_KEYS": "0"}),
+        "mawk": (["/usr/bin/mawk", "{ s += $1; a[$1] = $1 } END { print s, length(a) }", "numbers"], {}),
+        # Old-style options ("cf"): tar rewrites them into an argument
+        # vector it never frees.
+        "tar": (["/usr/bin/tar", "cf", "-", "tree"], {}),
+        "bash": (["/usr/bin/bash", "-c", "declare -A a; for ((i = 1; i <= 50; i++)); do a[k$i]=$i; done; echo ${#a[@]}"], {}),
+    }[name]
+    return {"name": name, "argv": argv, "env": env, "stdin": None}
