@@ -308,3 +308,18 @@ def test_max_stackframe_same_as_memcheck(clients, workdir, limit):
         kinds.setdefault(size, kind)
     want = "still reachable" if limit else "definitely lost"
     assert kinds.get("40") == want and kinds.get("72") == want, kinds
+
+
+@pytest.mark.parametrize("mode", ["summary", "full"])
+def test_pointer_in_recycled_heap_same_as_memcheck(clients, workdir, mode):
+    """leak_recycled.c leaves the only pointer to a block in a freed block
+    whose memory the next malloc gets back under memtrack (its stdout says
+    so) and never writes. memcheck never scans freed memory and keeps it
+    from reuse, so the block is definitely lost; memtrack must say the same
+    in both modes: it zero-fills new blocks whenever a leak search may run,
+    the default --leak-check=summary included."""
+    mt, mc = leak_helpers.run_pair([f"--leak-check={mode}"], [clients.path("leak_recycled")], workdir)
+    assert "took the freed one's place" in mt.stdout, mt
+    leak_helpers.assert_same_leak_output(mt, mc, same_stdout=False)
+    for out in (leak_helpers.parse(mt.stderr), leak_helpers.parse(mc.stderr)):
+        assert out.summary_numbers()["definitely lost"] == (24, 1), out.leak_summary
