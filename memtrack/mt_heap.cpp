@@ -26,7 +26,7 @@ Usage g_usage;
 // block recycles from freed memory. Blocks this big come from fresh
 // mappings of the client arena, already zero.
 constexpr SizeT kZeroFillMax = 128 * 1024;
-bool g_zero_fill;  // whenever a leak search may run (post_options): it costs next to nothing
+bool g_zero_fill;  // leak::zero_filling(), fixed after the options
 inline bool zero_fill() { return g_zero_fill; }
 
 // A realloc'd block is, to memcheck, a new malloc'd block allocated at the
@@ -359,7 +359,7 @@ void init() {
 }
 
 void post_options() {
-  g_zero_fill = g_opts.scrub_stack != kScrubNo && (g_opts.scrub_stack == kScrubYes || g_opts.leak_check != leak::Mode::kNo);
+  g_zero_fill = leak::zero_filling();
   if (g_opts.freed_history > 0) {
     g_freed_cap = g_opts.freed_history;
     g_freed = map_array<Freed>(g_freed_cap);

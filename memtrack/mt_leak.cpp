@@ -841,11 +841,15 @@ void scrub_stats(ULong* popped, ULong* written, ULong* switches) {
 
 bool scrubbing() {
   // auto: only when a full search will list and count loss records; the
-  // stack hooks cost time and translation size on every pop. (New heap
-  // blocks are zero-filled in every mode that searches: mt_heap.cpp.)
+  // stack hooks cost time and translation size on every pop.
   // (yes also serves programs that run memcheck.h's searches themselves
   // under --leak-check=no.)
   return g_opts.scrub_stack == kScrubYes || (g_opts.scrub_stack == kScrubAuto && g_opts.leak_check == Mode::kFull);
+}
+
+bool zero_filling() {
+  // Costs too little to measure, so every mode that searches gets it.
+  return g_opts.scrub_stack != kScrubNo && (g_opts.scrub_stack == kScrubYes || g_opts.leak_check != Mode::kNo);
 }
 
 void post_options() {

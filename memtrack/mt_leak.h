@@ -32,9 +32,13 @@ void init();
 // After options: settles the leak-check mode (--xml=yes implies full) and,
 // with scrubbing, watches mappings change for the scrubbing helpers.
 void post_options();
-// Whether stale words are being scrubbed (dead stack zeroed, new heap blocks
-// zero-filled): --scrub-stack=yes, or auto with --leak-check=full.
+// Whether dead stack is zeroed: --scrub-stack=yes, or auto with
+// --leak-check=full.
 bool scrubbing();
+// Whether new heap blocks are zero-filled: whenever a leak search may run
+// (--leak-check other than no, or --scrub-stack=yes), unless
+// --scrub-stack=no.
+bool zero_filling();
 
 // Dead-stack scrubbing, called from generated code (mt_instrument.cpp says
 // what is zeroed when; it zeroes pops of up to kInlinePop bytes inline).

@@ -85,7 +85,6 @@ def test_program_default_options_like_memcheck(workdir):
     assert a.leak_summary is not None
 
 
-_RAW_PREFIX = re.compile(r"^==\d+== ")
 _RAW_FRAME = re.compile(r"^   (?:at|by) (0x[0-9A-F]+): (\S+)")
 
 
@@ -94,7 +93,7 @@ def _records_by_first_two_frames(stderr):
     records]} from the exit loss records, raw: the caller's address is the
     same under both tools (the program maps where it maps natively), the
     allocating function's is not (each tool has its own preload)."""
-    lines = [_RAW_PREFIX.sub("", l) for l in stderr.splitlines() if _RAW_PREFIX.match(l)]
+    lines = helpers.client_lines(stderr)
     out = {}
     for i, l in enumerate(lines):
         m = leak_helpers.LOSS_RECORD.match(l)
@@ -130,4 +129,3 @@ def test_low_resolution_merges_as_documented(name, workdir):
     assert all(n == 1 for _, _, n in mine.values()), {k: v for k, v in mine.items() if v[2] > 1}
     assert {k: v[:2] for k, v in mine.items()} == {k: v[:2] for k, v in theirs.items()}
     assert any(n > 1 for _, _, n in theirs.values()), "memcheck merged every record here too"
-

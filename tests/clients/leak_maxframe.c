@@ -38,13 +38,6 @@ __asm__(".text\n"
 
 static void *g_small, *g_short;
 
-static void __attribute__((noinline)) wipe(void)
-{
-   volatile char buf[65536];
-   for (size_t i = 0; i < sizeof buf; i++)
-      buf[i] = 0;
-}
-
 int main(void)
 {
    printf("leak_maxframe: start\n");

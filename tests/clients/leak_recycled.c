@@ -29,13 +29,6 @@ static void __attribute__((noinline)) work(void)
    g_reused = (void *)g_again == (void *)old;
 }
 
-static void __attribute__((noinline)) wipe(void)
-{
-   volatile char buf[65536];
-   for (size_t i = 0; i < sizeof buf; i++)
-      buf[i] = 0;
-}
-
 int main(void)
 {
    work();
