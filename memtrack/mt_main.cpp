@@ -36,8 +36,8 @@ void post_clo_init() {
   // bad %q{VAR} has already stopped the run.)
   gates::post_options();
   errors::adopt_memcheck_suppressions();
+  leak::post_options();  // first: --xml=yes makes the search full, which the heap's zero-fill asks
   heap::post_options();
-  leak::post_options();
   unwind::init();  // after --num-callers is known
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
 }
