@@ -36,8 +36,8 @@ void post_options();
 // --leak-check=full.
 bool scrubbing();
 // Whether new heap blocks are zero-filled: whenever a leak search may run
-// (--leak-check other than no, or --scrub-stack=yes), unless
-// --scrub-stack=no.
+// (--leak-check other than no, --xml=yes, or --scrub-stack=yes), unless
+// --scrub-stack=no. Valid after post_options().
 bool zero_filling();
 
 // Dead-stack scrubbing, called from generated code (mt_instrument.cpp says
