@@ -50,6 +50,94 @@ void forget_realloc(Block* b) {
   }
 }
 
+// memcheck's queue of freed blocks (--freelist-vol, --freelist-big-blocks):
+// freed memory goes back to the arena only once that many more bytes have
+// been freed, so a pointer the program keeps to a freed block (strtok's
+// saved position, a cache it forgot to clear) does not land in the next
+// block placed there and make it reachable. memcheck's order throughout:
+// big blocks leave first; a block bigger than the whole queue goes to the
+// front; blocks leave when the next block is made, after that block got its
+// memory. A volume of 0 turns the queue off (memcheck would still hold a
+// block until the next one is made). The entries live in tool memory: a
+// client writing into freed blocks cannot break the queue.
+class FreedQueue {
+ public:
+  void init(ULong vol, ULong big) {
+    vol_ = vol;
+    big_ = big;
+  }
+  // p: a block to give back to the arena later; nullptr for a custom
+  // allocator's block, which only adds its size to the queue, as in memcheck.
+  void put(void* p, SizeT size) {
+    if (vol_ == 0) {  // no queue: reused at once, as DHAT does
+      if (p) VG_(cli_free)(p);
+      return;
+    }
+    Ring& r = size >= big_ ? large_ : small_;
+    Entry e = {reinterpret_cast<Addr>(p), size};
+    if (size >= vol_) r.push_front(e);
+    else r.push_back(e);
+    queued_ += size;
+  }
+  // At every new block, once it has its memory.
+  void release() {
+    while (queued_ > vol_) {
+      Ring& r = !large_.empty() ? large_ : small_;
+      Entry e = r.pop_front();
+      queued_ -= e.size;
+      if (e.start) VG_(cli_free)(reinterpret_cast<void*>(e.start));
+    }
+  }
+  SizeT bytes_reserved() const { return small_.bytes_reserved() + large_.bytes_reserved(); }
+  ULong bytes() const { return queued_; }
+  ULong blocks() const { return small_.size() + large_.size(); }
+
+ private:
+  struct Entry {
+    Addr start;
+    SizeT size;
+  };
+  // A double-ended queue in a ring that grows by doubling.
+  class Ring {
+   public:
+    bool empty() const { return n_ == 0; }
+    SizeT size() const { return n_; }
+    void push_back(Entry e) {
+      if (n_ == cap_) grow();
+      at_[(head_ + n_++) & (cap_ - 1)] = e;
+    }
+    void push_front(Entry e) {
+      if (n_ == cap_) grow();
+      head_ = (head_ + cap_ - 1) & (cap_ - 1);
+      at_[head_] = e;
+      n_++;
+    }
+    Entry pop_front() {
+      Entry e = at_[head_];
+      head_ = (head_ + 1) & (cap_ - 1);
+      n_--;
+      return e;
+    }
+    SizeT bytes_reserved() const { return cap_ * sizeof(Entry); }
+
+   private:
+    void grow() {
+      SizeT cap = cap_ ? cap_ * 2 : 1024;
+      Entry* at = static_cast<Entry*>(VG_(malloc)("mt.heap.freedq", cap * sizeof(Entry)));
+      for (SizeT i = 0; i < n_; i++) at[i] = at_[(head_ + i) & (cap_ - 1)];
+      if (at_) VG_(free)(at_);
+      at_ = at;
+      cap_ = cap;
+      head_ = 0;
+    }
+    Entry* at_ = nullptr;
+    SizeT cap_ = 0, head_ = 0, n_ = 0;
+  };
+  ULong vol_ = 0, big_ = 0, queued_ = 0;
+  Ring small_, large_;
+};
+FreedQueue g_freed_queue;
+
 // Recently freed blocks, remembered only to describe a later bad free
 // ("... is 0 bytes inside a block of size 10 free'd"). A ring of the last
 // --freed-history frees: O(1) to record, and it touches its pages in order
@@ -94,8 +182,8 @@ const Freed* find_freed(Addr a) {
 // Whether a recent custom free covered a: a live block there is then
 // "recently re-allocated" (memcheck's word for an address its free queue
 // also holds). Frees of malloc'd blocks are left out: memcheck's queue
-// keeps their memory from reuse for a long while, memtrack's arena reuses
-// it at once.
+// keeps their memory from reuse for a long while (memtrack's too, in full
+// searches; without the queue its arena reuses it at once).
 bool recycled(Addr a) {
   if (!g_freed) return false;
   ULong n = g_freed_next < g_freed_cap ? g_freed_next : g_freed_cap;
@@ -174,6 +262,7 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero,
   SizeT counted = req ? req : 1;
   void* p = VG_(cli_malloc)(align, counted);
   if (!p) return nullptr;
+  g_freed_queue.release();
   if (zero || (zero_fill() && counted <= kZeroFillMax)) VG_(memset)(p, 0, counted);
   if (usage) {
     g_usage.allocs++;
@@ -223,7 +312,7 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
   remember_freed(tid, b);
   forget_realloc(b);
   drop(b);
-  VG_(cli_free)(p);
+  g_freed_queue.put(p, b->req_size());
   g_blocks.put(b);
 }
 
@@ -320,11 +409,12 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
 
   void* p_new = VG_(cli_malloc)(VG_(clo_alignment), n);
   if (!p_new) return nullptr;  // old block untouched
+  g_freed_queue.release();
   VG_(memcpy)(p_new, p_old, b->size);
   if (zero_fill() && n <= kZeroFillMax) VG_(memset)(static_cast<char*>(p_new) + b->size, 0, n - b->size);
   remember_freed(tid, b);  // the old address is now a freed block
   drop(b);
-  VG_(cli_free)(p_old);
+  g_freed_queue.put(p_old, b->req_size());
   if (accounting()) {
     site->reads += b->size;
     site->writes += b->size;
@@ -360,6 +450,15 @@ void init() {
 
 void post_options() {
   g_zero_fill = leak::zero_filling();
+  // After leak::post_options(), which settles the search mode.
+  if (g_opts.freelist_vol == kFreelistAuto) {
+    g_opts.freelist_vol = g_opts.leak_check == leak::Mode::kFull ? 20000000 : 0;
+  } else if (g_opts.freelist_big_blocks >= g_opts.freelist_vol && VG_(clo_verbosity) == 1 && !VG_(clo_xml)) {
+    // memcheck's warning, for a queue the user sized.
+    VG_(message)(Vg_UserMsg, "Warning: --freelist-big-blocks value %llu has no effect\nas it is >= to --freelist-vol value %llu\n",
+                 g_opts.freelist_big_blocks, g_opts.freelist_vol);
+  }
+  g_freed_queue.init(g_opts.freelist_vol, g_opts.freelist_big_blocks);
   if (g_opts.freed_history > 0) {
     g_freed_cap = g_opts.freed_history;
     g_freed = map_array<Freed>(g_freed_cap);
@@ -397,6 +496,7 @@ ExeContext* alloc_context(const Block* b) {
 }
 
 void note_custom_alloc(SizeT n) {
+  g_freed_queue.release();  // memcheck: at every new block, custom ones too
   g_usage.allocs++;
   g_usage.bytes += n;
 }
@@ -404,6 +504,7 @@ void note_custom_alloc(SizeT n) {
 void note_custom_free() { g_usage.frees++; }
 
 void remember_custom_free(ThreadId tid, Addr start, SizeT size, ExeContext* alloc_ec) {
+  g_freed_queue.put(nullptr, size);
   remember_range(tid, start, size, alloc_ec, true);
 }
 
@@ -414,8 +515,14 @@ void release_for_leaks(ThreadId tid, Block* b) {
   b->released = 1;
 }
 
+void freed_queue_stats(ULong* bytes, ULong* blocks) {
+  *bytes = g_freed_queue.bytes();
+  *blocks = g_freed_queue.blocks();
+}
+
 SizeT tool_bytes() {
-  return g_index.bytes_reserved() + g_blocks.bytes_reserved() + g_freed_cap * sizeof(Freed);
+  return g_index.bytes_reserved() + g_blocks.bytes_reserved() + g_freed_cap * sizeof(Freed) +
+         g_freed_queue.bytes_reserved();
 }
 
 }  // namespace mt::heap

@@ -32,6 +32,8 @@ const Usage& usage();
 
 // Tool memory held for heap tracking (blocks, index, freed history).
 SizeT tool_bytes();
+// The queue of freed blocks (--freelist-vol) now: bytes and blocks held back.
+void freed_queue_stats(ULong* bytes, ULong* blocks);
 
 // For custom allocators (mt_custom), which share memcheck's malloc
 // bookkeeping: the "total heap usage" counters, the freed-block history,

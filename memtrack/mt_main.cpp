@@ -89,6 +89,12 @@ void fini(Int exit_status) {
     ULong unwound, reused;
     unwind::stats(&unwound, &reused);
     VG_(dmsg)("memtrack: %'llu heap-call stacks unwound, %'llu reused from the unwind memo\n", unwound, reused);
+    if (g_opts.freelist_vol > 0) {
+      ULong bytes, blocks;
+      heap::freed_queue_stats(&bytes, &blocks);
+      VG_(dmsg)("memtrack: queue of freed blocks: %'llu bytes in %'llu blocks held back (--freelist-vol=%llu)\n", bytes,
+                blocks, g_opts.freelist_vol);
+    }
     if (leak::scrubbing()) {
       ULong popped, written, switches;
       leak::scrub_stats(&popped, &written, &switches);

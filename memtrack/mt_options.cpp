@@ -87,6 +87,11 @@ Row* rows(SizeT* n) {
        "massif file: a new peak snapshot needs this % more than the last [1.0]", 0, 1000000},
       {"heap-admin", kUInt, &g_opts.heap_admin, "<bytes>",
        "massif file: admin bytes counted per live block as extra heap, as massif [8]", 0, 1024},
+      {"freelist-vol", kUInt, &g_opts.freelist_vol, "<number>",
+       "bytes of freed blocks kept from reuse, as memcheck [20000000 with --leak-check=full, else 0]", 0,
+       10000000000ULL},
+      {"freelist-big-blocks", kUInt, &g_opts.freelist_big_blocks, "<number>",
+       "queued freed blocks at least this big are reused first, as memcheck [1000000]", 0, 10000000000ULL},
       {"freed-history", kUInt, &g_opts.freed_history, "<number>",
        "recently freed blocks remembered to describe bad frees [4096]", 0, 100000000},
   };
@@ -106,6 +111,8 @@ void set_defaults() {
   g_opts.show_mismatched_frees = true;
   g_opts.freed_history = 4096;
   g_opts.keep_free_stacks = false;
+  g_opts.freelist_vol = kFreelistAuto;
+  g_opts.freelist_big_blocks = 1000000;
   g_opts.mode = Mode::kHeap;
   g_opts.dhat_out_file = "memtrack.out.%p";
   g_opts.access_tracking = true;

@@ -10,6 +10,8 @@ namespace mt {
 
 enum class Mode : UChar { kHeap, kCopy, kAdHoc };
 enum : UChar { kScrubNo = 0, kScrubYes = 1, kScrubAuto = 2 };
+// --freelist-vol not given: memcheck's 20,000,000 with --leak-check=full, else 0.
+constexpr ULong kFreelistAuto = ~0ULL;
 // --time-unit of the massif-format output: instructions, milliseconds, bytes.
 enum : UChar { kTimeInstrs = 0, kTimeMs = 1, kTimeBytes = 2 };
 
@@ -17,6 +19,8 @@ struct Options {
   bool show_mismatched_frees;  // --show-mismatched-frees
   ULong freed_history;         // --freed-history: freed blocks remembered for error reports
   bool keep_free_stacks;       // --keep-stacktraces=alloc-and-free (memcheck's option)
+  ULong freelist_vol;          // --freelist-vol (memcheck's): bytes of freed blocks held back from reuse, or kFreelistAuto
+  ULong freelist_big_blocks;   // --freelist-big-blocks: queued blocks this big are released first
   Mode mode;                   // --mode=heap|copy|ad-hoc
   const char* dhat_out_file;   // --dhat-out-file (expanded at exit)
   bool access_tracking;        // --access-tracking

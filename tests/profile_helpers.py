@@ -341,14 +341,19 @@ def checked_profile(path, result=None):
 _ADDR = re.compile(r"^0x[0-9A-Fa-f]+: ")
 
 
+_PRELOAD_LIB = re.compile(r"\(in \S*/vgpreload_[a-z]+-[a-z0-9]+-linux\.so\)")
+
+
 def site_key(prof, pp):
-    """A pp's stack without DHAT's leading preload (allocator) frames and
+    """A pp's stack without DHAT's leading preload (allocator) frames,
     without the '0x...: ' addresses (shared libraries load at different
-    addresses under the two tools)."""
+    addresses under the two tools) and with the preload's file name the
+    same for both tools in deeper frames (its putenv and setenv wrappers
+    call glibc's, which may allocate)."""
     fr = frames(prof, pp)
     while fr and "vgpreload_" in fr[0]:
         fr = fr[1:]
-    return tuple(_ADDR.sub("", f) for f in fr)
+    return tuple(_PRELOAD_LIB.sub("(in vgpreload_TOOL.so)", _ADDR.sub("", f)) for f in fr)
 
 
 def group_sites(prof):

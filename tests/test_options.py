@@ -53,6 +53,9 @@ BAD_BY_OPTION = {
     "peak-inaccuracy": ["-1", "x", ""],
     "heap-admin": ["1025", "-8", ""],
     "freed-history": ["-1", "abc"],
+    # memcheck's bounds: 0 to 10,000,000,000.
+    "freelist-vol": ["-1", "abc", "10000000001", "20M"],
+    "freelist-big-blocks": ["-1", "1.5", "10000000001"],
 }
 BAD_PAIRS = [(o, v) for o, vals in BAD_BY_OPTION.items() for v in vals]
 

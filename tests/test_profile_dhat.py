@@ -216,7 +216,7 @@ def _assert_sites_and_totals_equal(p, name):
 
 @pytest.mark.parametrize("name", workloads.EXTRA_PROGRAMS)
 def test_more_programs_sites_equal_dhat(name, workdir):
-    """perl, mawk, tar and bash (tests/workloads.py), held to the rule of
+    """perl, mawk, tar, bash and groff (tests/workloads.py), held to the rule of
     sqlite3, xz and jq above."""
     w = workloads.extra(name, str(workdir))
     helpers.require_program(w["argv"][0])

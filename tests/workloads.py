@@ -109,7 +109,7 @@ def make(name, workdir, scale=1):
 # (test_leak_programs.py) as much as for their allocation patterns.
 # perl's hash seed is fixed: with a random one its heap differs from run to
 # run, under any tool.
-EXTRA_PROGRAMS = ("perl", "mawk", "tar", "bash")
+EXTRA_PROGRAMS = ("perl", "mawk", "tar", "bash", "groff")
 
 
 def extra(name, workdir):
@@ -121,6 +121,12 @@ def extra(name, workdir):
         for i in range(3):
             with open(os.path.join(workdir, "tree", d, f"f{i}"), "w") as f:
                 f.write(f"file {i} in {d}\n" * (i + 1))
+    os.makedirs(os.path.join(workdir, "groff-bin"), exist_ok=True)
+    for prog in ("troff", "grops"):
+        path = os.path.join(workdir, "groff-bin", prog)
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(path, 0o755)
     argv, env = {
         "perl": (["/usr/bin/perl", "-e", 'my %h; $h{$_} = [$_] for 1 .. 2000; print scalar(keys %h), "\n"'],
                  {"PERL_HASH_SEED": "0", "PERL_PERTURB_KEYS": "0"}),
@@ -129,5 +135,10 @@ def extra(name, workdir):
         # vector it never frees.
         "tar": (["/usr/bin/tar", "cf", "-", "tree"], {}),
         "bash": (["/usr/bin/bash", "-c", "declare -A a; for ((i = 1; i <= 50; i++)); do a[k$i]=$i; done; echo ${#a[@]}"], {}),
+        # Reads its device description with strtok, which keeps a pointer
+        # into the line buffer after groff frees it. -v also runs troff -v
+        # and grops -v, whose lines would come in any order: stand-ins
+        # that print nothing take their place.
+        "groff": (["/usr/bin/groff", "-v"], {"GROFF_BIN_PATH": os.path.join(workdir, "groff-bin")}),
     }[name]
     return {"name": name, "argv": argv, "env": env, "stdin": None}

@@ -27,7 +27,7 @@ static void __attribute__((noinline)) search(void)
    VALGRIND_DO_LEAK_CHECK;
 }
 
-static void __attribute__((noinline)) probe(void)
+static void __attribute__((noinline, unused)) probe(void)
 {
    volatile char cover[16384];   /* never written: covers the dead frames */
    (void)cover;
