@@ -451,13 +451,13 @@ void init() {
 void post_options() {
   g_zero_fill = leak::zero_filling();
   // After leak::post_options(), which settles the search mode.
-  if (g_opts.freelist_vol == kFreelistAuto) {
-    g_opts.freelist_vol = g_opts.leak_check == leak::Mode::kFull ? 20000000 : 0;
-  } else if (g_opts.freelist_big_blocks >= g_opts.freelist_vol && VG_(clo_verbosity) == 1 && !VG_(clo_xml)) {
-    // memcheck's warning, for a queue the user sized.
+  const bool no_queue_by_default = g_opts.freelist_vol == kFreelistAuto && g_opts.leak_check != leak::Mode::kFull;
+  if (g_opts.freelist_vol == kFreelistAuto) g_opts.freelist_vol = no_queue_by_default ? 0 : 20000000;
+  // memcheck's warning, wherever memcheck would give it.
+  if (!no_queue_by_default && g_opts.freelist_big_blocks >= g_opts.freelist_vol && VG_(clo_verbosity) == 1 &&
+      !VG_(clo_xml))
     VG_(message)(Vg_UserMsg, "Warning: --freelist-big-blocks value %llu has no effect\nas it is >= to --freelist-vol value %llu\n",
                  g_opts.freelist_big_blocks, g_opts.freelist_vol);
-  }
   g_freed_queue.init(g_opts.freelist_vol, g_opts.freelist_big_blocks);
   if (g_opts.freed_history > 0) {
     g_freed_cap = g_opts.freed_history;
