@@ -328,11 +328,15 @@ _HEX = re.compile(r"0x[0-9A-Fa-f]+")
 _PRELOAD = re.compile(r"\(in \S*/vgpreload_[a-z]+-[a-z0-9]+-linux\.so\)")
 
 
+def normalise_preload(line):
+    """The tool's preload named the same for every tool."""
+    return _PRELOAD.sub("(in vgpreload_TOOL.so)", line)
+
+
 def normalise(line):
     """Hides what legitimately differs between tools and runs: addresses and
     the name of the tool's preload."""
-    line = _PRELOAD.sub("(in vgpreload_TOOL.so)", line)
-    return _HEX.sub("0x?", line)
+    return _HEX.sub("0x?", normalise_preload(line))
 
 
 def parse_errors(stderr):

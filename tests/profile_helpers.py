@@ -341,9 +341,6 @@ def checked_profile(path, result=None):
 _ADDR = re.compile(r"^0x[0-9A-Fa-f]+: ")
 
 
-_PRELOAD_LIB = re.compile(r"\(in \S*/vgpreload_[a-z]+-[a-z0-9]+-linux\.so\)")
-
-
 def site_key(prof, pp):
     """A pp's stack without DHAT's leading preload (allocator) frames,
     without the '0x...: ' addresses (shared libraries load at different
@@ -353,7 +350,7 @@ def site_key(prof, pp):
     fr = frames(prof, pp)
     while fr and "vgpreload_" in fr[0]:
         fr = fr[1:]
-    return tuple(_PRELOAD_LIB.sub("(in vgpreload_TOOL.so)", _ADDR.sub("", f)) for f in fr)
+    return tuple(helpers.normalise_preload(_ADDR.sub("", f)) for f in fr)
 
 
 def group_sites(prof):

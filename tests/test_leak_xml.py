@@ -269,8 +269,9 @@ def test_recycled_heap_with_xml_like_memcheck(mode, clients, workdir):
     and memtrack must then zero-fill new blocks as a full search needs:
     leak_recycled.c leaves the only pointer to a block in freed memory that
     the next malloc gets back (with --freelist-vol=0: a full search would
-    otherwise hold freed memory back, as memcheck does). memcheck reports the block definitely lost
-    (once mid-run, once at exit); so must memtrack."""
+    otherwise hold freed memory back, as memcheck does). memcheck reports
+    the block definitely lost (once mid-run, once at exit); so must
+    memtrack."""
     mt, mc, a, b = run_xml_pair([f"--leak-check={mode}", "--freelist-vol=0"], [clients.path("leak_recycled")],
                                 workdir)
     assert mt.returncode == mc.returncode == 0, (mt, mc)

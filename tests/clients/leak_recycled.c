@@ -1,10 +1,11 @@
 /* A pointer left in freed memory. The only pointer to a block goes into
    block `old`, which is then freed, and the next malloc of the same size
-   gets old's memory back: memtrack's heap reuses it at once, memcheck's
-   holds freed blocks back for a long while. The program never writes into
-   the new block. memcheck does not scan freed memory, so the block is
-   definitely lost; memtrack zero-fills new blocks whenever a leak search
-   may run, so the stale word is gone and the block is lost there too.
+   gets old's memory back: memtrack's heap reuses it at once without the
+   queue of freed blocks (the tests run it with --freelist-vol=0). The
+   program never writes into the new block. memcheck does not scan freed
+   memory, whether it holds it back or not, so the block is definitely
+   lost; memtrack zero-fills new blocks whenever a leak search may run, so
+   the stale word is gone and the block is lost there too.
    Printed: whether the new block took old's place (memtrack: yes).
 
    The pointer's other copies are kept out of reach as in dead_stack.h's
