@@ -4,6 +4,7 @@ scripts/vg-in-place, and parsing what Valgrind prints.
 
 Standard library only (the suite runs under Debian's python3 + pytest).
 """
+import copy
 import dataclasses
 import os
 import re
@@ -14,6 +15,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+import workloads
 
 REPO = Path(__file__).resolve().parent.parent
 BUILDDIR = Path(os.environ.get("MEMTRACK_BUILDDIR") or REPO).resolve()
@@ -159,9 +162,10 @@ def _clip(text, limit=30000):
 
 
 def base_env(extra=None):
-    """The environment every run gets: ours, minus anything that would feed
-    Valgrind options from outside, plus MEMTRACK_BUILDDIR."""
-    env = dict(os.environ)
+    """The environment every run gets: ours (nothing of it if extra is a
+    workloads.ClientEnv), minus anything that would feed Valgrind options from
+    outside, plus MEMTRACK_BUILDDIR."""
+    env = {} if isinstance(extra, workloads.ClientEnv) else dict(os.environ)
     for k in ("VALGRIND_OPTS", "VALGRIND_LIB", "LD_PRELOAD"):
         env.pop(k, None)
     env["MEMTRACK_BUILDDIR"] = str(BUILDDIR)
@@ -386,7 +390,7 @@ def dhat_pair_envs(workload):
     so the heaps are the same. perl and bash copy theirs too. The other
     programs do not (their totals are equal without padding, which the
     tests check). Returns (memtrack_env, dhat_env)."""
-    mt_env, dh_env = dict(workload["env"]), dict(workload["env"])
+    mt_env, dh_env = copy.copy(workload["env"]), copy.copy(workload["env"])
     if workload["name"] in ("python3", "perl", "bash"):
         mt_env["MT_PAD"] = "x" * 8
         dh_env["MT_PAD"] = "x" * (8 + len("memtrack") - len("dhat"))

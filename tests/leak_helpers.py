@@ -46,7 +46,7 @@ def run_pair_cached(opts, argv, cwd, env=None):
     depend on the directory it runs in (the test clients), so that tests
     looking at the same run from different angles share it. Reprints the
     runs, so that a failing test shows them."""
-    key = (tuple(opts), tuple(str(a) for a in argv), tuple(sorted((env or {}).items())))
+    key = (tuple(opts), tuple(str(a) for a in argv), type(env).__name__, tuple(sorted((env or {}).items())))
     if key in _cache:
         for r in _cache[key]:
             print(f"\n===== (run earlier in this session) {r}")

@@ -1,14 +1,20 @@
 """Real programs nobody here wrote, with generated inputs, shared by the test
 suite (small scale) and bench/run (large scale).
 
-Each workload is a dict: name, argv, env (extra variables), stdin (path or
-None). Inputs are generated deterministically from a seed, so a workload is
+Each workload is a dict: name, argv, env (extra variables, or a ClientEnv:
+the whole environment), stdin (path or None). Inputs are generated deterministically from a seed, so a workload is
 the same on every machine and every run.
 """
 import os
 import random
 
 REAL_PROGRAMS = ("sqlite3", "python3", "xz", "jq")
+
+
+class ClientEnv(dict):
+    """A workload environment that replaces the caller's instead of adding
+    to it, for a program whose heap depends on its environment's contents:
+    the tests' helpers.base_env() then adds only what the launcher needs."""
 
 
 def _words(rng, n):
@@ -112,6 +118,10 @@ def make(name, workdir, scale=1):
 EXTRA_PROGRAMS = ("perl", "mawk", "tar", "bash", "groff")
 
 
+def groff_env(path="/usr/bin:/bin"):
+    return ClientEnv(GROFF_BIN_PATH="groff-bin", PATH=path)
+
+
 def extra(name, workdir):
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "numbers"), "w") as f:
@@ -139,6 +149,10 @@ def extra(name, workdir):
         # into the line buffer after groff frees it. -v also runs troff -v
         # and grops -v, whose lines would come in any order: stand-ins
         # that print nothing take their place.
-        "groff": (["/usr/bin/groff", "-v"], {"GROFF_BIN_PATH": os.path.join(workdir, "groff-bin")}),
+        # groff copies GROFF_BIN_PATH + ":" + PATH into a block it loses,
+        # and whether that block lands where the freed line buffer was
+        # depends on its size: the whole environment is fixed (the stand-ins'
+        # folder is named relative to the working directory).
+        "groff": (["/usr/bin/groff", "-v"], groff_env()),
     }[name]
     return {"name": name, "argv": argv, "env": env, "stdin": None}
