@@ -2,8 +2,9 @@
 suite (small scale) and bench/run (large scale).
 
 Each workload is a dict: name, argv, env (extra variables, or a ClientEnv:
-the whole environment), stdin (path or None). Inputs are generated deterministically from a seed, so a workload is
-the same on every machine and every run.
+the whole environment), stdin (path or None). Inputs are generated
+deterministically from a seed, so a workload is the same on every machine
+and every run.
 """
 import os
 import random
@@ -118,8 +119,10 @@ def make(name, workdir, scale=1):
 EXTRA_PROGRAMS = ("perl", "mawk", "tar", "bash", "groff")
 
 
-def groff_env(path="/usr/bin:/bin"):
-    return ClientEnv(GROFF_BIN_PATH="groff-bin", PATH=path)
+def groff_env(pad=0):
+    """groff's whole environment; pad > 0 adds a folder of that many
+    characters to PATH (test_leak_programs.py varies PATH's length)."""
+    return ClientEnv(GROFF_BIN_PATH="groff-bin", PATH="/usr/bin:/bin" + (":/" + "x" * pad if pad else ""))
 
 
 def extra(name, workdir):
@@ -148,8 +151,7 @@ def extra(name, workdir):
         # Reads its device description with strtok, which keeps a pointer
         # into the line buffer after groff frees it. -v also runs troff -v
         # and grops -v, whose lines would come in any order: stand-ins
-        # that print nothing take their place.
-        # groff copies GROFF_BIN_PATH + ":" + PATH into a block it loses,
+        # that print nothing take their place. groff copies GROFF_BIN_PATH + ":" + PATH into a block it loses,
         # and whether that block lands where the freed line buffer was
         # depends on its size: the whole environment is fixed (the stand-ins'
         # folder is named relative to the working directory).
