@@ -68,7 +68,7 @@ void syscall_write(CorePart part, ThreadId, Addr a, SizeT size) {
 }  // namespace
 
 void init() {
-  g_granules = static_cast<UChar*>(VG_(am_shadow_alloc)(kGranules));
+  g_granules = static_cast<UChar*>(vgcompat::shadow_alloc(kGranules));
   if (!g_granules) {
     VG_(fmsg)("memtrack: cannot reserve %lu bytes for the heap filter\n", kGranules);
     VG_(exit)(1);

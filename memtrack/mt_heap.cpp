@@ -326,7 +326,7 @@ void* mt_new(ThreadId tid, SizeT n) {
   if (fishy(tid, "__builtin_new", "size", n)) return nullptr;
   return new_block(tid, n, VG_(clo_alignment), kAllocNew, false);
 }
-void* mt_new_aligned(ThreadId tid, SizeT n, SizeT align) {
+void* mt_new_aligned(ThreadId tid, SizeT n, SizeT align MT_ORIG_ALIGN_PARAM) {
   if (fishy(tid, "__builtin_new_aligned", "size", n)) return nullptr;
   return new_block(tid, n, align, kAllocNew, false);
 }
@@ -334,11 +334,11 @@ void* mt_vec_new(ThreadId tid, SizeT n) {
   if (fishy(tid, "__builtin_vec_new", "size", n)) return nullptr;
   return new_block(tid, n, VG_(clo_alignment), kAllocNewVec, false);
 }
-void* mt_vec_new_aligned(ThreadId tid, SizeT n, SizeT align) {
+void* mt_vec_new_aligned(ThreadId tid, SizeT n, SizeT align MT_ORIG_ALIGN_PARAM) {
   if (fishy(tid, "__builtin_vec_new_aligned", "size", n)) return nullptr;
   return new_block(tid, n, align, kAllocNewVec, false);
 }
-void* mt_memalign(ThreadId tid, SizeT align, SizeT n) {
+void* mt_memalign(MT_MEMALIGN_PARAMS(tid, align, orig_align, n)) {
   if (fishy(tid, "memalign", "size", n)) return nullptr;
   return new_block(tid, n, align, kAllocMalloc, false);
 }
@@ -357,10 +357,16 @@ void mt_vec_delete(ThreadId tid, void* p) { release(tid, p, errors::kFnDeleteVec
 void mt_vec_delete_aligned(ThreadId tid, void* p, SizeT) { release(tid, p, errors::kFnDeleteVec); }
 
 void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
-  // The preload maps realloc(NULL, n) to malloc and realloc(p, 0) to free;
-  // handle both here too so the tool never depends on that.
+  // realloc(NULL, n) is malloc; realloc(p, 0) frees p or resizes it to one
+  // byte as the Valgrind in use says (its --realloc-zero-bytes-frees).
   if (!p_old) return mt_malloc(tid, n);
-  if (n == 0) { mt_free(tid, p_old); return nullptr; }
+  if (n == 0) {
+    if (vgcompat::realloc_zero_frees()) {
+      mt_free(tid, p_old);
+      return nullptr;
+    }
+    n = 1;
+  }
 
   // memcheck's order: a fishy size fails the call first (old block
   // untouched, as glibc); then the call counts as one alloc and one free,
@@ -485,7 +491,10 @@ const BlockIndex& index() { return g_index; }
 
 const Usage& usage() { return g_usage; }
 
-void* memalign(ThreadId tid, SizeT align, SizeT n) { return mt_memalign(tid, align, n); }
+void* memalign(ThreadId tid, SizeT align, SizeT n) {
+  if (fishy(tid, "memalign", "size", n)) return nullptr;
+  return new_block(tid, n, align, kAllocMalloc, false);
+}
 
 ExeContext* alloc_context(const Block* b) {
   if (b->realloced) {

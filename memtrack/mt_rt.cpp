@@ -6,8 +6,8 @@ namespace mt {
 void* alloc(const char* cc, SizeT n) { return VG_(malloc)(cc, n ? n : 1); }
 
 void* map_zeroed(SizeT n) {
-  void* p = VG_(am_shadow_alloc)(VG_PGROUNDUP(n));
-  if (!p) VG_(out_of_memory_NORETURN)("mt.map_zeroed", n);
+  void* p = vgcompat::shadow_alloc(VG_PGROUNDUP(n));
+  if (!p) vgcompat::out_of_memory("mt.map_zeroed", n);
   return p;
 }
 

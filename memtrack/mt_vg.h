@@ -2,6 +2,9 @@
 // pub_tool_basics.h and pub_tool_vki.h must come first, outside extern "C".
 #pragma once
 
+// Differences between Valgrind versions: in that one header, first.
+#include "mt_vgcompat.h"
+
 #include "pub_tool_basics.h"
 #include "pub_tool_vki.h"
 

@@ -1,7 +1,7 @@
 """Opening profiles in DHAT's own viewer, and other HTML pages (memtrack_report's),
 in a real browser.
 
-DHAT's viewer is /usr/libexec/valgrind/dh_view.html (with dh_view.js and
+DHAT's viewer is dh_view.html in the tool directory of the build's Valgrind (with dh_view.js and
 dh_view.css beside it). tests/browser_driver.js drives Debian's chromium
 (/usr/bin/chromium) with playwright-core from tests/node_modules (pinned in
 tests/package.json and tests/package-lock.json; scripts/bootstrap installs
@@ -32,13 +32,15 @@ import time
 import zlib
 from pathlib import Path
 
+import helpers
+
 TESTS = Path(__file__).resolve().parent
 DRIVER = TESTS / "browser_driver.js"
 # playwright-core: tests/node_modules (scripts/bootstrap's `npm ci`), or a
 # node_modules given by MEMTRACK_NODE_MODULES (e.g. the checkout's, for a
 # `make distcheck` whose unpacked tree has none).
 NODE_MODULES = Path(os.environ.get("MEMTRACK_NODE_MODULES") or TESTS / "node_modules").resolve()
-VIEWER = Path(os.environ.get("MEMTRACK_DH_VIEW", "/usr/libexec/valgrind/dh_view.html"))
+VIEWER = Path(os.environ.get("MEMTRACK_DH_VIEW", helpers.VG_TOOLDIR / "dh_view.html"))
 CHROMIUM = Path(os.environ.get("MEMTRACK_CHROMIUM", "/usr/bin/chromium"))
 
 HINT = ("run scripts/bootstrap (it apt-installs chromium, and node/npm if missing, "

@@ -24,7 +24,31 @@ VG_IN_PLACE = REPO / "scripts" / "vg-in-place"
 CLIENT_SRC = REPO / "tests" / "clients"
 CLIENT_BUILD = BUILDDIR / "tests" / ".build"
 MEMTRACK_INCLUDE = REPO / "memtrack"
-VALGRIND_INCLUDE = Path("/usr/include/valgrind")
+
+
+def _vg_conf():
+    """The Valgrind the build is for, from <builddir>/.in-place/vg.conf (make
+    writes it): the system's, or the one ./configure --with-valgrind chose.
+    Its tools are the oracles, its headers build the clients."""
+    conf = {"VG_VERSION": "", "VG_PREFIX": "/usr", "VG_BINARY": "/usr/bin/valgrind",
+            "VG_INCLUDEDIR": "/usr/include/valgrind", "VG_SYSTOOLDIR": "/usr/libexec/valgrind"}
+    try:
+        text = (BUILDDIR / ".in-place" / "vg.conf").read_text()
+    except OSError:
+        return conf
+    for line in text.splitlines():
+        m = re.match(r"(\w+)='(.*)'$", line)
+        if m:
+            conf[m.group(1)] = m.group(2)
+    return conf
+
+
+VG_CONF = _vg_conf()
+VG_VERSION = tuple(int(x) for x in re.findall(r"\d+", VG_CONF["VG_VERSION"])[:2]) or (0, 0)
+VALGRIND = VG_CONF["VG_BINARY"]
+VG_BINDIR = Path(VALGRIND).parent
+VG_TOOLDIR = Path(VG_CONF["VG_SYSTOOLDIR"])
+VALGRIND_INCLUDE = Path(VG_CONF["VG_INCLUDEDIR"])
 
 FIX_HINT = "run scripts/bootstrap (or ./configure && make) first"
 
@@ -65,7 +89,9 @@ def build_problems():
     for p in need:
         if not p.exists():
             problems.append(f"missing {p}")
-    for prog in ("valgrind", "gcc", "g++"):
+    if not os.access(VALGRIND, os.X_OK):
+        problems.append(f"{VALGRIND} (the build's valgrind) is not there")
+    for prog in ("gcc", "g++"):
         if shutil.which(prog) is None:
             problems.append(f"{prog} is not on PATH")
     if not (VALGRIND_INCLUDE / "valgrind.h").exists():

@@ -23,7 +23,7 @@ SHARED = helpers.REPO.parent / "shared"
 HEADLESS_PLACES = [helpers.REPO / "tests" / "dh_view_headless.js",
                    SHARED / "research" / "dh_view_headless.js"]
 HEADLESS = next((p for p in HEADLESS_PLACES if p.exists()), HEADLESS_PLACES[0])
-DH_VIEW_JS = Path("/usr/libexec/valgrind/dh_view.js")
+DH_VIEW_JS = helpers.VG_TOOLDIR / "dh_view.js"
 
 HEAP_BKLT_KEYS = ("mb", "mbk", "gb", "gbk", "eb", "ebk")
 ACC_MAX = 65535

@@ -13,7 +13,6 @@ every wait has a deadline, and the programs are killed and the FIFOs
 removed whatever happens.
 """
 import re
-import shutil
 import subprocess
 import time
 
@@ -22,7 +21,7 @@ import pytest
 import helpers
 import leak_helpers
 
-VGDB = shutil.which("vgdb") or "/usr/bin/vgdb"
+VGDB = str(helpers.VG_BINDIR / "vgdb")
 DEADLINE = 120  # seconds for any one step (start-up, a command, the exit)
 
 # memcheck's leak_check arguments (its monitor help), each of which the

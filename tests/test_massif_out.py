@@ -21,7 +21,7 @@ import pytest
 import helpers
 import workloads
 
-MS_PRINT = "/usr/bin/ms_print"
+MS_PRINT = str(helpers.VG_BINDIR / "ms_print")
 ROOT_TEXT = "(heap allocation functions) malloc/new/new[], --alloc-fns, etc."
 _NODE = re.compile(r"^( *)n(\d+): (\d+) (.*)$")
 _ADDR = re.compile(r"^0x[0-9A-Fa-f]+: ")

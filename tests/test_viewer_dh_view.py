@@ -1,5 +1,5 @@
 """Every profile these tests write is opened in DHAT's own viewer
-(/usr/libexec/valgrind/dh_view.html) in a real browser (Debian's chromium
+(dh_view.html of the build's Valgrind) in a real browser (Debian's chromium
 driven by playwright-core, see tests/browser.py): the viewer must show it
 without a single error (none in the page, no page exception, no console
 error), and its root node must show the figures memtrack printed on stderr,
