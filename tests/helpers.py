@@ -355,11 +355,18 @@ class VgError:
 
 
 _HEX = re.compile(r"0x[0-9A-Fa-f]+")
-_PRELOAD = re.compile(r"\(in \S*/vgpreload_[a-z]+-[a-z0-9]+-linux\.so\)")
+# A frame in a tool's preload: "(in .../vgpreload_TOOL-PLATFORM.so)", or,
+# where the Valgrind in use ships its preloads with their debug info
+# (Debian's 3.22 and later), "(vg_replace_malloc.c:446)" or
+# "(vg_replace_strmem.c:1154)". memtrack's preload is linked from the kit's
+# replacement archive, which has no debug info in any version, so its frames
+# are always of the first form (docs/manual.md, chapter 12).
+_PRELOAD = re.compile(r"\(in \S*/vgpreload_[a-z]+-[a-z0-9]+-linux\.so\)"
+                      r"|\(vg_replace_(?:malloc|strmem)\.c:\d+\)")
 
 
 def normalise_preload(line):
-    """The tool's preload named the same for every tool."""
+    """The tool's preload named the same for every tool and version."""
     return _PRELOAD.sub("(in vgpreload_TOOL.so)", line)
 
 
