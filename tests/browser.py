@@ -43,7 +43,7 @@ NODE_MODULES = Path(os.environ.get("MEMTRACK_NODE_MODULES") or TESTS / "node_mod
 VIEWER = Path(os.environ.get("MEMTRACK_DH_VIEW", helpers.VG_TOOLDIR / "dh_view.html"))
 CHROMIUM = Path(os.environ.get("MEMTRACK_CHROMIUM", "/usr/bin/chromium"))
 
-HINT = ("run scripts/bootstrap (it apt-installs chromium, and node/npm if missing, "
+HINT = ("run scripts/bootstrap --tests (it apt-installs chromium, and node/npm if missing, "
         "and runs `npm ci` in tests/)")
 
 # Seconds: chromium's start, and one request (a batch of profiles).

@@ -50,7 +50,7 @@ VG_BINDIR = Path(VALGRIND).parent
 VG_TOOLDIR = Path(VG_CONF["VG_SYSTOOLDIR"])
 VALGRIND_INCLUDE = Path(VG_CONF["VG_INCLUDEDIR"])
 
-FIX_HINT = "run scripts/bootstrap (or ./configure && make) first"
+FIX_HINT = "run scripts/bootstrap --tests (or ./configure && make) first"
 
 # Generous: the slowest run in the suite takes a few seconds.
 TIMEOUT = 300
