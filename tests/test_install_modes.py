@@ -223,8 +223,8 @@ def test_debian_changelog_version_is_configure_version():
     head = (REPO / "debian" / "changelog").read_text().splitlines()[0]
     m = re.match(r"^memtrack \(([^)]+)\) ", head)
     assert m, head
-    assert m.group(1) == f"{_version()}-1" or m.group(1).startswith(f"{_version()}-"), \
-        f"debian/changelog says {m.group(1)}, configure.ac {_version()}"
+    assert re.fullmatch(re.escape(_version()) + r"-\d+", m.group(1)), \
+        f"debian/changelog says {m.group(1)}, configure.ac's AC_INIT {_version()} (want {_version()}-1)"
 
 
 def _require_debhelper():
@@ -232,6 +232,13 @@ def _require_debhelper():
     if missing:
         pytest.fail(f"{', '.join(missing)} not installed (Debian packages debhelper, dpkg-dev); {BOOTSTRAP_HINT}",
                     pytrace=False)
+
+
+def test_missing_debhelper_fails_with_bootstrap_hint(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None if name.startswith("dh") else f"/usr/bin/{name}")
+    with pytest.raises(pytest.fail.Exception) as e:
+        _require_debhelper()
+    assert "dh, dh_autoreconf not installed" in str(e.value) and "scripts/bootstrap --tests" in str(e.value)
 
 
 def _system_valgrind():
