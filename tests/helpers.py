@@ -365,6 +365,35 @@ _PRELOAD = re.compile(r"\(in \S*/vgpreload_[a-z]+-[a-z0-9]+-linux\.so\)"
                       r"|\(vg_replace_(?:malloc|strmem)\.c:\d+\)")
 
 
+def elf_sections(path):
+    """The section names of an ELF64 little-endian file (enough for the
+    preloads of amd64 and arm64 Linux)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:4] == b"\x7fELF" and data[4] == 2, f"{path} is not an ELF64 file"
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    def section(i):
+        return struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
+    _, _, _, _, stroff, strsize = section(shstrndx)
+    names = []
+    for i in range(shnum):
+        name = section(i)[0]
+        end = data.index(b"\0", stroff + name)
+        names.append(data[stroff + name:end].decode())
+    return names
+
+
+def oracle_preload_has_debug_info(tool):
+    """Whether the Valgrind in use ships <tool>'s preload with its debug info
+    (Debian does from 3.22 on). Then the oracle names its replacement frames
+    "(vg_replace_malloc.c:N)", and DHAT leaves them out of its profile,
+    as its write_PPInfo_frame skips every frame so described."""
+    plat = platform() or "amd64-linux"
+    return ".debug_line" in elf_sections(VG_TOOLDIR / f"vgpreload_{tool}-{plat}.so")
+
+
 def normalise_preload(line):
     """The tool's preload named the same for every tool and version."""
     return _PRELOAD.sub("(in vgpreload_TOOL.so)", line)

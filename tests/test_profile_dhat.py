@@ -123,11 +123,16 @@ def test_prof_sites_figures(pair):
     assert [pr for pr in probs if "site_path" not in pr] == []
     # Two callers of one helper are two sites; a stack deeper than
     # --num-callers (12) is cut where DHAT's is: DHAT's 12 frames start with
-    # the allocator, memtrack's 11 with its caller.
+    # the allocator, memtrack's 11 with its caller. Where DHAT's preload has
+    # its debug info (Debian's 3.22 and later), DHAT leaves the allocator's
+    # frame out of the profile too, and both have the same 11 frames.
     assert len(ph.find_site(mt, "shared_helper")) == 2
     deep, ddeep = _site(mt, "deep"), _site(dh, "deep")
-    assert len(ddeep["fs"]) == 12 and "vgpreload_dhat" in ph.frames(dh, ddeep)[0]
     assert len(deep["fs"]) == 11, ph.frames(mt, deep)
+    if helpers.oracle_preload_has_debug_info("dhat"):
+        assert ph.frames(dh, ddeep) == ph.frames(mt, deep)
+    else:
+        assert len(ddeep["fs"]) == 12 and "vgpreload_dhat" in ph.frames(dh, ddeep)[0]
 
 
 def _acc(prof, fn):
