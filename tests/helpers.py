@@ -50,6 +50,25 @@ VG_BINDIR = Path(VALGRIND).parent
 VG_TOOLDIR = Path(VG_CONF["VG_SYSTOOLDIR"])
 VALGRIND_INCLUDE = Path(VG_CONF["VG_INCLUDEDIR"])
 
+
+def _vgdb():
+    """vgdb of the build's Valgrind; the system's where that one cannot run
+    here (3.24's and 3.27's need glibc 2.38, Debian 12 has 2.36). vgdb only
+    relays monitor commands through the gdbserver's FIFOs and shared page,
+    whose layout these versions share, so the answers come from the tool
+    either way."""
+    own = VG_BINDIR / "vgdb"
+    try:
+        p = subprocess.run([str(own), "--help"], capture_output=True, text=True, timeout=30)
+        if "GLIBC_" not in p.stderr:
+            return str(own)
+    except OSError:
+        pass
+    return shutil.which("vgdb") or str(own)
+
+
+VGDB = _vgdb()
+
 FIX_HINT = "run scripts/bootstrap --tests (or ./configure && make) first"
 
 # Generous: the slowest run in the suite takes a few seconds.
@@ -392,6 +411,11 @@ def oracle_preload_has_debug_info(tool):
     as its write_PPInfo_frame skips every frame so described."""
     plat = platform() or "amd64-linux"
     return ".debug_line" in elf_sections(VG_TOOLDIR / f"vgpreload_{tool}-{plat}.so")
+
+
+def is_preload_frame(text):
+    """Whether a frame's text names a function in a tool's preload."""
+    return _PRELOAD.search(text) is not None
 
 
 def normalise_preload(line):

@@ -348,7 +348,7 @@ def site_key(prof, pp):
     same for both tools in deeper frames (its putenv and setenv wrappers
     call glibc's, which may allocate)."""
     fr = frames(prof, pp)
-    while fr and "vgpreload_" in fr[0]:
+    while fr and helpers.is_preload_frame(fr[0]):
         fr = fr[1:]
     return tuple(helpers.normalise_preload(_ADDR.sub("", f)) for f in fr)
 

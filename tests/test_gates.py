@@ -68,7 +68,7 @@ def _site(stack_lines):
         m = _FRAME.match(l)
         assert m, f"not a stack frame: {l!r}"
         frames.append(m["rest"])
-    while frames and "vgpreload_" in frames[0]:
+    while frames and helpers.is_preload_frame(frames[0]):
         frames = frames[1:]
     return tuple(frames)
 
@@ -77,7 +77,7 @@ def _source_of(stack_lines):
     """(file, line) of the first frame with source, as memcheck prints it."""
     for l in stack_lines:
         m = _FRAME.match(l)
-        if m and "vgpreload_" not in m["rest"]:
+        if m and not helpers.is_preload_frame(m["rest"]):
             s = _SOURCE.search(m["rest"])
             if s:
                 return s["file"], int(s["line"])

@@ -21,7 +21,7 @@ import pytest
 import helpers
 import leak_helpers
 
-VGDB = str(helpers.VG_BINDIR / "vgdb")
+VGDB = helpers.VGDB
 DEADLINE = 120  # seconds for any one step (start-up, a command, the exit)
 
 # memcheck's leak_check arguments (its monitor help), each of which the

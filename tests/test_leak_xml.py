@@ -56,8 +56,14 @@ def _text(el, path):
 
 def _frames(stack):
     """A <stack>'s frames: function, directory, file and line (ip and obj
-    are addresses and install paths)."""
-    return [(_text(f, "fn"), _text(f, "dir"), _text(f, "file"), _text(f, "line")) for f in stack.findall("frame")]
+    are addresses and install paths). A frame in a tool's preload has no
+    source position where the Valgrind in use ships its preloads without
+    debug info, and memtrack's never has one (helpers.normalise_preload)."""
+    def frame(f):
+        if (_text(f, "file") or "").startswith("vg_replace_"):
+            return (_text(f, "fn"), None, None, None)
+        return (_text(f, "fn"), _text(f, "dir"), _text(f, "file"), _text(f, "line"))
+    return [frame(f) for f in stack.findall("frame")]
 
 
 def _tool_neutral(s, tool):
