@@ -410,6 +410,7 @@ bool delta_ok(const Record* r, Delta d) {
       return r->direct > r->old_direct || r->indirect > r->old_indirect || r->blocks > r->old_blocks;
     case Delta::kChanged:
       return r->direct != r->old_direct || r->indirect != r->old_indirect || r->blocks != r->old_blocks;
+    case Delta::kNew: return r->blocks > 0 && r->old_blocks == 0;
   }
   return false;
 }

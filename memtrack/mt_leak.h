@@ -15,7 +15,9 @@ inline UInt bit(Kind k) { return 1u << k; }
 constexpr const char* kKindTokens = "reachable,possible,indirect,definite";
 
 enum class Mode : UChar { kNo, kSummary, kFull };
-enum class Delta : UChar { kAny, kIncreased, kChanged };
+// kNew: records with blocks now and none at the previous search (memcheck
+// 3.21+, vgcompat::kNewLeakSearch).
+enum class Delta : UChar { kAny, kIncreased, kChanged, kNew };
 
 // memcheck's heuristics, in the order they are tried.
 enum Heuristic : UChar { kHeurNone = 0, kStdString = 1, kLength64 = 2, kNewArray = 3, kMultipleInheritance = 4 };

@@ -14,7 +14,7 @@ void help() {
       "\n"
       "memtrack monitor commands:\n"
       "  leak_check [full|summary] [kinds <set>|reachable|possibleleak|definiteleak]\n"
-      "             [heuristics <set>] [increased|changed|any] [unlimited|limited <n>]\n"
+      "             [heuristics <set>] [%sincreased|changed|any] [unlimited|limited <n>]\n"
       "        searches the heap for leaks now, as the end-of-run search does,\n"
       "        and reports to vgdb/gdb. Without arguments: full, kinds\n"
       "        definite,possible, heuristics none, increased, unlimited.\n"
@@ -25,6 +25,7 @@ void help() {
       "                      definite,indirect,possible, 'definiteleak' is definite\n"
       "          heuristics <set>  interior pointers taken as reachable:\n"
       "                      stdstring,length64,newarray,multipleinheritance, all or none\n"
+      "%s"
       "          increased   only records that grew since the previous search\n"
       "          changed     only records that changed since the previous search\n"
       "          any         every record (no +/- differences)\n"
@@ -35,14 +36,22 @@ void help() {
       "        Examples: leak_check\n"
       "                  leak_check summary any\n"
       "                  leak_check full kinds all any limited 20\n"
-      "\n");
+      "\n",
+      vgcompat::kNewLeakSearch ? "new|" : "",
+      vgcompat::kNewLeakSearch ? "          new         only records that had no blocks at the previous search\n" : "");
 }
 
 // memcheck's words, in its order, so that a word neither tool knows gets
-// the same complaint from the core's keyword matcher.
+// the same complaint from the core's keyword matcher. "new" is there where
+// the Valgrind in use has it (vgcompat::kNewLeakSearch); the switch below
+// numbers the words as if it always were.
 constexpr const HChar* kLeakCheckWords =
-    "full summary xtleak kinds reachable possibleleak definiteleak heuristics "
-    "increased changed any unlimited limited ";
+    vgcompat::kNewLeakSearch
+        ? "full summary xtleak kinds reachable possibleleak definiteleak heuristics "
+          "new increased changed any unlimited limited "
+        : "full summary xtleak kinds reachable possibleleak definiteleak heuristics "
+          "increased changed any unlimited limited ";
+constexpr Int kWordNew = 8;
 
 // Parses leak_check's arguments and runs the search. A bad argument gets a
 // one-line message and no search; a bad 'limited' value only the message
@@ -58,7 +67,9 @@ void leak_check(ThreadId tid, HChar** save) {
   p.monitor = true;
   bool ok = true;
   for (HChar* w = VG_(strtok_r)(nullptr, " ", save); w; w = VG_(strtok_r)(nullptr, " ", save)) {
-    switch (VG_(keyword_id)(kLeakCheckWords, w, kwd_report_all)) {
+    Int id = VG_(keyword_id)(kLeakCheckWords, w, kwd_report_all);
+    if (!vgcompat::kNewLeakSearch && id >= kWordNew) id++;
+    switch (id) {
       case -2:
       case -1: ok = false; break;  // the matcher has said why
       case 0: p.mode = leak::Mode::kFull; break;
@@ -88,11 +99,12 @@ void leak_check(ThreadId tid, HChar** save) {
         p.heuristics = named << 1;
         break;
       }
-      case 8: p.delta = leak::Delta::kIncreased; break;
-      case 9: p.delta = leak::Delta::kChanged; break;
-      case 10: p.delta = leak::Delta::kAny; break;
-      case 11: p.max_records = 0; break;
-      case 12: {
+      case kWordNew: p.delta = leak::Delta::kNew; break;
+      case 9: p.delta = leak::Delta::kIncreased; break;
+      case 10: p.delta = leak::Delta::kChanged; break;
+      case 11: p.delta = leak::Delta::kAny; break;
+      case 12: p.max_records = 0; break;
+      case 13: {
         HChar* n = VG_(strtok_r)(nullptr, " ", save);
         HChar* end = nullptr;
         Long v = n ? VG_(strtoll10)(n, &end) : 0;
