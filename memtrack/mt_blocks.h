@@ -38,6 +38,7 @@ struct Block {
   // memcheck's views (leak search, in use at exit, errors), still live for
   // DHAT's, which never sees those requests.
   ULong released : 1;
+  ULong aligned : 1;        // has an alignment in the heap module's side table
 
   SizeT req_size() const { return zero_req ? 0 : size; }
   AllocKind alloc_kind() const { return static_cast<AllocKind>(kind); }

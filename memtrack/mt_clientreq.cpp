@@ -78,6 +78,13 @@ constexpr UWord kMcCountLeakBlocks = VG_USERREQ_TOOL_BASE('M', 'C') + 12;
 void put_client_word(UWord addr, UWord v) { copy_to_client(addr, &v, sizeof v); }
 
 Bool memcheck_request(ThreadId tid, UWord* arg, UWord* ret) {
+  // The preload's own: it checks aligned calls through memcheck's request.
+  vgcompat::AlignedCall call;
+  if (vgcompat::aligned_call(arg, &call)) {
+    heap::check_aligned_call(tid, call);
+    *ret = 0;
+    return True;
+  }
   switch (arg[0]) {
     case kMcDoLeakCheck: {
       leak::Mode mode = leak::Mode::kFull;
@@ -86,6 +93,7 @@ Bool memcheck_request(ThreadId tid, UWord* arg, UWord* ret) {
       leak::Delta delta = leak::Delta::kAny;
       if (arg[2] == 1) delta = leak::Delta::kIncreased;
       else if (arg[2] == 2) delta = leak::Delta::kChanged;
+      else if (arg[2] == 3 && vgcompat::kNewLeakSearch) delta = leak::Delta::kNew;
       else if (arg[2] != 0) VG_(message)(Vg_UserMsg, "Warning: unknown memcheck leak search deltamode\n");
       leak::search(tid, mode, delta);
       *ret = 0;

@@ -10,6 +10,8 @@ namespace mt::errors {
 namespace {
 
 enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1, kFishy = 2, kLeak = 3, kLimit = 4 };
+// memcheck's checks of some releases only (mt_vgcompat.h says which).
+enum : ErrorKind { kReallocZero = 5, kBadAlign = 6, kBadSize = 7, kSizeMismatch = 8, kAlignMismatch = 9 };
 constexpr ErrorKind kMempool = 16;  // custom allocators (mt_custom)
 
 // A breached limit (kLimit), kept by the core like Extra.
@@ -26,6 +28,11 @@ struct Extra {
   const char* fn_name;
   const char* arg_name;
   SSizeT value;
+  // kBadAlign, kBadSize, kSizeMismatch, kAlignMismatch: memcheck's figures,
+  // and the functions named (or why an alignment is bad).
+  SizeT size, alloc_align, dealloc_align;
+  bool default_delete;
+  const char* words;
 };
 
 void describe(Addr a, const Known& k, AddrInfo* ai) {
@@ -46,8 +53,27 @@ void describe(Addr a, const Known& k, AddrInfo* ai) {
 
 Bool eq_error(VgRes res, const Error* e1, const Error* e2) {
   // Same kind and same stack (checked by the core) make the same error, as
-  // in memcheck, so error counts agree with it.
-  return True;
+  // in memcheck, so error counts agree with it; where memcheck also compares
+  // figures, so does memtrack (mc_eq_Error).
+  const Extra* a = static_cast<const Extra*>(VG_(get_error_extra)(e1));
+  const Extra* b = static_cast<const Extra*>(VG_(get_error_extra)(e2));
+  switch (VG_(get_error_kind)(e1)) {
+    case kFishy:
+      return (VG_(strcmp)(a->fn_name, b->fn_name) == 0 && VG_(strcmp)(a->arg_name, b->arg_name) == 0) ? True : False;
+    case kBadAlign:
+      // A size that is no multiple of the alignment only tells two errors
+      // apart when both have one.
+      if (a->size && b->size) return (a->size == b->size && a->dealloc_align == b->dealloc_align) ? True : False;
+      return a->dealloc_align == b->dealloc_align ? True : False;
+    case kBadSize:
+    case kSizeMismatch:
+      return a->size == b->size ? True : False;
+    case kAlignMismatch:
+      return (a->alloc_align == b->alloc_align && a->dealloc_align == b->dealloc_align &&
+              a->default_delete == b->default_delete) ? True : False;
+    default:
+      return True;
+  }
 }
 
 void before_pp(const Error*) {}
@@ -86,16 +112,19 @@ const char* leak_kind_xml(UChar k) {
 void pp_leak(const Error* err) {
   const LeakText& t = *static_cast<const LeakText*>(VG_(get_error_extra)(err));
   char tot[64], dir[64], ind[64], blk[64], line[320];
+  // memcheck 3.21+ marks a record that had no blocks at the previous search
+  // "new" in every delta search.
+  const char* fresh = vgcompat::kNewLeakSearch && t.delta && t.old_blocks == 0 ? "new " : "";
   commas_delta(t.direct + t.indirect, t.old_direct + t.old_indirect, t.delta, tot, sizeof tot);
   commas_delta(t.blocks, t.old_blocks, t.delta, blk, sizeof blk);
   if (t.kind == leak::kDefinite && t.indirect > 0) {
     commas_delta(t.direct, t.old_direct, t.delta, dir, sizeof dir);
     commas_delta(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
-    VG_(snprintf)(line, sizeof line, "%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %u of %u",
-                  tot, dir, ind, blk, leak_kind_text(t.kind), t.n, t.of);
+    VG_(snprintf)(line, sizeof line, "%s (%s direct, %s indirect) bytes in %s blocks are %s in %sloss record %u of %u",
+                  tot, dir, ind, blk, leak_kind_text(t.kind), fresh, t.n, t.of);
   } else {
-    VG_(snprintf)(line, sizeof line, "%s bytes in %s blocks are %s in loss record %u of %u", tot, blk,
-                  leak_kind_text(t.kind), t.n, t.of);
+    VG_(snprintf)(line, sizeof line, "%s bytes in %s blocks are %s in %sloss record %u of %u", tot, blk,
+                  leak_kind_text(t.kind), fresh, t.n, t.of);
   }
   if (VG_(clo_xml)) {
     // The numbers in <leakedbytes>/<leakedblocks> have no commas.
@@ -159,6 +188,50 @@ void pp_error(const Error* err) {
       VG_(pp_ExeContext)(VG_(get_error_where)(err));
       return;
     }
+    case kReallocZero: {
+      char what[128];
+      VG_(snprintf)(what, sizeof what, "%s() with size 0",
+                    vgcompat::realloc_size_zero_fn(VG_(get_error_where)(err)));
+      headline("ReallocSizeZero", what);
+      break;
+    }
+    case kBadAlign: {
+      char what[256];
+      if (x->size)
+        VG_(snprintf)(what, sizeof what, "Invalid size value: %lu alignment value: %lu%s", x->size, x->dealloc_align,
+                      x->words);
+      else
+        VG_(snprintf)(what, sizeof what, "Invalid alignment value: %lu%s", x->dealloc_align, x->words);
+      headline(x->size ? "InvalidSizeAndAlignment" : "InvalidAlignment", what);
+      VG_(pp_ExeContext)(VG_(get_error_where)(err));
+      return;
+    }
+    case kBadSize: {
+      char what[128];
+      if (vgcompat::kUnsafeZeroSize)
+        VG_(snprintf)(what, sizeof what, "Unsafe allocation with size of zero is implementation-defined");
+      else
+        VG_(snprintf)(what, sizeof what, "%s invalid size value: %lu", x->words, x->size);
+      headline("InvalidSize", what);
+      VG_(pp_ExeContext)(VG_(get_error_where)(err));
+      return;
+    }
+    case kSizeMismatch: {
+      char what[128];
+      VG_(snprintf)(what, sizeof what, "Mismatched %s size value: %lu", x->words, x->size);
+      headline("MismatchedAllocateDeallocateSize", what);
+      break;
+    }
+    case kAlignMismatch: {
+      // memcheck's XML says "size" where its text says "alignment".
+      char what[160], dealloc[32];
+      if (x->default_delete) VG_(snprintf)(dealloc, sizeof dealloc, "default-aligned");
+      else VG_(snprintf)(dealloc, sizeof dealloc, "%lu", x->dealloc_align);
+      VG_(snprintf)(what, sizeof what, "Mismatched %s %s alloc value: %lu dealloc value: %s", x->words,
+                    VG_(clo_xml) ? "size" : "alignment", x->alloc_align, dealloc);
+      headline("MismatchedAllocateDeallocateAlignment", what);
+      break;
+    }
     default:
       tl_assert(0);
   }
@@ -185,8 +258,32 @@ UInt update_extra(const Error* err) {
   switch (VG_(get_error_kind)(err)) {
     case kLeak: return sizeof(LeakText);
     case kLimit: return sizeof(LimitText);
+    case kReallocZero: {
+      // Called for a new error only, while p is still the block it was:
+      // describing it costs a look through the freed-block history, which a
+      // program that frees with realloc(p, 0) should not pay at every call.
+      Extra* x = static_cast<Extra*>(VG_(get_error_extra)(err));
+      Addr a = VG_(get_error_address)(err);
+      describe(a, heap::describe(a), &x->ai);
+      return sizeof(Extra);
+    }
     default: return sizeof(Extra);
   }
+}
+
+// Suppression kinds of the checks memcheck of this release makes (the
+// others are unknown to it, so to memtrack too); kNoKind if name is none.
+constexpr ErrorKind kNoKind = 0xffff;
+ErrorKind versioned_kind(const char* name, SizeT len) {
+  auto is = [&](const char* k) { return len == VG_(strlen)(k) && VG_(strncmp)(name, k, len) == 0; };
+  if (vgcompat::kReallocSizeZeroError && is("ReallocZero")) return kReallocZero;
+  if (!vgcompat::kAlignedCallsChecked) return kNoKind;
+  if (is("BadAlign")) return kBadAlign;
+  if (is("SizeMismatch")) return kSizeMismatch;
+  if (is("AlignMismatch")) return kAlignMismatch;
+  // 3.26 renamed BadSize and still reads the old name.
+  if (is("BadSize") || (vgcompat::kUnsafeZeroSize && is("UnsafeZeroSize"))) return kBadSize;
+  return kNoKind;
 }
 
 Bool recognised_suppression(const HChar* name, Supp* su) {
@@ -208,6 +305,11 @@ Bool recognised_suppression(const HChar* name, Supp* su) {
   }
   if (VG_(strcmp)(name, "Mempool") == 0) {
     VG_(set_supp_kind)(su, kMempool);
+    return True;
+  }
+  ErrorKind k = versioned_kind(name, VG_(strlen)(name));
+  if (k != kNoKind) {
+    VG_(set_supp_kind)(su, k);
     return True;
   }
   return False;
@@ -255,6 +357,11 @@ Bool error_matches_suppression(const Error* err, const Supp* su) {
     case kBadFree: return (k == kBadFree || k == kMismatch) ? True : False;
     case kLimit: return k == kLimit ? True : False;
     case kMempool: return k == kMempool ? True : False;
+    case kReallocZero:
+    case kBadAlign:
+    case kBadSize:
+    case kSizeMismatch:
+    case kAlignMismatch: return k == VG_(get_supp_kind)(su) ? True : False;
     case kLeak: {
       if (k != kLeak) return False;
       const LeakText* t = static_cast<const LeakText*>(VG_(get_error_extra)(err));
@@ -281,6 +388,11 @@ const HChar* get_error_name(const Error* err) {
     case kLeak: return "Leak";
     case kLimit: return "Limit";
     case kMempool: return "Mempool";
+    case kReallocZero: return "ReallocZero";
+    case kBadAlign: return "BadAlign";
+    case kBadSize: return vgcompat::kUnsafeZeroSize ? "UnsafeZeroSize" : "BadSize";
+    case kSizeMismatch: return "SizeMismatch";
+    case kAlignMismatch: return "AlignMismatch";
     default: return nullptr;
   }
 }
@@ -393,7 +505,7 @@ bool memcheck_kind(const char* line, SizeT len, const char** kind, SizeT* kind_l
   static const char* known[] = {"Leak", "Free", "FishyValue", "Mempool"};
   for (const char* k : known)
     if (*kind_len == VG_(strlen)(k) && VG_(strncmp)(*kind, k, *kind_len) == 0) return true;
-  return false;
+  return versioned_kind(*kind, *kind_len) != kNoKind;
 }
 
 // Appends the Memcheck entries of one file (text) to out, as Memtrack's.
@@ -519,6 +631,53 @@ void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value) {
   x.arg_name = arg;
   x.value = (SSizeT)value;
   VG_(maybe_record_error)(tid, kFishy, 0, nullptr, &x);
+}
+
+void realloc_size_zero(ThreadId tid, Addr p) {
+  Extra x;
+  VG_(memset)(&x, 0, sizeof x);
+  x.fn = kFnRealloc;
+  x.ai.tag = Addr_Undescribed;  // by update_extra, if the error is new
+  VG_(maybe_record_error)(tid, kReallocZero, p, nullptr, &x);
+}
+
+void bad_alignment(ThreadId tid, SizeT align, SizeT size, const char* why) {
+  Extra x;
+  VG_(memset)(&x, 0, sizeof x);
+  x.ai.tag = Addr_Undescribed;
+  x.dealloc_align = align;
+  x.size = size;
+  x.words = why;
+  VG_(maybe_record_error)(tid, kBadAlign, 0, nullptr, &x);
+}
+
+void zero_size(ThreadId tid, const char* fn) {
+  Extra x;
+  VG_(memset)(&x, 0, sizeof x);
+  x.ai.tag = Addr_Undescribed;
+  x.words = fn;
+  VG_(maybe_record_error)(tid, kBadSize, 0, nullptr, &x);
+}
+
+void size_mismatch(ThreadId tid, const Known& block, SizeT size, const char* fns) {
+  Extra x;
+  VG_(memset)(&x, 0, sizeof x);
+  describe(block.start, block, &x.ai);
+  x.size = size;
+  x.words = fns;
+  VG_(maybe_record_error)(tid, kSizeMismatch, block.start, nullptr, &x);
+}
+
+void align_mismatch(ThreadId tid, const Known& block, SizeT alloc_align, SizeT dealloc_align, bool default_delete,
+                    const char* fns) {
+  Extra x;
+  VG_(memset)(&x, 0, sizeof x);
+  describe(block.start, block, &x.ai);
+  x.alloc_align = alloc_align;
+  x.dealloc_align = dealloc_align;
+  x.default_delete = default_delete;
+  x.words = fns;
+  VG_(maybe_record_error)(tid, kAlignMismatch, block.start, nullptr, &x);
 }
 
 }  // namespace mt::errors

@@ -64,4 +64,24 @@ bool limit_exceeded(ThreadId tid, Limit which, ULong value, ULong limit, ExeCont
 // An allocation argument that looks like a negative number.
 void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value);
 
+// Heap-call checks that memcheck of some releases makes (which ones:
+// mt_vgcompat.h); the same texts, XML kinds and suppression kinds.
+// realloc(p, 0): "realloc() with size 0" (ReallocZero), p described as
+// the heap module knows it when the error is new (as memcheck does).
+void realloc_size_zero(ThreadId tid, Addr p);
+// An alignment an aligned call should not get: "Invalid alignment value: N
+// (why)", or with size (a size that is no multiple of it) "Invalid size
+// value: S alignment value: N (why)" (BadAlign).
+void bad_alignment(ThreadId tid, SizeT align, SizeT size, const char* why);
+// An aligned allocation of size 0 (BadSize, later UnsafeZeroSize); fn as
+// memcheck's older text names it ("memalign()").
+void zero_size(ThreadId tid, const char* fn);
+// A sized or aligned deallocation of a live block that does not match it:
+// "Mismatched new/delete size value: N" (SizeMismatch), "Mismatched
+// new/delete alignment alloc value: A dealloc value: D|default-aligned"
+// (AlignMismatch). fns names the pair as memcheck does.
+void size_mismatch(ThreadId tid, const Known& block, SizeT size, const char* fns);
+void align_mismatch(ThreadId tid, const Known& block, SizeT alloc_align, SizeT dealloc_align, bool default_delete,
+                    const char* fns);
+
 }  // namespace mt::errors

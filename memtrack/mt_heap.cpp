@@ -50,6 +50,31 @@ void forget_realloc(Block* b) {
   }
 }
 
+// The alignment the program asked for, where it asked for one (memalign
+// and co., aligned new; the core passes it from 3.22 on): memcheck compares
+// it with an aligned or default delete's (vgcompat::AlignedCall). Only
+// aligned blocks pay, in a side table by block; realloc forgets it, as
+// memcheck's new chunk has none.
+PtrMap<void> g_align;
+
+void remember_alignment(Block* b, SizeT align) {
+  b->aligned = 0;
+  if (align == 0) return;
+  g_align.put(reinterpret_cast<UWord>(b), reinterpret_cast<void*>(align));
+  b->aligned = 1;
+}
+
+SizeT alignment_of(const Block* b) {
+  return b->aligned ? reinterpret_cast<SizeT>(g_align.get(reinterpret_cast<UWord>(b))) : 0;
+}
+
+void forget_alignment(Block* b) {
+  if (b->aligned) {
+    g_align.remove(reinterpret_cast<UWord>(b));
+    b->aligned = 0;
+  }
+}
+
 // memcheck's queue of freed blocks (--freelist-vol, --freelist-big-blocks):
 // freed memory goes back to the arena only once that many more bytes have
 // been freed, so a pointer the program keeps to a freed block (strtok's
@@ -257,8 +282,10 @@ void drop(Block* b) {
 }
 
 // usage: whether the call counts in memcheck's "total heap usage" (a
-// realloc has counted itself already).
-void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero, bool usage = true) {
+// realloc has counted itself already). orig_align: the alignment the program
+// asked for, if any.
+void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero, bool usage = true,
+                SizeT orig_align = 0) {
   SizeT counted = req ? req : 1;
   void* p = VG_(cli_malloc)(align, counted);
   if (!p) return nullptr;
@@ -280,6 +307,7 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero,
   b->user_histo = 0;
   b->realloced = 0;
   b->released = 0;
+  remember_alignment(b, orig_align);
   add(b);
   massif::on_alloc(b);
   if (accounting()) {
@@ -311,6 +339,7 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
   }
   remember_freed(tid, b);
   forget_realloc(b);
+  forget_alignment(b);
   drop(b);
   g_freed_queue.put(p, b->req_size());
   g_blocks.put(b);
@@ -328,7 +357,7 @@ void* mt_new(ThreadId tid, SizeT n) {
 }
 void* mt_new_aligned(ThreadId tid, SizeT n, SizeT align MT_ORIG_ALIGN_PARAM) {
   if (fishy(tid, "__builtin_new_aligned", "size", n)) return nullptr;
-  return new_block(tid, n, align, kAllocNew, false);
+  return new_block(tid, n, align, kAllocNew, false, true, MT_ORIG_ALIGN_ARG(orig_align));
 }
 void* mt_vec_new(ThreadId tid, SizeT n) {
   if (fishy(tid, "__builtin_vec_new", "size", n)) return nullptr;
@@ -336,11 +365,11 @@ void* mt_vec_new(ThreadId tid, SizeT n) {
 }
 void* mt_vec_new_aligned(ThreadId tid, SizeT n, SizeT align MT_ORIG_ALIGN_PARAM) {
   if (fishy(tid, "__builtin_vec_new_aligned", "size", n)) return nullptr;
-  return new_block(tid, n, align, kAllocNewVec, false);
+  return new_block(tid, n, align, kAllocNewVec, false, true, MT_ORIG_ALIGN_ARG(orig_align));
 }
 void* mt_memalign(MT_MEMALIGN_PARAMS(tid, align, orig_align, n)) {
   if (fishy(tid, "memalign", "size", n)) return nullptr;
-  return new_block(tid, n, align, kAllocMalloc, false);
+  return new_block(tid, n, align, kAllocMalloc, false, true, MT_ORIG_ALIGN_ARG(orig_align));
 }
 
 void* mt_calloc(ThreadId tid, SizeT nmemb, SizeT size1) {
@@ -357,10 +386,17 @@ void mt_vec_delete(ThreadId tid, void* p) { release(tid, p, errors::kFnDeleteVec
 void mt_vec_delete_aligned(ThreadId tid, void* p, SizeT) { release(tid, p, errors::kFnDeleteVec); }
 
 void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
-  // realloc(NULL, n) is malloc; realloc(p, 0) frees p or resizes it to one
-  // byte as the Valgrind in use says (its --realloc-zero-bytes-frees).
-  if (!p_old) return mt_malloc(tid, n);
+  // memcheck's order: a fishy size fails the call first (old block
+  // untouched, as glibc), whatever p_old is. realloc(NULL, n) is malloc;
+  // realloc(p, 0) is an error where memcheck makes it one, and frees p or
+  // resizes it to one byte as the Valgrind in use says (its
+  // --realloc-zero-bytes-frees). (Before 3.21 the preload handled both
+  // itself, with malloc and free.)
+  if (fishy(tid, "realloc", "size", n)) return nullptr;
+  if (!p_old) return new_block(tid, n, VG_(clo_alignment), kAllocMalloc, false);
   if (n == 0) {
+    if (vgcompat::kReallocSizeZeroError && g_opts.show_realloc_size_zero)
+      errors::realloc_size_zero(tid, (Addr)p_old);
     if (vgcompat::realloc_zero_frees()) {
       mt_free(tid, p_old);
       return nullptr;
@@ -368,10 +404,8 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
     n = 1;
   }
 
-  // memcheck's order: a fishy size fails the call first (old block
-  // untouched, as glibc); then the call counts as one alloc and one free,
-  // whether or not p_old turns out to be a live block.
-  if (fishy(tid, "realloc", "size", n)) return nullptr;
+  // The call counts as one alloc and one free, whether or not p_old turns
+  // out to be a live block.
   g_usage.allocs++;
   g_usage.frees++;
   g_usage.bytes += n;
@@ -406,6 +440,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
     b->zero_req = 0;
     add(b);
     became_malloced_at(b, here);
+    forget_alignment(b);
     if (accounting()) {
       sites::note_size(site, n);
       gates::after_alloc(tid);
@@ -431,6 +466,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   b->zero_req = 0;
   add(b);
   became_malloced_at(b, here);
+  forget_alignment(b);
   if (accounting()) {
     sites::note_size(site, n);
     gates::after_alloc(tid);
@@ -448,6 +484,7 @@ SizeT mt_usable_size(ThreadId tid, void* p) {
 void init() {
   g_index.init();
   g_realloc_ec.init("mt.heap.realloc_ec", 256);
+  g_align.init("mt.heap.align", 256);
   g_blocks.init("mt.heap.blocks", 4096);
   g_freed = nullptr;
   g_freed_cap = 0;
@@ -494,6 +531,103 @@ const Usage& usage() { return g_usage; }
 void* memalign(ThreadId tid, SizeT align, SizeT n) {
   if (fishy(tid, "memalign", "size", n)) return nullptr;
   return new_block(tid, n, align, kAllocMalloc, false);
+}
+
+namespace {
+
+// The block a deallocation names, as memcheck finds it (its malloc_list):
+// a live malloc'd or MALLOCLIKE block starting at a, and the alignment it
+// was asked for.
+bool block_at(Addr a, errors::Known* k, SizeT* align) {
+  if (!a) return false;
+  Block* b = g_index.at(a);
+  if (b && !b->released) {
+    *k = {errors::Known::kLive, b->start, b->req_size(), alloc_context(b), nullptr};
+    *align = alignment_of(b);
+    return true;
+  }
+  if (custom::any() && custom::describe_malloclike(a, k) && k->start == a) {
+    k->recycled = false;
+    *align = 0;
+    return true;
+  }
+  return false;
+}
+
+// memcheck's test: zero passes.
+bool pow2(SizeT a) { return (a & (a - 1)) == 0; }
+
+}  // namespace
+
+void check_aligned_call(ThreadId tid, const vgcompat::AlignedCall& c) {
+  using K = vgcompat::AlignedCall;
+  const SizeT a = c.align, n = c.size;
+  errors::Known k = {errors::Known::kNothing, 0, 0, nullptr, nullptr};
+  SizeT block_align = 0;
+  const bool found = block_at(c.mem, &k, &block_align);
+  // In memcheck's order, with its words (mc_main.c, VERIFY_ALIGNMENT).
+  const char* const kNewWhy = " (should be non-zero and a power of 2)";
+  const char* const kPow2Why = " (should be a power of 2)";
+  const char* const kMultipleWhy = " (size should be a multiple of alignment)";
+  const char* pair = "new/delete";
+  switch (c.kind) {
+    case K::kMemalign:
+      if (a == 0 || !pow2(a)) errors::bad_alignment(tid, a, 0, " (should be power of 2)");
+      if (n == 0) errors::zero_size(tid, "memalign()");
+      break;
+    case K::kPosixMemalign:
+      if (a < sizeof(SizeT) || !pow2(a))
+        errors::bad_alignment(tid, a, 0, " (should be non-zero, a power of 2 and a multiple of sizeof(void*))");
+      if (n == 0) errors::zero_size(tid, "posix_memalign()");
+      break;
+    case K::kAlignedAlloc:
+      if (!pow2(a)) errors::bad_alignment(tid, a, 0, kPow2Why);
+      if (a && n % a != 0) errors::bad_alignment(tid, a, n, kMultipleWhy);
+      if (n == 0) errors::zero_size(tid, "aligned_alloc()");
+      break;
+    case K::kNewAligned:
+    case K::kVecNewAligned:
+      if (a == 0 || !pow2(a)) errors::bad_alignment(tid, a, 0, kNewWhy);
+      break;
+    case K::kVecDeleteSized:
+      pair = "new[][/delete[]";  // sic
+      [[fallthrough]];
+    case K::kDeleteSized:
+      if (found && k.size != n) errors::size_mismatch(tid, k, n, pair);
+      break;
+    case K::kFreeSized:
+      if (found && k.size != n) errors::size_mismatch(tid, k, n, "aligned_alloc/free_sized");
+      break;
+    case K::kFreeAlignedSized:
+      if (!pow2(a)) errors::bad_alignment(tid, a, 0, kPow2Why);
+      if (a && n % a != 0) errors::bad_alignment(tid, a, n, kMultipleWhy);
+      if (n == 0 && !vgcompat::kUnsafeZeroSize) errors::zero_size(tid, "free_aligned_sized()");
+      if (found && a != block_align)
+        errors::align_mismatch(tid, k, block_align, a, false, "aligned_alloc/free_aligned_sized");
+      if (found && k.size != n) errors::size_mismatch(tid, k, n, "aligned_alloc/free_aligned_sized");
+      break;
+    case K::kVecDeleteDefault:
+      pair = "new[]/delete[]";
+      [[fallthrough]];
+    case K::kDeleteDefault:
+      if (found && block_align) errors::align_mismatch(tid, k, block_align, 0, true, pair);
+      break;
+    case K::kVecDeleteAligned:
+      pair = "new[]/delete[]";
+      [[fallthrough]];
+    case K::kDeleteAligned:
+      if (a == 0 || !pow2(a)) errors::bad_alignment(tid, a, 0, kNewWhy);
+      if (found && a != block_align) errors::align_mismatch(tid, k, block_align, a, false, pair);
+      break;
+    case K::kVecDeleteSizedAligned:
+      pair = "new[]/delete[]";
+      [[fallthrough]];
+    case K::kDeleteSizedAligned:
+      if (found && k.size != n) errors::size_mismatch(tid, k, n, pair);
+      if (found && a != block_align) errors::align_mismatch(tid, k, block_align, a, false, pair);
+      if (a == 0 || !pow2(a)) errors::bad_alignment(tid, a, 0, kNewWhy);
+      break;
+  }
 }
 
 ExeContext* alloc_context(const Block* b) {

@@ -19,6 +19,10 @@ const BlockIndex& index();
 // memalign for requests that reach the tool another way (pvalloc).
 void* memalign(ThreadId tid, SizeT align, SizeT n);
 
+// The preload's check of an aligned allocation or of a sized or aligned
+// deallocation (before the call itself): memcheck's errors for it.
+void check_aligned_call(ThreadId tid, const vgcompat::AlignedCall& c);
+
 // The stack of the call that allocated b as memcheck reports it: the
 // realloc that last moved or resized it, else its allocation site's.
 ExeContext* alloc_context(const Block* b);

@@ -61,6 +61,8 @@ Row* rows(SizeT* n) {
        "zero dead stack and recycled heap so stale pointers hide no leak; auto: with --leak-check=full [auto]", 0, 0},
       {"show-mismatched-frees", kBool, &g_opts.show_mismatched_frees, "no|yes",
        "report free/delete/delete[] that do not match the allocator [yes]", 0, 0},
+      {"show-realloc-size-zero", kBool, &g_opts.show_realloc_size_zero, "no|yes",
+       "report realloc(p, 0), as memcheck does [yes]", 0, 0},
       {"peak-limit", kSize, &g_opts.peak_limit, "<size>",
        "error (counted by --error-exitcode) when live heap bytes exceed <size>, e.g. 64M; 0 = none [0]", 0,
        ~0ULL},
@@ -99,6 +101,13 @@ Row* rows(SizeT* n) {
   return table;
 }
 
+// Options that memcheck of some releases only has: elsewhere memtrack knows
+// them no more than memcheck does (unknown option, left out of --help).
+bool available(const Row& r) {
+  if (r.target == &g_opts.show_realloc_size_zero) return vgcompat::kReallocSizeZeroError;
+  return true;
+}
+
 [[noreturn]] void bad(const char* arg, const char* why) {
   VG_(fmsg)("Bad option: %s: %s\n", arg, why);
   VG_(exit)(1);
@@ -109,6 +118,7 @@ Row* rows(SizeT* n) {
 
 void set_defaults() {
   g_opts.show_mismatched_frees = true;
+  g_opts.show_realloc_size_zero = true;
   g_opts.freed_history = 4096;
   g_opts.keep_free_stacks = false;
   g_opts.freelist_vol = kFreelistAuto;
@@ -200,6 +210,7 @@ Bool process(const HChar* arg) {
   Row* table = rows(&n);
   for (SizeT i = 0; i < n; i++) {
     const Row& r = table[i];
+    if (!available(r)) continue;
     SizeT len = VG_(strlen)(r.name);
     if (VG_(strncmp)(arg + 2, r.name, len) != 0) continue;
     const char* rest = arg + 2 + len;
@@ -345,6 +356,7 @@ void print_usage() {
   SizeT n;
   Row* table = rows(&n);
   for (SizeT i = 0; i < n; i++) {
+    if (!available(table[i])) continue;
     char left[64];
     VG_(snprintf)(left, sizeof left, "--%s=%s", table[i].name, table[i].arg);
     // The core's printf cuts a string at its field width: pad by hand, and

@@ -17,6 +17,7 @@ enum : UChar { kTimeInstrs = 0, kTimeMs = 1, kTimeBytes = 2 };
 
 struct Options {
   bool show_mismatched_frees;  // --show-mismatched-frees
+  bool show_realloc_size_zero; // --show-realloc-size-zero (where memcheck has it)
   ULong freed_history;         // --freed-history: freed blocks remembered for error reports
   bool keep_free_stacks;       // --keep-stacktraces=alloc-and-free (memcheck's option)
   ULong freelist_vol;          // --freelist-vol (memcheck's): bytes of freed blocks held back from reuse, or kFreelistAuto

@@ -19,6 +19,20 @@
 //                              allocations and sized frees through
 //                              memcheck's VERIFY_ALIGNMENT request
 //                              (struct AlignedAllocInfo).
+//   MT_VG_FREE_SIZED           that request knows free_sized and
+//                              free_aligned_sized (3.23+).
+//   MT_VG_FIRST_FNNAME         VG_(get_ExeContext_first_fnname) (3.27+),
+//                              with which memcheck names the function in
+//                              "realloc() with size 0" (reallocarray too).
+//   MT_VG_UNSAFE_ZERO_SIZE     memcheck calls an aligned allocation of size
+//                              0 "Unsafe allocation with size of zero is
+//                              implementation-defined" (UnsafeZeroSize) and
+//                              lets free_aligned_sized(p, a, 0) pass (3.26+;
+//                              no declaration tells, valgrind.h's numbers do).
+//   MT_VG_NEW_LEAK_CHECK       memcheck has the "new" delta leak search
+//                              (VALGRIND_DO_NEW_LEAK_CHECK, leak_check new,
+//                              3.21+) and marks records first seen in a
+//                              delta search "new loss record".
 //   _Static_assert             3.27's libvex headers use C11's keyword,
 //                              which C++ spells static_assert.
 #pragma once
@@ -29,10 +43,15 @@
 #endif
 
 #include "pub_tool_basics.h"
+#include "pub_tool_vki.h"
 extern "C" {
 #include "pub_tool_aspacemgr.h"
+#include "pub_tool_execontext.h"
 #include "pub_tool_mallocfree.h"
 #include "pub_tool_replacemalloc.h"
+#if MT_VG_VERIFY_ALIGNMENT
+#include "memcheck.h"  // the request's code
+#endif
 }
 
 namespace mt::vgcompat {
@@ -68,6 +87,90 @@ inline bool realloc_zero_frees() {
   return true;
 #endif
 }
+
+// What memcheck of this release reports of heap calls (tests compare with
+// it). realloc(p, 0) is an error, "realloc() with size 0", which memcheck's
+// --show-realloc-size-zero turns off: both came with the core's
+// --realloc-zero-bytes-frees (3.21; before, the preload freed p itself).
+constexpr bool kReallocSizeZeroError = MT_VG_REALLOC_ZERO_OPTION;
+
+// The function that error names: the one in its first frame (realloc,
+// reallocarray) where memcheck asks for it, else realloc.
+inline const HChar* realloc_size_zero_fn(ExeContext* where) {
+#if MT_VG_FIRST_FNNAME
+  const HChar* fn = VG_(get_ExeContext_first_fnname)(where);
+  return fn ? fn : "realloc";
+#else
+  (void)where;
+  return "realloc";
+#endif
+}
+
+// An aligned allocation of size 0: UnsafeZeroSize ("Unsafe allocation with
+// size of zero is implementation-defined") from 3.26, BadSize ("memalign()
+// invalid size value: 0") before, when free_aligned_sized(p, a, 0) was one
+// too.
+constexpr bool kUnsafeZeroSize = MT_VG_UNSAFE_ZERO_SIZE;
+
+// The preload's check of an aligned allocation or a sized or aligned
+// deallocation (memcheck's VERIFY_ALIGNMENT request, 3.22+), in memtrack's
+// terms. The kinds are memcheck's AlignedAllocKind.
+constexpr bool kAlignedCallsChecked = MT_VG_VERIFY_ALIGNMENT;
+struct AlignedCall {
+  enum Kind : UChar {
+    kMemalign, kPosixMemalign, kAlignedAlloc,
+    kDeleteDefault, kVecDeleteDefault, kDeleteSized, kVecDeleteSized,
+    kNewAligned, kVecNewAligned, kDeleteAligned, kVecDeleteAligned,
+    kDeleteSizedAligned, kVecDeleteSizedAligned, kFreeSized, kFreeAlignedSized,
+  };
+  Kind kind;
+  SizeT align;  // as the program passed it (orig_alignment)
+  SizeT size;
+  Addr mem;     // the block a deallocation names
+};
+
+// True, with *out filled in, if the request arg[] is that check and its
+// description is readable client memory.
+inline bool aligned_call(const UWord* arg, AlignedCall* out) {
+#if MT_VG_VERIFY_ALIGNMENT
+  if (arg[0] != _VG_USERREQ__MEMCHECK_VERIFY_ALIGNMENT) return false;
+  const Addr a = arg[1];
+  if (!a || !VG_(am_is_valid_for_client)(a, sizeof(AlignedAllocInfo), VKI_PROT_READ)) return false;
+  const AlignedAllocInfo* i = reinterpret_cast<const AlignedAllocInfo*>(a);
+  using K = AlignedCall;
+  switch (i->alloc_kind) {
+    case AllocKindMemalign: out->kind = K::kMemalign; break;
+    case AllocKindPosixMemalign: out->kind = K::kPosixMemalign; break;
+    case AllocKindAlignedAlloc: out->kind = K::kAlignedAlloc; break;
+    case AllocKindDeleteDefault: out->kind = K::kDeleteDefault; break;
+    case AllocKindVecDeleteDefault: out->kind = K::kVecDeleteDefault; break;
+    case AllocKindDeleteSized: out->kind = K::kDeleteSized; break;
+    case AllocKindVecDeleteSized: out->kind = K::kVecDeleteSized; break;
+    case AllocKindNewAligned: out->kind = K::kNewAligned; break;
+    case AllocKindVecNewAligned: out->kind = K::kVecNewAligned; break;
+    case AllocKindDeleteAligned: out->kind = K::kDeleteAligned; break;
+    case AllocKindVecDeleteAligned: out->kind = K::kVecDeleteAligned; break;
+    case AllocKindDeleteSizedAligned: out->kind = K::kDeleteSizedAligned; break;
+    case AllocKindVecDeleteSizedAligned: out->kind = K::kVecDeleteSizedAligned; break;
+#if MT_VG_FREE_SIZED
+    case AllocKindFreeSized: out->kind = K::kFreeSized; break;
+    case AllocKindFreeAlignedSized: out->kind = K::kFreeAlignedSized; break;
+#endif
+    default: return false;
+  }
+  out->align = i->orig_alignment;
+  out->size = i->size;
+  out->mem = reinterpret_cast<Addr>(i->mem);
+  return true;
+#else
+  (void)arg;
+  (void)out;
+  return false;
+#endif
+}
+
+// memcheck's "new" delta leak search and "new loss record" marker.
+constexpr bool kNewLeakSearch = MT_VG_NEW_LEAK_CHECK;
 
 }  // namespace mt::vgcompat
 
