@@ -1,0 +1,62 @@
+"""scripts/other-valgrind reads the Debian archive's address from the
+system's apt sources (both formats) and changes only the suite; it never
+carries an address of its own. The fetching itself is exercised by `make
+check-versions`, which builds against what it unpacks."""
+import subprocess
+
+import helpers
+
+SCRIPT = helpers.REPO / "scripts" / "other-valgrind"
+
+
+def _archive(etc):
+    p = subprocess.run([str(SCRIPT), "--archive"], capture_output=True, text=True,
+                       env={**helpers.base_env(), "MEMTRACK_APT_ETC": str(etc)}, timeout=60)
+    print(p.stdout, p.stderr)
+    return p
+
+
+def _etc(tmp_path, files):
+    etc = tmp_path / "apt"
+    (etc / "sources.list.d").mkdir(parents=True)
+    for name, text in files.items():
+        (etc / name).write_text(text)
+    return etc
+
+
+def test_deb822_sources_skip_security(tmp_path):
+    etc = _etc(tmp_path, {"sources.list.d/debian.sources": (
+        "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n"
+        "Components: main\n\n"
+        "Types: deb-src\nURIs: http://src.example/debian\nSuites: bookworm\nComponents: main\n\n"
+        "Types: deb\nURIs: http://mirror.example/debian http://other.example/debian\n"
+        "Suites: bookworm bookworm-updates\nComponents: main\n")})
+    p = _archive(etc)
+    assert p.returncode == 0 and p.stdout == "http://mirror.example/debian\n", p
+
+
+def test_one_line_sources_with_options(tmp_path):
+    etc = _etc(tmp_path, {"sources.list": (
+        "# a comment\n"
+        "deb http://mirror.example/debian-security bookworm-security main\n"
+        "deb-src http://src.example/debian bookworm main\n"
+        "deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://mirror.example/debian bookworm main\n")})
+    p = _archive(etc)
+    assert p.returncode == 0 and p.stdout == "http://mirror.example/debian\n", p
+
+
+def test_no_sources_is_one_line_and_status_1(tmp_path):
+    etc = _etc(tmp_path, {"sources.list": "# nothing\n"})
+    p = _archive(etc)
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr.count("\n") == 1 and "no Debian archive found" in p.stderr, p
+
+
+def test_the_script_names_no_archive_host():
+    assert "://" not in SCRIPT.read_text(), \
+        "scripts/other-valgrind must take the archive from the system's apt sources"
+
+
+def test_bad_suite_name_is_refused(tmp_path):
+    p = subprocess.run([str(SCRIPT), "trixie/../x"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "is not a Debian suite name" in p.stderr, p
