@@ -4,6 +4,8 @@ carries an address of its own. The fetching itself is exercised by `make
 check-versions`, which builds against what it unpacks."""
 import subprocess
 
+import pytest
+
 import helpers
 
 SCRIPT = helpers.REPO / "scripts" / "other-valgrind"
@@ -24,24 +26,28 @@ def _etc(tmp_path, files):
     return etc
 
 
-def test_deb822_sources_skip_security(tmp_path):
-    etc = _etc(tmp_path, {"sources.list.d/debian.sources": (
-        "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n"
-        "Components: main\n\n"
-        "Types: deb-src\nURIs: http://src.example/debian\nSuites: bookworm\nComponents: main\n\n"
-        "Types: deb\nURIs: http://mirror.example/debian http://other.example/debian\n"
-        "Suites: bookworm bookworm-updates\nComponents: main\n")})
-    p = _archive(etc)
-    assert p.returncode == 0 and p.stdout == "http://mirror.example/debian\n", p
+SOURCES = {
+    # deb822: security suites and deb-src entries are skipped, the first of
+    # several URIs is taken.
+    "deb822": ("sources.list.d/debian.sources",
+               "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n"
+               "Components: main\n\n"
+               "Types: deb-src\nURIs: http://src.example/debian\nSuites: bookworm\nComponents: main\n\n"
+               "Types: deb\nURIs: http://mirror.example/debian http://other.example/debian\n"
+               "Suites: bookworm bookworm-updates\nComponents: main\n"),
+    # one-line: comments, security and deb-src lines skipped, [options] read past.
+    "one-line": ("sources.list",
+                 "# a comment\n"
+                 "deb http://mirror.example/debian-security bookworm-security main\n"
+                 "deb-src http://src.example/debian bookworm main\n"
+                 "deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://mirror.example/debian bookworm main\n"),
+}
 
 
-def test_one_line_sources_with_options(tmp_path):
-    etc = _etc(tmp_path, {"sources.list": (
-        "# a comment\n"
-        "deb http://mirror.example/debian-security bookworm-security main\n"
-        "deb-src http://src.example/debian bookworm main\n"
-        "deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://mirror.example/debian bookworm main\n")})
-    p = _archive(etc)
+@pytest.mark.parametrize("form", sorted(SOURCES))
+def test_archive_from_the_system_sources(form, tmp_path):
+    name, text = SOURCES[form]
+    p = _archive(_etc(tmp_path, {name: text}))
     assert p.returncode == 0 and p.stdout == "http://mirror.example/debian\n", p
 
 
