@@ -417,8 +417,47 @@ bool delta_ok(const Record* r, Delta d) {
 
 
 // Summaries and hints are text-log lines; with --xml=yes memcheck writes
-// only the loss records (as XML errors), and so do we.
+// only the loss records (as XML errors), and so do we. From protocol 6
+// (vgcompat::kXmlSummaries) its summaries are XML elements as well.
 bool text_at(Int verbosity) { return VG_(clo_verbosity) >= verbosity && !VG_(clo_xml); }
+bool xml_at(Int verbosity) { return vgcompat::kXmlSummaries && VG_(clo_verbosity) >= verbosity && VG_(clo_xml); }
+
+// One <tag> of protocol 6's <leak_summary>: bytes and blocks as the text
+// says them (commas, and " (+x)" in a delta search); left open for
+// <still_reachable>'s heuristics.
+void xml_counts(const char* tag, ULong bytes, ULong old_bytes, ULong blocks, ULong old_blocks, bool dm, bool close) {
+  char b1[64], b2[64];
+  VG_(printf_xml)("  <%s>\n", tag);
+  VG_(printf_xml)("    <bytes>%s</bytes>\n", commas_delta(bytes, old_bytes, dm, b1, 64));
+  VG_(printf_xml)("    <blocks>%s</blocks>\n", commas_delta(blocks, old_blocks, dm, b2, 64));
+  if (close) VG_(printf_xml)("  </%s>\n", tag);
+}
+
+// memcheck's LEAK SUMMARY as protocol 6 writes it (its hints have no XML).
+void print_summary_xml(Delta delta) {
+  bool dm = delta != Delta::kAny;
+  const Counts& c = g_counts;
+  const Counts& p = g_prev;
+  VG_(printf_xml)("<leak_summary>\n");
+  xml_counts("definitely_lost", c.bytes[kDefinite], p.bytes[kDefinite], c.blocks[kDefinite], p.blocks[kDefinite], dm, true);
+  xml_counts("indirectly_lost", c.bytes[kIndirect], p.bytes[kIndirect], c.blocks[kIndirect], p.blocks[kIndirect], dm, true);
+  xml_counts("possibly_lost", c.bytes[kPossible], p.bytes[kPossible], c.blocks[kPossible], p.blocks[kPossible], dm, true);
+  xml_counts("still_reachable", c.bytes[kReachable], p.bytes[kReachable], c.blocks[kReachable], p.blocks[kReachable], dm,
+             false);
+  static const char* names[kNumHeuristics] = {"", "stdstring", "length64", "newarray", "multipleinheritance"};
+  for (UInt h = 1; h < kNumHeuristics; h++) {
+    if (!c.heur_blocks[h] && !p.heur_blocks[h]) continue;
+    char b1[64], b2[64];
+    VG_(printf_xml)("    <reachable_heuristic>\n");
+    VG_(printf_xml)("      <kind>%s</kind>\n", names[h]);
+    VG_(printf_xml)("      <bytes>%s</bytes>\n", commas_delta(c.heur_bytes[h], p.heur_bytes[h], dm, b1, 64));
+    VG_(printf_xml)("      <blocks>%s</blocks>\n", commas_delta(c.heur_blocks[h], p.heur_blocks[h], dm, b2, 64));
+    VG_(printf_xml)("    </reachable_heuristic>\n");
+  }
+  VG_(printf_xml)("  </still_reachable>\n");
+  xml_counts("suppressed", c.supp_bytes, p.supp_bytes, c.supp_blocks, p.supp_blocks, dm, true);
+  VG_(printf_xml)("</leak_summary>\n\n");
+}
 
 void print_summary(Delta delta) {
   bool dm = delta != Delta::kAny;
@@ -573,6 +612,7 @@ void report(ThreadId tid, const Params& p) {
       VG_(umsg)("All heap blocks were freed -- no leaks are possible\n");
       VG_(umsg)("\n");
     }
+    if (xml_at(1)) VG_(printf_xml)("<all_heap_blocks_freed>true</all_heap_blocks_freed>\n\n");
     for (SizeT i = 0; i < g_records.size(); i++) dealloc(g_records[i]);
     g_records.clear();
     g_prev = g_counts;
@@ -580,6 +620,7 @@ void report(ThreadId tid, const Params& p) {
     g_searched = true;
     return;
   }
+  if (xml_at(1)) VG_(printf_xml)("<all_heap_blocks_freed>false</all_heap_blocks_freed>\n\n");
   if (text_at(2)) {
     VG_(umsg)("Searching for pointers to %'lu not-freed blocks\n", (unsigned long)g_lb.size());
     VG_(umsg)("Checked %'llu bytes\n\n", g_scanned);
@@ -661,6 +702,7 @@ void report(ThreadId tid, const Params& p) {
     }
     VG_(umsg)("\n");
   }
+  if (xml_at(1)) print_summary_xml(delta);
   g_searched = true;
   if (text_at(2)) {  // whole search: marking plus loss records (bench/run reads this)
     UInt ms = g_search_ms + (VG_(read_millisecond_timer)() - t0);
@@ -718,6 +760,19 @@ void report_at_exit() {
     VG_(umsg)("    in use at exit: %'llu bytes in %'llu blocks\n", bytes, blocks);
     VG_(umsg)("  total heap usage: %'llu allocs, %'llu frees, %'llu bytes allocated\n", u.allocs, u.frees, u.bytes);
     VG_(umsg)("\n");
+  }
+  if (xml_at(1)) {  // the same figures, with commas, as protocol 6 has them
+    VG_(printf_xml)("<heap_summary>\n");
+    VG_(printf_xml)("  <memory_in_use_at_exit>\n");
+    VG_(printf_xml)("    <bytes>%'llu</bytes>\n", bytes);
+    VG_(printf_xml)("    <blocks>%'llu</blocks>\n", blocks);
+    VG_(printf_xml)("  </memory_in_use_at_exit>\n");
+    VG_(printf_xml)("  <total_heap_usage>\n");
+    VG_(printf_xml)("    <allocs>%'llu</allocs>\n", u.allocs);
+    VG_(printf_xml)("    <frees>%'llu</frees>\n", u.frees);
+    VG_(printf_xml)("    <bytes_allocated>%'llu</bytes_allocated>\n", u.bytes);
+    VG_(printf_xml)("  </total_heap_usage>\n");
+    VG_(printf_xml)("</heap_summary>\n\n");
   }
   if (!g_exit_analysed) {
     if (text_at(1)) {

@@ -33,14 +33,50 @@
 //                              (VALGRIND_DO_NEW_LEAK_CHECK, leak_check new,
 //                              3.21+) and marks records first seen in a
 //                              delta search "new loss record".
+//   MT_VG_XML_PROTOCOL6        the core writes XML protocol 6 (with an
+//                              <error_summary>) and memcheck adds its heap
+//                              and leak summaries and <all_heap_blocks_freed>
+//                              (3.26+; valgrind.h's numbers).
+//   kPoolFreesCounted          memcheck's "total heap usage" counts the
+//                              frees of mempool chunks and of what an
+//                              auto-free pool's chunk takes with it
+//                              (3.27+, bug 233298; valgrind.h's numbers).
 //   _Static_assert             3.27's libvex headers use C11's keyword,
 //                              which C++ spells static_assert.
+//   MT_VG_DHAT_STRMEM_320      DHAT's preload also replaces ld.so's strncmp
+//                              (ld-linux.so.2, ld-linux-x86-64.so.2; bug
+//                              434764). For the preload, in C; this and the
+//                              five below go by valgrind.h's numbers.
+//   MT_VG_DHAT_STRMEM_321      ... and wmemcmp (3.21+).
+//   MT_VG_DHAT_STRMEM_322      ... and wcsncpy (3.22+), a copy.
+//   MT_VG_DHAT_STRMEM_323      ... and strlcpy (a copy), strlcat (bug
+//                              476780), memccpy (a copy) and wcpncpy (a
+//                              copy) (3.23+).
+//   MT_VG_DHAT_STRMEM_324      memccpy's copy is the bytes it copied; 3.23
+//                              recorded the bytes left (bug 486293).
+//   MT_VG_DHAT_STRMEM_325      ... and __wcscat_avx2 (3.25+, bug 501893).
 #pragma once
 
 // Included first by mt_vg.h: the spelling fix must precede every core header.
 #if defined(__cplusplus) && !defined(_Static_assert)
 #define _Static_assert static_assert
 #endif
+
+// The preload's part (C; mt_preload.h includes this file): which of libc's
+// str/mem functions DHAT's preload replaces beyond 3.19's set, by the
+// release that added them. DHAT's own choice, which no declaration tells.
+#include "valgrind.h"  // __VALGRIND_MAJOR__, __VALGRIND_MINOR__
+#define MT_VG_AT_LEAST(maj, min)                                                \
+  (__VALGRIND_MAJOR__ > (maj) || (__VALGRIND_MAJOR__ == (maj) && __VALGRIND_MINOR__ >= (min)))
+#define MT_VG_DHAT_STRMEM_320 MT_VG_AT_LEAST(3, 20)
+#define MT_VG_DHAT_STRMEM_321 MT_VG_AT_LEAST(3, 21)
+#define MT_VG_DHAT_STRMEM_322 MT_VG_AT_LEAST(3, 22)
+#define MT_VG_DHAT_STRMEM_323 MT_VG_AT_LEAST(3, 23)
+#define MT_VG_DHAT_STRMEM_324 MT_VG_AT_LEAST(3, 24)
+#define MT_VG_DHAT_STRMEM_325 MT_VG_AT_LEAST(3, 25)
+
+// The rest is the tool's (C++).
+#ifdef __cplusplus
 
 #include "pub_tool_basics.h"
 #include "pub_tool_vki.h"
@@ -172,6 +208,22 @@ inline bool aligned_call(const UWord* arg, AlignedCall* out) {
 // memcheck's "new" delta leak search and "new loss record" marker.
 constexpr bool kNewLeakSearch = MT_VG_NEW_LEAK_CHECK;
 
+// --xml=yes: protocol 6 (3.26+), whose memcheck writes the HEAP SUMMARY
+// (<heap_summary>), each search's LEAK SUMMARY (<leak_summary>, numbers
+// with commas and deltas as in the text) and whether a search found no
+// blocks (<all_heap_blocks_freed>); protocol 4 has them in the text log
+// only, and with --xml=yes not at all. (3.27's NEWS, bug 514613, fixed an
+// unclosed <still_reachable>: memtrack writes 3.27's closed form.)
+constexpr bool kXmlSummaries = MT_VG_XML_PROTOCOL6;
+
+// memcheck's "total heap usage" counts as frees, from 3.27 (bug 233298,
+// "MEMPOOL_FREE not reflected in heap summary"): each MEMPOOL_FREE that
+// finds its chunk, each chunk a MEMPOOL_TRIM drops or clips, and each
+// MALLOCLIKE or malloc'd block an auto-free pool's chunk frees. Before,
+// pool chunks were counted as allocations only. DESTROY_MEMPOOL counts
+// nothing in any version. No declaration tells; valgrind.h's numbers do.
+constexpr bool kPoolFreesCounted = MT_VG_AT_LEAST(3, 27);
+
 }  // namespace mt::vgcompat
 
 // The shapes of the heap hooks the core calls (VG_(needs_malloc_replacement)).
@@ -187,3 +239,5 @@ constexpr bool kNewLeakSearch = MT_VG_NEW_LEAK_CHECK;
 #define MT_ORIG_ALIGN_ARG(x) 0
 #define MT_MEMALIGN_PARAMS(tid, align, orig, n) ThreadId tid, SizeT align, SizeT n
 #endif
+
+#endif  // __cplusplus

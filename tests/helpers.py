@@ -414,8 +414,9 @@ def oracle_preload_has_debug_info(tool):
 
 
 def is_preload_frame(text):
-    """Whether a frame's text names a function in a tool's preload."""
-    return _PRELOAD.search(text) is not None
+    """Whether a frame's text names a function in a tool's preload, as
+    Valgrind printed it or already normalised (normalise_preload)."""
+    return _PRELOAD.search(text) is not None or "(in vgpreload_TOOL.so)" in text
 
 
 def normalise_preload(line):

@@ -1,10 +1,13 @@
-"""--xml=yes (protocol 4) against memcheck: both tools run with the same
-options on the same client, each writes an XML file, and both files are
-read with xml.etree.ElementTree the way a consumer (a CI plugin, an IDE)
-reads them: the envelope (protocol version, tool, the two <status>
-elements), every <error> in order (kind, what/xwhat with leakedbytes and
-leakedblocks, auxwhat, the stacks' function names, files and lines, the
-<suppression> of --gen-suppressions=all), <errorcounts> and <suppcounts>.
+"""--xml=yes (protocol 4, or 6 from Valgrind 3.26) against memcheck: both
+tools run with the same options on the same client, each writes an XML
+file, and both files are read with xml.etree.ElementTree the way a
+consumer (a CI plugin, an IDE) reads them: the envelope (protocol version,
+tool, the two <status> elements), every <error> in order (kind, what/xwhat
+with leakedbytes and leakedblocks, auxwhat, the stacks' function names,
+files and lines, the <suppression> of --gen-suppressions=all),
+<errorcounts> and <suppcounts>, and protocol 6's summaries
+(<heap_summary>, <all_heap_blocks_freed>, <leak_summary> of every search,
+<error_summary>) element by element, text for text.
 What legitimately differs is normalised away: addresses (ip, obj,
 "Address 0x..."), the tool's name in suppression kinds (Memtrack:Leak
 where memcheck says Memcheck:Leak) and the name of the tool's preload.
@@ -43,6 +46,12 @@ RECORD_TEXT = re.compile(
     r"(definitely lost|indirectly lost|possibly lost|still reachable) in (?:new )?loss record \d+ of \d+$")
 
 _HEX = re.compile(r"0x[0-9A-Fa-f]+")
+
+# The protocol the Valgrind in use writes (its core writes the number, for
+# every tool): 6 from 3.26 (docs/internals/xml-output-protocol6.txt), whose
+# memcheck adds its summaries; parse_xml checks memcheck's file says it too.
+PROTOCOL = "6" if helpers.VG_VERSION >= (3, 26) else "4"
+SUMMARIES = ("heap_summary", "all_heap_blocks_freed", "leak_summary", "error_summary")
 
 
 # ---------------------------------------------------------------------------
@@ -153,17 +162,26 @@ class XmlRun:
     def suppcounts(self):
         return [(int(p.findtext("count")), p.findtext("name")) for p in self.root.findall("suppcounts/pair")]
 
+    def summaries(self):
+        """Protocol 6's summary elements in document order, each as a tree
+        of (tag, text or [children]): every figure as written (commas, and
+        ' (+x)' deltas in a mid-run search's <leak_summary>)."""
+        def tree(el):
+            kids = list(el)
+            return (el.tag, [tree(k) for k in kids] if kids else (el.text or "").strip())
+        return [tree(el) for el in self.root if el.tag in SUMMARIES]
+
 
 def parse_xml(path, tool):
     """Parses (a malformed file fails the test here) and checks the
-    envelope every protocol-4 file has."""
+    envelope every file of the protocol in use has."""
     text = open(path, "rb").read()
     try:
         root = ET.fromstring(text)
     except ET.ParseError as e:
         pytest.fail(f"{tool}'s XML {path} is not well-formed: {e}\n{text[-3000:].decode('utf-8', 'replace')}")
     assert root.tag == "valgrindoutput", root.tag
-    assert root.findtext("protocolversion") == "4"
+    assert root.findtext("protocolversion") == PROTOCOL, f"{tool}: Valgrind {helpers.VG_CONF['VG_VERSION']}"
     assert root.findtext("protocoltool") == tool
     assert root.findtext("tool") == tool
     assert [s.findtext("state") for s in root.findall("status")] == ["RUNNING", "FINISHED"]
@@ -182,14 +200,15 @@ def run_xml_pair(opts, argv, workdir, mt_opts=(), env=None, tag="run"):
 
 
 def assert_same_errors(a, b):
-    """Every error, in order, reads the same; so do the file's shape and
-    the error and suppression counts."""
+    """Every error, in order, reads the same; so do the file's shape, the
+    error and suppression counts and (protocol 6) the summaries."""
     assert a.kinds == b.kinds, f"error kinds {a.kinds}, memcheck's {b.kinds}"
     for i, (va, vb) in enumerate(zip(a.views, b.views)):
         assert va == vb, leak_helpers._diff(f"error {i} ({a.kinds[i]})", va, vb)
     assert a.top_level() == b.top_level(), leak_helpers._diff("top-level elements", a.top_level(), b.top_level())
     assert a.errorcounts() == b.errorcounts(), leak_helpers._diff("errorcounts", a.errorcounts(), b.errorcounts())
     assert a.suppcounts() == b.suppcounts(), f"suppcounts {a.suppcounts()}, memcheck's {b.suppcounts()}"
+    assert a.summaries() == b.summaries(), leak_helpers._diff("summaries", a.summaries(), b.summaries())
 
 
 def _args(xr):
@@ -215,16 +234,24 @@ def _record_numbers(err, direct=False):
 
 
 def test_envelope_like_memcheck(clients, workdir):
-    """Well-formed; protocol 4; protocoltool and tool say memtrack; status
-    RUNNING, then the run's errors, status FINISHED, then the loss records,
-    errorcounts, suppcounts; the args are the command line."""
+    """Well-formed; the protocol of the Valgrind in use; protocoltool and
+    tool say memtrack; status RUNNING, then the run's errors, status
+    FINISHED, then the loss records, errorcounts, suppcounts (and, in
+    protocol 6, the summaries around the loss records and the error
+    summary last); the args are the command line."""
     exe = clients.path("xml_mix")
     mt, mc, a, b = run_xml_pair(FULL_ALL, [exe, "mix"], workdir, mt_opts=FREE_STACKS)
     assert mt.returncode == mc.returncode == 0, (mt, mc)
     assert mt.stdout == mc.stdout == "xml_mix: done\n"
     shape = [t for t, _ in a.top_level()]
     assert shape[:7] == ["protocolversion", "protocoltool", "preamble", "pid", "ppid", "tool", "args"], shape
-    assert shape[-2:] == ["errorcounts", "suppcounts"], shape
+    if PROTOCOL == "4":
+        assert shape[-2:] == ["errorcounts", "suppcounts"], shape
+        assert not set(shape) & set(SUMMARIES), shape
+    else:
+        assert shape[-4:] == ["leak_summary", "errorcounts", "suppcounts", "error_summary"], shape
+        end = shape.index("status", shape.index("status") + 1)
+        assert shape[end + 1:end + 3] == ["heap_summary", "all_heap_blocks_freed"], shape
     top = a.top_level()
     running, finished = top.index(("status", "RUNNING")), top.index(("status", "FINISHED"))
     during = [k for t, k in top[running:finished] if t == "error"]
@@ -297,6 +324,54 @@ def test_no_leaks_no_leak_errors(clients, workdir):
     assert_same_errors(a, b)
 
 
+SUMMARY_CASES = [
+    ("leak_cases", FULL_ALL),
+    ("xml_mix clean", FULL_ALL),
+    ("gates", ["--leak-check=summary"]),  # figures of four digits: commas
+    ("leak_requests added", FULL_ALL),    # a <leak_summary> per search, with deltas
+    ("leak_requests quick", []),
+    ("leak_cxx", ["--leak-check-heuristics=all"]),  # <reachable_heuristic>s
+    ("leak_cases", ["-q"]),               # verbosity 0: no summaries
+]
+
+
+@pytest.mark.parametrize("client,opts", SUMMARY_CASES, ids=[f"{c} {' '.join(o)}" for c, o in SUMMARY_CASES])
+def test_summaries_like_memcheck(client, opts, clients, workdir):
+    """Protocol 6 (3.26+): the <heap_summary> after FINISHED, each
+    search's <all_heap_blocks_freed> and <leak_summary> (every figure as
+    memcheck writes it), the <error_summary>. Protocol 4 has none of them,
+    in either tool."""
+    name, *args = client.split()
+    mt, mc, a, b = run_xml_pair(opts, [clients.path(name), *args], workdir, mt_opts=FREE_STACKS)
+    assert mt.returncode == mc.returncode, (mt, mc)
+    assert_same_errors(a, b)
+    tags = [t for t, _ in b.summaries()]
+    if PROTOCOL == "4" or "-q" in opts:
+        assert a.summaries() == b.summaries() == [], b.summaries()
+        return
+    # What memcheck wrote, so that the comparison above covers each case:
+    # one <heap_summary> after FINISHED, before the exit search (mid-run
+    # searches come earlier); a <leak_summary> for each search that found
+    # blocks.
+    top = [t for t, _ in b.top_level()]
+    assert tags.count("heap_summary") == 1 and tags[-1] == "error_summary", tags
+    assert top.index("heap_summary") == top.index("status", top.index("status") + 1) + 1, top
+    found = [v for t, v in b.summaries() if t == "all_heap_blocks_freed"]
+    if client == "xml_mix clean":
+        assert tags[-3:] == ["heap_summary", "all_heap_blocks_freed", "error_summary"], tags
+        assert found[-1] == "true" and "leak_summary" not in tags, tags
+        return
+    searches = found.count("false")
+    assert searches == tags.count("leak_summary") and searches >= 1, tags
+    text = ET.tostring(b.root, encoding="unicode")
+    if name == "leak_requests" and args == ["added"]:
+        assert searches > 1 and re.search(r"<bytes>[\d,]+ \(\+[\d,]+\)</bytes>", text), tags
+    if name == "gates":
+        assert re.search(r"<bytes>\d,\d{3}</bytes>", text), "no four-digit figure in memcheck's summaries"
+    if name == "leak_cxx":
+        assert b.root.find("leak_summary/still_reachable/reachable_heuristic") is not None
+
+
 @pytest.mark.parametrize("client", ["leak_threads", "leak_cxx", "leak_requests added", "leak_requests changed",
                                     "leak_hostile frees", "leak_hostile segv"])
 def test_other_clients_like_memcheck(client, clients, workdir):
@@ -346,7 +421,10 @@ def test_all_bad_frees_in_one_run_like_memcheck(clients, workdir):
     mt, mc, a, b = run_xml_pair([], [clients.path("bad_frees")], workdir, mt_opts=FREE_STACKS)
     assert mt.returncode == mc.returncode == 0, (mt, mc)
     assert_same_errors(a, b)
-    assert set(a.kinds) == {"InvalidFree", "MismatchedFree", "FishyValue"}, a.kinds
+    # 3.22+ also checks sized deletes: delete_of_new_vec's `delete p` of a
+    # new int[10] is a size mismatch too (test_errors.py's ALSO).
+    sized = {"MismatchedAllocateDeallocateSize"} if helpers.VG_VERSION >= (3, 22) else set()
+    assert set(a.kinds) == {"InvalidFree", "MismatchedFree", "FishyValue"} | sized, a.kinds
 
 
 def test_mixed_run_like_memcheck(clients, workdir):
