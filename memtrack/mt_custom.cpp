@@ -2,9 +2,10 @@
 // client requests, mc_malloc_wrappers.c's custom blocks and mempools,
 // mc_leakcheck.c's block set), so that leak reports and errors agree:
 //  - MALLOCLIKE blocks count as allocations and stay "in use" until
-//    FREELIKE; pool chunks count as allocations but never as in use, and
-//    neither their frees (MEMPOOL_FREE, TRIM, auto-free) nor DESTROY count
-//    as frees;
+//    FREELIKE; pool chunks count as allocations but never as in use;
+//    DESTROY counts no frees, and the frees of MEMPOOL_FREE, TRIM and
+//    auto-free count only where that memcheck counts them (3.27+,
+//    vgcompat::kPoolFreesCounted);
 //  - a request naming no pool is "Illegal memory pool address", one naming
 //    no block is "Invalid free() / delete / delete[] / realloc()";
 //  - FREELIKE of a malloc'd block frees it for memcheck (with a mismatch
@@ -104,6 +105,12 @@ Chunk* new_chunk(ThreadId tid, Addr start, SizeT size, Mempool* pool) {
 void retire(ThreadId tid, Chunk* c) {
   heap::remember_custom_free(tid, c->start, c->size, c->ec);
   g_chunk_mem.put(c);
+}
+
+// A pool chunk, or a block an auto-free pool's chunk took with it, freed:
+// a free in "total heap usage" where memcheck counts one.
+void count_pool_free() {
+  if (vgcompat::kPoolFreesCounted) heap::note_custom_free();
 }
 
 void bad_free(ThreadId tid, Addr a) { errors::bad_free(tid, a, errors::kFnFree, heap::describe(a)); }
@@ -265,7 +272,7 @@ void pool_alloc(ThreadId tid, Addr pool, Addr addr, SizeT size) {
 }
 
 // An auto-free pool's chunk going frees every MALLOCLIKE and malloc'd block
-// wholly inside [lo, hi). None of those frees count (3.19).
+// wholly inside [lo, hi), each a counted free from 3.27.
 void free_inside(ThreadId tid, Addr lo, Addr hi) {
   if (tracing()) VG_(umsg)("free_mallocs_in_mempool_block: Start 0x%lx size %lu\n", lo, hi - lo);
   Vec<Chunk*> gone;
@@ -279,6 +286,7 @@ void free_inside(ThreadId tid, Addr lo, Addr hi) {
     g_blocks.remove(c);
     g_block_bytes -= c->size;
     retire(tid, c);
+    count_pool_free();
   }
   gone.free();
   Vec<Block*> heap_gone;
@@ -289,6 +297,7 @@ void free_inside(ThreadId tid, Addr lo, Addr hi) {
   for (SizeT i = 0; i < heap_gone.size(); i++) {
     if (tracing()) VG_(umsg)("Auto-free of 0x%lx size=%lu\n", heap_gone[i]->start, heap_gone[i]->req_size());
     heap::release_for_leaks(tid, heap_gone[i]);
+    count_pool_free();
   }
   heap_gone.free();
 }
@@ -311,6 +320,7 @@ void pool_free(ThreadId tid, Addr pool, Addr addr) {
   retire(tid, c);
   if (mp->auto_free) free_inside(tid, start, start + size);
   if (tracing()) VG_(umsg)("mempool_free(0x%lx, 0x%lx) freed chunk of %lu bytes\n", pool, addr, size);
+  count_pool_free();
 }
 
 // Chunks wholly inside [addr, addr+size) stay, chunks wholly outside go,
@@ -335,6 +345,7 @@ void pool_trim(ThreadId tid, Addr pool, Addr addr, SizeT size) {
     Addr first = c->start, last = c->size == 0 ? c->start : c->start + c->size - 1;
     if (inside(first) && inside(last)) continue;
     chunks.remove(c);
+    count_pool_free();  // dropped or clipped: one free either way from 3.27
     if (!inside(first) && !inside(last)) {
       g_pool_chunks--;
       retire(tid, c);
