@@ -93,6 +93,29 @@ def _strip_blanks(lines):
     return [l for l in lines if l.strip() != ""]
 
 
+_THREAD = re.compile(r"^Thread (\d+):$")
+
+
+def by_thread(lines):
+    """lines with each thread's output gathered under its own "Thread N:"
+    line, threads in number order, the program's order kept within each.
+    Threads running between the same two barriers report their errors in
+    whatever order the scheduler ran them, which differs from one memcheck
+    run of a program to the next (and Valgrind prints "Thread N:" only when
+    the reporting thread changes). Lines before the first "Thread N:" are
+    thread 1's; without any such line the lines are returned unchanged."""
+    if not any(_THREAD.match(l) for l in lines):
+        return lines
+    per, tid = {}, 1
+    for l in lines:
+        m = _THREAD.match(l)
+        if m:
+            tid = int(m[1])
+        else:
+            per.setdefault(tid, []).append(l)
+    return [x for t in sorted(per) for x in [f"Thread {t}:"] + per[t]]
+
+
 @dataclasses.dataclass
 class Record:
     headline: str
@@ -111,7 +134,7 @@ class Record:
 @dataclasses.dataclass
 class LeakOutput:
     lines: list          # valgrind_lines()
-    before_exit: list    # non-blank lines before the exit HEAP SUMMARY
+    before_exit: list    # non-blank lines before the exit HEAP SUMMARY, by_thread()
     at_exit: list        # from 'HEAP SUMMARY:' to the end, blanks kept
     records: list        # every loss record printed, in order (mid-run ones too)
     exit_records: list   # the loss records printed at exit
@@ -178,7 +201,7 @@ def parse(stderr):
                 j += 1
     return LeakOutput(
         lines=lines,
-        before_exit=_strip_blanks(before),
+        before_exit=_strip_blanks(by_thread(before)),
         at_exit=after,
         records=_records_in(lines),
         exit_records=_records_in(after),
