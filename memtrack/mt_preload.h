@@ -18,5 +18,6 @@
 #include "pub_tool_clreq.h"
 #include "valgrind.h"
 #include "memtrack.h"
+#include "mt_vgcompat.h"  /* its C part: what DHAT of this release replaces */
 
 #endif /* MT_PRELOAD_H */

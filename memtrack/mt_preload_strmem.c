@@ -5,13 +5,15 @@
 
    Why we have them
    ----------------
-   DHAT (Valgrind 3.19) replaces these functions with plain loops, so under
-   DHAT a program never runs glibc's SIMD versions, which read past the end
-   of strings (up to the next aligned boundary) and copy with overlapping
-   wide stores. memtrack counts the bytes read and written inside each heap
-   block and must agree with DHAT exactly, so it replaces the same set of
-   functions (the symbol list of Debian's vgpreload_dhat-amd64-linux.so, no
-   more, no fewer), and each version here touches exactly the bytes DHAT's
+   DHAT replaces these functions with plain loops, so under DHAT a program
+   never runs glibc's SIMD versions, which read past the end of strings (up
+   to the next aligned boundary) and copy with overlapping wide stores.
+   memtrack counts the bytes read and written inside each heap block and
+   must agree with DHAT exactly, so it replaces the same set of functions
+   as the DHAT of the Valgrind it is built against (the symbol list of
+   Debian's vgpreload_dhat-amd64-linux.so, no more, no fewer): 3.19's set,
+   plus what later releases added, each under its MT_VG_DHAT_STRMEM_3xx
+   (mt_vgcompat.h). Each version here touches exactly the bytes DHAT's
    compiled replacement touches: the same bytes, the same number of times,
    with the same access widths where those are wider than one byte.
 
@@ -30,8 +32,9 @@
 
    The copy functions also tell the tool how many bytes they copied, for
    --mode=copy: one _VG_USERREQ__MEMTRACK_COPY request per call, sent by the
-   same functions and with the same length as 3.19's DHAT sends its own copy
-   request (for strcpy and friends: the terminating NUL included). The tool
+   same functions and with the same length as that release's DHAT sends its
+   own copy request (for strcpy and friends: the terminating NUL included;
+   what each counts is said with it). The tool
    ignores it in the other modes. The request is sent from the exported
    function's own body, so the copy's stack starts at the replaced function,
    as DHAT's does.
@@ -355,6 +358,64 @@ MT_STRNCPY(VG_Z_LIBC_SONAME, __strncpy_sse2_unaligned)
 MT_STPNCPY(VG_Z_LIBC_SONAME, stpncpy)
 
 /*------------------------------------------------------------------*/
+/*--- Size-bounded copies: strlcpy, strlcat (3.23+)              ---*/
+/*------------------------------------------------------------------*/
+
+/* Both return the length of the string they tried to make, and both end
+   by walking the rest of src to its NUL, starting at the byte where the
+   copy stopped (so the NUL that ended the copy is read twice).
+   strlcpy copies at most n-1 bytes, writes a NUL if n > 0, and records a
+   copy of the bytes copied plus one (0 when n == 0), whether or not src
+   fitted. strlcat reads dst up to its NUL but at most n bytes; if it found
+   one, it appends at most n-1-strlen(dst) bytes and a NUL; it records no
+   copy. */
+
+#if MT_VG_DHAT_STRMEM_323
+
+/* Reads from s up to its NUL and returns that NUL's address. */
+MT_INLINE Addr str_end(Addr s)
+{
+   while (ld8(s) != 0) s++;
+   return s;
+}
+
+#define MT_STRLCPY(soname, fnname) \
+   MT_FN_EZU(SizeT, 20100, soname, fnname, (char* dst, const char* src, SizeT n)) \
+   { \
+      Addr d = (Addr)dst, s = (Addr)src; \
+      SizeT m = 0; \
+      for (; m + 1 < n; m++) { \
+         UChar b = ld8(s + m); \
+         if (b == 0) break; \
+         st8(d + m, b); \
+      } \
+      MT_RECORD_COPY(n == 0 ? 0 : m + 1); \
+      if (n > 0) st8(d + m, 0); \
+      return str_end(s + m) - s; \
+   }
+#define MT_STRLCAT(soname, fnname) \
+   MT_FN_EZU(SizeT, 20050, soname, fnname, (char* dst, const char* src, SizeT n)) \
+   { \
+      Addr d = (Addr)dst, s = (Addr)src; \
+      SizeT m = 0; \
+      while (m < n && ld8(d) != 0) { m++; d++; } \
+      if (m < n) { \
+         for (; m + 1 < n; m++, s++, d++) { \
+            UChar b = ld8(s); \
+            if (b == 0) break; \
+            st8(d, b); \
+         } \
+         st8(d, 0); \
+      } \
+      return m + (str_end(s) - s); \
+   }
+
+MT_STRLCPY(VG_Z_LIBC_SONAME, strlcpy)
+MT_STRLCAT(VG_Z_LIBC_SONAME, strlcat)
+
+#endif
+
+/*------------------------------------------------------------------*/
 /*--- Fortified string copies: __strcpy_chk, __stpcpy_chk        ---*/
 /*------------------------------------------------------------------*/
 
@@ -441,6 +502,10 @@ MT_STRNCMP(VG_Z_LIBC_SONAME, strncmp)
 MT_STRNCMP(VG_Z_LIBC_SONAME, __GI_strncmp)
 MT_STRNCMP(VG_Z_LIBC_SONAME, __strncmp_sse2)
 MT_STRNCMP(VG_Z_LIBC_SONAME, __strncmp_sse42)
+#if MT_VG_DHAT_STRMEM_320
+MT_STRNCMP(VG_Z_LD_LINUX_SO_2,        strncmp)
+MT_STRNCMP(VG_Z_LD_LINUX_X86_64_SO_2, strncmp)
+#endif
 
 /*------------------------------------------------------------------*/
 /*--- Comparing without case: strcasecmp, strncasecmp, *_l       ---*/
@@ -847,6 +912,45 @@ MT_MEMMOVE_CHK(VG_Z_LIBC_SONAME, __memmove_chk)
 MT_MEMCPY_CHK(VG_Z_LIBC_SONAME, __memcpy_chk)
 
 /*------------------------------------------------------------------*/
+/*--- Copying up to a byte: memccpy (3.23+)                      ---*/
+/*------------------------------------------------------------------*/
+
+/* Upwards, a byte at a time: each byte is read, written, then compared
+   with c. Found: returns the address after its copy in dst and records a
+   copy of the bytes copied, c included (3.23's DHAT recorded the bytes it
+   had not reached). Not found: returns NULL and records n bytes, nothing
+   when n == 0. */
+
+#if MT_VG_DHAT_STRMEM_323
+
+#if MT_VG_DHAT_STRMEM_324
+#define MT_MEMCCPY_FOUND(copied, n) (copied)
+#else
+#define MT_MEMCCPY_FOUND(copied, n) ((n) - (copied))
+#endif
+
+#define MT_MEMCCPY(soname, fnname) \
+   MT_FN_EZU(void*, 20490, soname, fnname, (void* dst, const void* src, int c, SizeT n)) \
+   { \
+      Addr d = (Addr)dst, s = (Addr)src; \
+      UChar x = (UChar)c; \
+      for (SizeT i = 0; i < n; i++) { \
+         UChar b = ld8(s + i); \
+         st8(d + i, b); \
+         if (b == x) { \
+            MT_RECORD_COPY(MT_MEMCCPY_FOUND(i + 1, n)); \
+            return (void*)(d + i + 1); \
+         } \
+      } \
+      if (n != 0) MT_RECORD_COPY(n); \
+      return NULL; \
+   }
+
+MT_MEMCCPY(VG_Z_LIBC_SONAME, memccpy)
+
+#endif
+
+/*------------------------------------------------------------------*/
 /*--- Comparing memory: memcmp, bcmp                             ---*/
 /*------------------------------------------------------------------*/
 
@@ -1039,6 +1143,95 @@ MT_WCSCHR(VG_Z_LIBC_SONAME, wcschr)
 MT_WCSRCHR(VG_Z_LIBC_SONAME, wcsrchr)
 MT_WMEMCHR(VG_Z_LIBC_SONAME, wmemchr)
 MT_WMEMCHR(VG_Z_LIBC_SONAME, __GI_wmemchr)
+
+/*------------------------------------------------------------------*/
+/*--- Newer wide strings: wmemcmp (3.21+), wcsncpy (3.22+),      ---*/
+/*--- wcpncpy (3.23+), __wcscat_avx2 (3.25+)                     ---*/
+/*------------------------------------------------------------------*/
+
+/* wmemcmp reads a character of each per step, up to the first pair that
+   differs, and compares them signed. wcsncpy and wcpncpy are strncpy and
+   stpncpy a character (4 bytes) at a time: they record 4 bytes per
+   character read from src, the L'\0' included (n characters if src does
+   not end before), then pad dst with L'\0' to n characters; wcpncpy
+   returns the address after the last character copied from src. Only
+   glibc's AVX2 version of wcscat is replaced, by one that reads dst up
+   to its L'\0' and then copies src after it, L'\0' included; it records
+   no copy. */
+
+#if MT_VG_DHAT_STRMEM_321
+
+#define MT_WMEMCMP(soname, fnname) \
+   MT_FN_EZU(int, 20470, soname, fnname, (const Int* s1, const Int* s2, SizeT n)) \
+   { \
+      for (SizeT i = 0; i < n; i++) { \
+         Int c2 = ld32((Addr)(s2 + i)), c1 = ld32((Addr)(s1 + i)); \
+         if (c1 != c2) return c1 > c2 ? 1 : -1; \
+      } \
+      return 0; \
+   }
+
+MT_WMEMCMP(VG_Z_LIBC_SONAME, wmemcmp)
+
+#endif
+
+#if MT_VG_DHAT_STRMEM_322
+
+/* The bounded copy and its padding; returns the characters copied from
+   src (m <= n). */
+MT_INLINE SizeT wcs_ncopy(Int* dst, const Int* src, SizeT n)
+{
+   SizeT m = 0;
+   for (; m < n; m++) {
+      Int c = ld32((Addr)(src + m));
+      if (c == 0) break;
+      st32((Addr)(dst + m), c);
+   }
+   MT_RECORD_COPY((m < n ? m + 1 : n) * 4);
+   for (SizeT i = m; i < n; i++) st32((Addr)(dst + i), 0);
+   return m;
+}
+
+#define MT_WCSNCPY(soname, fnname) \
+   MT_FN_EZU(Int*, 20480, soname, fnname, (Int* dst, const Int* src, SizeT n)) \
+   { \
+      wcs_ncopy(dst, src, n); \
+      return dst; \
+   }
+
+MT_WCSNCPY(VG_Z_LIBC_SONAME, wcsncpy)
+
+#endif
+
+#if MT_VG_DHAT_STRMEM_323
+
+#define MT_WCPNCPY(soname, fnname) \
+   MT_FN_EZU(Int*, 20500, soname, fnname, (Int* dst, const Int* src, SizeT n)) \
+   { return dst + wcs_ncopy(dst, src, n); }
+
+MT_WCPNCPY(VG_Z_LIBC_SONAME, wcpncpy)
+
+#endif
+
+#if MT_VG_DHAT_STRMEM_325
+
+#define MT_WCSCAT(soname, fnname) \
+   MT_FN_EZU(Int*, 20510, soname, fnname, (Int* dst, const Int* src)) \
+   { \
+      Addr d = (Addr)dst, s = (Addr)src; \
+      while (ld32(d) != 0) d += 4; \
+      for (;; s += 4, d += 4) { \
+         Int c = ld32(s); \
+         if (c == 0) break; \
+         st32(d, c); \
+      } \
+      st32(d, 0); \
+      return dst; \
+   }
+
+MT_WCSCAT(VG_Z_LIBC_SONAME, __wcscat_avx2)
+
+#endif
 
 /*------------------------------------------------------------------*/
 /*--- Environment: putenv, setenv, unsetenv (wrapped)            ---*/

@@ -43,17 +43,18 @@
 //                              (3.27+, bug 233298; valgrind.h's numbers).
 //   _Static_assert             3.27's libvex headers use C11's keyword,
 //                              which C++ spells static_assert.
-//   MT_VG_DHAT_STRMEM_320      DHAT's preload also replaces ld.so's strncmp
-//                              (ld-linux.so.2, ld-linux-x86-64.so.2; bug
-//                              434764). For the preload, in C; this and the
-//                              five below go by valgrind.h's numbers.
+//   MT_VG_DHAT_STRMEM_320      DHAT's preload replaces ld.so's strncmp too
+//                              (ld-linux.so.2, ld-linux-x86-64.so.2; 3.20+,
+//                              bug 434764). This and the five below are for
+//                              the preload (C; valgrind.h's numbers).
 //   MT_VG_DHAT_STRMEM_321      ... and wmemcmp (3.21+).
-//   MT_VG_DHAT_STRMEM_322      ... and wcsncpy (3.22+), a copy.
-//   MT_VG_DHAT_STRMEM_323      ... and strlcpy (a copy), strlcat (bug
+//   MT_VG_DHAT_STRMEM_322      ... and wcsncpy, a copy (3.22+).
+//   MT_VG_DHAT_STRMEM_323      ... and strlcpy (a copy) and strlcat (bug
 //                              476780), memccpy (a copy) and wcpncpy (a
 //                              copy) (3.23+).
-//   MT_VG_DHAT_STRMEM_324      memccpy's copy is the bytes it copied; 3.23
-//                              recorded the bytes left (bug 486293).
+//   MT_VG_DHAT_STRMEM_324      memccpy's copy is the bytes it copied, its
+//                              stop byte included; 3.23 recorded the bytes
+//                              it had not reached (3.24+, bug 486293).
 //   MT_VG_DHAT_STRMEM_325      ... and __wcscat_avx2 (3.25+, bug 501893).
 #pragma once
 

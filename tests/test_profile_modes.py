@@ -3,6 +3,7 @@ requests (MEMTRACK_DUMP_PROFILE, DHAT_HISTOGRAM_MEMORY /
 MEMTRACK_HISTOGRAM_MEMORY), --access-tracking=no and --histogram-limit.
 Every memtrack profile written here goes through
 profile_helpers.checked_profile (format, dh_view, per-pp sums == stderr)."""
+import os
 import re
 
 import pytest
@@ -58,11 +59,11 @@ def test_copy_mode_equals_dhat(build, workdir):
     # And the program's own calls are what it says it copied. (At -O2 the
     # str/mem call is an inline frame of string_fortified.h first, and gcc
     # renames copies() to copies.constprop.0.)
-    m = re.match(r"copied=(\d+) calls=(\d+)$", mr.stdout.strip())
+    m = re.search(r"^copied=(\d+) calls=(\d+)$", mr.stdout, re.M)
     assert m, mr.stdout
     copied, ncalls = int(m[1]), int(m[2])
     if build == "fortify":
-        # wcscpy becomes __wcscpy_chk, which DHAT 3.19 does not replace:
+        # wcscpy becomes __wcscpy_chk, which no DHAT (3.19 to 3.27) replaces:
         # its 16 characters (64 bytes) are not counted, by either tool.
         copied, ncalls = copied - 16 * 4, ncalls - 1
     own = [pp for key, pps in ph.group_sites(mt).items() for pp in pps
@@ -84,6 +85,156 @@ def test_copy_mode_ignores_heap_and_heap_mode_ignores_copies(clients, workdir):
     assert heap["mode"] == "heap"
     assert all("vgpreload_memtrack" not in ph.frames(heap, pp)[0] for pp in heap["pps"])
     assert any(pp["tb"] == 2000 for pp in heap["pps"])
+
+
+# The str/mem functions DHAT replaces beyond 3.19's set, by the release
+# that added them (mt_vgcompat.h, MT_VG_DHAT_STRMEM_3xx), with the soname
+# pattern they are replaced in (Z-encoded) and whether they record copies.
+NEWER_STRMEM = {
+    "strncmp": ("ldZhlinuxZdsoZd2", False),
+    "wmemcmp": ("libcZdsoZa", False),
+    "wcsncpy": ("libcZdsoZa", True),
+    "memccpy": ("libcZdsoZa", True),
+    "wcpncpy": ("libcZdsoZa", True),
+    "strlcpy": ("libcZdsoZa", True),
+    "strlcat": ("libcZdsoZa", False),
+    "__wcscat_avx2": ("libcZdsoZa", False),
+}
+# prof_copy's function that calls each.
+NEWER_CALLER = {fn: f"via_{fn.lstrip('_')}" for fn in NEWER_STRMEM}
+NEWER_CALLER["strncmp"] = "via_ldso_strncmp"
+
+_REPLACEMENT = re.compile(r"^_vg[rw]\d{5}Z[UZ]_([^_]+)_(.+)$")
+
+
+def _replacements(preload):
+    """{(Z-encoded soname pattern, function)} a preload replaces or wraps:
+    its exported _vgr/_vgw symbols (ZU names keep the function unencoded,
+    which is all these are)."""
+    nm = helpers.run(["nm", "-D", "--defined-only", str(preload)], preload.parent)
+    assert nm.returncode == 0, nm
+    syms = [l.split()[-1] for l in nm.stdout.splitlines() if l.strip()]
+    return {m.groups() for m in map(_REPLACEMENT.match, syms) if m}
+
+
+def _oracle_replaces(fn):
+    soname, _ = NEWER_STRMEM[fn]
+    plat = helpers.platform() or "amd64-linux"
+    return (soname, fn) in _replacements(helpers.VG_TOOLDIR / f"vgpreload_dhat-{plat}.so")
+
+
+def test_preload_replaces_what_dhat_replaces():
+    """memtrack's preload replaces (and wraps) exactly the functions the
+    DHAT of the Valgrind in use does, under the same soname patterns: the
+    malloc side comes from the kit's archive, the str/mem side from
+    mt_preload_strmem.c, version by version."""
+    plat = helpers.platform() or "amd64-linux"
+    mine = _replacements(helpers.BUILDDIR / "memtrack" / f"vgpreload_memtrack-{plat}.so")
+    dhat = _replacements(helpers.VG_TOOLDIR / f"vgpreload_dhat-{plat}.so")
+    assert sorted(mine - dhat) == [] and sorted(dhat - mine) == []
+    assert ("libcZdsoZa", "strcpy") in mine  # the parse found the str/mem side
+
+
+def _fake_libs(matching):
+    """strmem_fakelib.c as the two stand-in libraries prof_copy dlopens:
+    with sonames that Valgrind's patterns match (libc.so*, ld-linux.so.2),
+    or, not matching=True, names no replacement applies to."""
+    src = helpers.CLIENT_SRC / "strmem_fakelib.c"
+    out = []
+    for kind, soname in (("LIBC", "libc.so.mtfake"), ("LDSO", "ld-linux.so.2")):
+        if not matching:
+            soname = f"libmtfake-{kind.lower()}.so"
+        lib = helpers.CLIENT_BUILD / f"strmem_fake_{kind.lower()}{'' if matching else '_plain'}.so"
+        if not lib.exists() or lib.stat().st_mtime < src.stat().st_mtime:
+            helpers.CLIENT_BUILD.mkdir(parents=True, exist_ok=True)
+            tmp = lib.with_name(f".{lib.name}.{os.getpid()}.tmp")
+            cmd = ["gcc", "-g", "-O0", "-fno-builtin", "-fPIC", "-shared", "-nostdlib",
+                   f"-DFAKE_{kind}", f"-Wl,-soname,{soname}", "-o", str(tmp), str(src)]
+            p = helpers.run(cmd, helpers.CLIENT_BUILD)
+            assert p.returncode == 0, p
+            os.replace(tmp, lib)
+        out.append(str(lib))
+    return out
+
+
+def _newer_expected(stdout):
+    """prof_copy's "newer fn=bytes/calls ..." line: the copies DHAT 3.24
+    and later record for each newer copy function."""
+    m = re.search(r"^newer (.*)$", stdout, re.M)
+    assert m, stdout
+    return {k: tuple(int(x) for x in v.split("/"))
+            for k, v in (f.split("=") for f in m[1].split())}
+
+
+def test_newer_strmem_functions_like_dhat(workdir):
+    """The functions later DHATs replace (memccpy, wcsncpy, wcpncpy,
+    wmemcmp from the C library; strlcpy, strlcat, __wcscat_avx2 and ld.so's
+    strncmp from stand-in libraries), each called from its own function of
+    prof_copy on heap blocks of its own. DHAT of the Valgrind in use is the
+    oracle: in --mode=copy the same copy sites and counts, and where its
+    preload replaces a copy function, a site for it with the bytes the
+    client expects (memccpy: as 3.24 and later count); where it does not,
+    none. In heap mode the same reads and writes site by site, and for the
+    stand-in libraries' functions DHAT's reads differ from the stand-in's
+    own (a memtrack run with sonames no pattern matches) exactly where its
+    preload replaces them. The results are the C library's (the native
+    run's)."""
+    exe = ph.compile_client("prof_copy", ["-O0", "-fno-builtin"], out_name="prof_copy-plain")
+    argv = [exe, *_fake_libs(True)]
+    native = helpers.run_native(argv, workdir)
+    assert native.returncode == 0, native
+    expected = _newer_expected(native.stdout)
+    replaced = {fn: _oracle_replaces(fn) for fn in NEWER_STRMEM}
+
+    # Copy mode.
+    mr, mp = ph.run_memtrack(["--mode=copy"], argv, workdir, out="copy-mt.json")
+    dr, dp = ph.run_dhat(["--mode=copy"], argv, workdir, out="copy-dh.json")
+    assert mr.returncode == dr.returncode == 0, (mr, dr)
+    assert mr.stdout == dr.stdout == native.stdout
+    assert helpers.summary_lines(mr.stderr) == helpers.summary_lines(dr.stderr)
+    mt, dh = ph.checked_profile(mp, mr), ph.load(dp)
+    probs, _ = ph.compare_sites(mt, dh, exact=("tb", "tbk"), rb_rule=False)
+    assert not probs, "\n".join(probs)
+    for fn, (_, copies) in NEWER_STRMEM.items():
+        caller = NEWER_CALLER[fn]
+        got = {name: (sum(p["tb"] for p in pps), sum(p["tbk"] for p in pps))
+               for name, pps in (("dhat", ph.find_site(dh, caller)), ("memtrack", ph.find_site(mt, caller)))}
+        if not (copies and replaced[fn]):
+            # Nothing of its own (the C library's version may still copy
+            # through a replaced memcpy: counted alike, checked above).
+            assert got["dhat"] == got["memtrack"], (fn, got)
+        elif fn == "memccpy" and helpers.VG_VERSION < (3, 24):
+            # 3.23's DHAT recorded the bytes memccpy had not reached.
+            assert got["dhat"] == got["memtrack"] and got["dhat"][1] == expected[fn][1], (fn, got)
+        else:
+            assert got == {"dhat": expected[fn], "memtrack": expected[fn]}, (fn, got)
+
+    # Heap mode.
+    mr, mp = ph.run_memtrack([], argv, workdir, out="heap-mt.json")
+    dr, dp = ph.run_dhat([], argv, workdir, out="heap-dh.json")
+    pr, pp_ = ph.run_memtrack([], [exe, *_fake_libs(False)], workdir, out="heap-plain.json")
+    assert mr.returncode == dr.returncode == pr.returncode == 0, (mr, dr, pr)
+    assert mr.stdout == dr.stdout == pr.stdout == native.stdout
+    mt, dh, plain = ph.checked_profile(mp, mr), ph.load(dp), ph.checked_profile(pp_, pr)
+    probs, _ = ph.compare_sites(mt, dh)
+    assert not probs, "\n".join(probs)
+    def blocks_of(prof, caller):  # allocated by heap_str/heap_wcs for caller
+        return [pp for key, pps in ph.group_sites(prof).items() for pp in pps
+                if len(key) > 1 and re.match(r"heap_(str|wcs) ", key[0])
+                and re.match(rf"{caller} ", key[1])]
+
+    # compare_sites lets memtrack's rb exceed DHAT's a little (system-call
+    # path strings); these blocks see no system call, so exactly.
+    for fn in NEWER_STRMEM:
+        mine, dhat = (sorted((p["tb"], p.get("rb"), p.get("wb"), tuple(ph.decode_acc(p["acc"])))
+                             for p in blocks_of(prof, NEWER_CALLER[fn])) for prof in (mt, dh))
+        assert mine, (fn, "no heap blocks")
+        assert mine == dhat, fn
+    for fn in ("strlcpy", "strlcat", "__wcscat_avx2", "strncmp"):
+        caller = NEWER_CALLER[fn]
+        reads = [sum(p.get("rb", 0) for p in blocks_of(prof, caller)) for prof in (dh, plain)]
+        assert reads[0] > 0, (fn, reads)
+        assert (reads[0] != reads[1]) == replaced[fn], (fn, replaced[fn], reads)
 
 
 # ---------------------------------------------------------------------------
