@@ -30,17 +30,17 @@ SOURCES = {
     # deb822: security suites and deb-src entries are skipped, the first of
     # several URIs is taken.
     "deb822": ("sources.list.d/debian.sources",
-               "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n"
+               "Types: deb\nURIs: http://mirror.example/sec-archive\nSuites: bookworm-security\n"
                "Components: main\n\n"
-               "Types: deb-src\nURIs: http://src.example/debian\nSuites: bookworm\nComponents: main\n\n"
-               "Types: deb\nURIs: http://mirror.example/debian http://other.example/debian\n"
+               "Types: deb-src\nURIs: http://src.example/src-archive\nSuites: bookworm\nComponents: main\n\n"
+               "Types: deb\nURIs: http://mirror.example/main-archive http://other.example/main-archive\n"
                "Suites: bookworm bookworm-updates\nComponents: main\n"),
     # one-line: comments, security and deb-src lines skipped, [options] read past.
     "one-line": ("sources.list",
                  "# a comment\n"
-                 "deb http://mirror.example/debian-security bookworm-security main\n"
-                 "deb-src http://src.example/debian bookworm main\n"
-                 "deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://mirror.example/debian bookworm main\n"),
+                 "deb http://mirror.example/sec-archive bookworm-security main\n"
+                 "deb-src http://src.example/src-archive bookworm main\n"
+                 "deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://mirror.example/main-archive bookworm main\n"),
 }
 
 
@@ -48,7 +48,7 @@ SOURCES = {
 def test_archive_from_the_system_sources(form, tmp_path):
     name, text = SOURCES[form]
     p = _archive(_etc(tmp_path, {name: text}))
-    assert p.returncode == 0 and p.stdout == "http://mirror.example/debian\n", p
+    assert p.returncode == 0 and p.stdout == "http://mirror.example/main-archive\n", p
 
 
 def test_no_sources_is_one_line_and_status_1(tmp_path):
