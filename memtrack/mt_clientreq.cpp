@@ -4,6 +4,7 @@
 // False lets the core treat them as it does for any tool that lacks them.
 // The core also passes vgdb's monitor commands through here.
 #include "mt_clientreq.h"
+#include "mt_fastcall.h"
 #include "mt_heap.h"
 #include "mt_options.h"
 #include "mt_profile.h"
@@ -116,7 +117,14 @@ Bool memcheck_request(ThreadId tid, UWord* arg, UWord* ret) {
   }
 }
 
+UWord copy_request(ThreadId tid, const UWord* arg) {
+  event(tid, Mode::kCopy, arg[1]);
+  return 0;
+}
+
 }  // namespace
+
+void init() { fastcall::allow_request(_VG_USERREQ__MEMTRACK_COPY, copy_request); }
 
 Bool handle(ThreadId tid, UWord* arg, UWord* ret) {
   if (arg[0] == VG_USERREQ__GDB_MONITOR_COMMAND) {

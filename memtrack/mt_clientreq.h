@@ -5,4 +5,6 @@
 
 namespace mt::clientreq {
 Bool handle(ThreadId tid, UWord* arg, UWord* ret);
+// Lets the fast path serve the requests that need no scheduler.
+void init();
 }

@@ -11,6 +11,11 @@ constexpr int kMaxFns = 24;
 const void* g_fns[kMaxFns];
 int g_nfns;
 
+constexpr int kMaxReqs = 4;
+UWord g_reqs[kMaxReqs];
+RequestFn g_req_fns[kMaxReqs];
+int g_nreqs;
+
 bool allowed(const void* fn) {
   for (int i = 0; i < g_nfns; i++)
     if (g_fns[i] == fn) return true;
@@ -23,7 +28,14 @@ bool allowed(const void* fn) {
 UWord VEX_REGPARM(2) do_call(arch::GuestState* g, UWord argp) {
   const UWord* a = reinterpret_cast<const UWord*>(argp);
   UWord req = a[0];
-  if (req < VG_USERREQ__CLIENT_CALL0 || req > VG_USERREQ__CLIENT_CALL3) return 0;
+  if (req < VG_USERREQ__CLIENT_CALL0 || req > VG_USERREQ__CLIENT_CALL3) {
+    for (int i = 0; i < g_nreqs; i++) {
+      if (g_reqs[i] != req) continue;
+      arch::set_clreq_result(g, g_req_fns[i](VG_(get_running_tid)(), a));
+      return 1;
+    }
+    return 0;
+  }
   const void* fn = reinterpret_cast<const void*>(a[1]);
   if (!fn || !allowed(fn)) return 0;
   ThreadId tid = VG_(get_running_tid)();
@@ -53,6 +65,12 @@ void fx(IRDirty* d, int i, IREffect e, Int off) {
 void allow(const void* fn) {
   tl_assert(g_nfns < kMaxFns);
   if (fn) g_fns[g_nfns++] = fn;
+}
+
+void allow_request(UWord req, RequestFn fn) {
+  tl_assert(g_nreqs < kMaxReqs && fn);
+  g_reqs[g_nreqs] = req;
+  g_req_fns[g_nreqs++] = fn;
 }
 
 void add(IRSB* out) {

@@ -128,6 +128,7 @@ void pre_clo_init() {
   sites::init();
   access::init();
   heap::init();
+  clientreq::init();
   heap::register_with_core();
   custom::init();
   errors::init();
