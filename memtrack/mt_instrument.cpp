@@ -9,7 +9,7 @@
 #include "mt_instrument.h"
 #include "mt_access.h"
 #include "mt_options.h"
-#include "mt_leak.h"
+#include "mt_deadstack.h"
 #include "mt_sites.h"
 #include "mt_fastcall.h"
 #include "mt_arch.h"
@@ -54,7 +54,7 @@ bool temp_plus_const(const IRExpr* e, IRTemp* u, Long* delta) {
 // new epoch, so temps computed from an older SP no longer qualify.
 // Two uses: an access within DHAT's stack window of the current SP gets no
 // instrumentation at all (no filter load, no conditional call), and with
-// scrubbing a pop of a known size is zeroed inline.
+// dead stack tracked a pop of a known size is copied to the mirror inline.
 class SpTracker {
  public:
   void reset(Int n_temps, Int off_sp) {
@@ -283,73 +283,54 @@ void add_access(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) 
   if (guard || !g_group.take(sb, is_write, size, addr)) emit_single(sb, is_write, size, addr, guard);
 }
 
-// Dead stack, as memcheck sees it: what leaves the red zone at a pop (below
-// SP - 128) becomes unaddressable, and at every call and return (VEX's
-// AbiHint) the red zone below the new SP becomes undefined. memtrack has no
-// such bits and zeroes both, so a frame that later covers dead stack without
-// writing every slot holds no pointer left by an earlier one. Constant pops
-// of up to leak::kInlinePop bytes are zeroed inline; longer ones and SP
-// writes not known relative to the old SP (leave, lea rsp from rbp,
-// longjmp, stack switches) go to mt_leak's helpers, which check first.
+// Dead stack, as memcheck sees it: memory the stack pointer moves down over
+// holds nothing the program wrote since (memcheck: undefined) until a store
+// to it; a frame that never writes a slot keeps whatever an earlier, dead
+// frame left there, and memcheck's leak search ignores it. memtrack copies
+// what each fall of the stack pointer covers into a mirror of that stack in
+// tool memory (mt_deadstack), before any store of the new frame; the leak
+// search skips stack words still equal to their mirror copy. The client's
+// memory is never written. A push or call covers one word and writes it at
+// once: those 8-byte falls are left out (sqlite3: 9 in 10 falls).
+// Constant falls of up to kInlinePop bytes are copied inline when the stack
+// the helpers found last (deadstack::cache()) holds them; longer ones, falls
+// on another stack and falling SP writes not known relative to the old SP
+// (alloca, and rsp -16) go to the helpers. Rises do nothing: what they leave
+// is below SP, no root, until a fall covers it again.
 
-// Zeroes n bytes (a multiple of 4) from base + from, 16 bytes a store.
-void add_zero_stores(IRSB* sb, IRExpr* base, Long from, Long n) {
+// Copies n bytes (a multiple of 4) from src to dst, 16 bytes at a time.
+void add_copy(IRSB* sb, IRExpr* src, IRExpr* dst, Long n) {
   for (Long off = 0; off < n;) {
     const Long left = n - off;
     const Long step = left >= 16 ? 16 : left >= 8 ? 8 : 4;
-    IRExpr* zero = step == 16 ? IRExpr_Const(IRConst_V128(0)) : step == 8 ? u64(0) : IRExpr_Const(IRConst_U32(0));
-    const Long at_off = from + off;
-    IRExpr* at = at_off == 0 ? base : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, base, u64(static_cast<ULong>(at_off)))));
-    addStmtToIRSB(sb, IRStmt_Store(Iend_LE, at, zero));
+    const IRType ty = step == 16 ? Ity_V128 : step == 8 ? Ity_I64 : Ity_I32;
+    auto at = [&](IRExpr* base) {
+      return off == 0 ? base : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, base, u64(static_cast<ULong>(off)))));
+    };
+    IRExpr* v = IRExpr_RdTmp(assign(sb, ty, IRExpr_Load(Iend_LE, ty, at(src))));
+    addStmtToIRSB(sb, IRStmt_Store(Iend_LE, at(dst), v));
     off += step;
   }
 }
 
-// The red-zone clear of a call or return: AbiHint(base, len).
-void add_redzone_clear(IRSB* sb, IRExpr* base, Int len) {
-  if (len <= 0 || len > 1024 || (len & 7) != 0) return;
-  if (typeOfIRExpr(sb->tyenv, base) != Ity_I64) return;
-  add_zero_stores(sb, base, 0, len);
-}
-
-// An SP write not known relative to the old SP (leave, lea rsp from rbp,
-// longjmp). Most are pops of up to kScratch bytes (sqlite3 and jq: over 99%)
-// on the stack leak::sp_written found last; those are zeroed inline:
-// kScratch bytes ending at new SP - red zone, which covers what left the red
-// zone plus memory already dead below it. When that does not apply the
-// stores hit a scratch buffer (a select, not a branch) and, for a rise,
-// the helper decides.
-void add_unknown_sp_scrub(IRSB* sb, IRExpr* new_sp) {
-  constexpr Long kSpan = leak::kScratch, kRz = static_cast<Long>(arch::kStackRedzone);
-  const leak::StackCache* cache = leak::stack_cache();
+// The copy of [from, from + n) into the mirror when the cached stack holds
+// it; else scratch to scratch, and the returned guard (true) tells the
+// caller to call its helper.
+IRExpr* add_mirror_copy(IRSB* sb, IRExpr* from, Long n) {
+  const deadstack::Cache* c = deadstack::cache();
   auto tmp = [&](IRType ty, IRExpr* e) { return IRExpr_RdTmp(assign(sb, ty, e)); };
-  IRExpr* old_sp = tmp(Ity_I64, IRExpr_Get(arch::kOffSP, Ity_I64));
-  IRExpr* rises = tmp(Ity_I1, IRExpr_Binop(Iop_CmpLT64U, old_sp, new_sp));
-  auto call_helper = [&](IRExpr* guard) {
-    IRDirty* d = unsafeIRDirty_0_N(2, "sp_written", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&leak::sp_written)),
-                                   mkIRExprVec_2(old_sp, new_sp));
-    d->guard = guard;
-    addStmtToIRSB(sb, IRStmt_Dirty(d));
-  };
-  // With a --max-stackframe below the span, rises the core calls stack
-  // switches could pass the inline check: the helper takes them all.
-  if (vg_core::max_stackframe() < kSpan) return call_helper(rises);
-  IRExpr* rise = tmp(Ity_I64, IRExpr_Binop(Iop_Sub64, new_sp, old_sp));
-  // 0 < rise <= kSpan, as one unsigned compare.
-  IRExpr* small = tmp(Ity_I1, IRExpr_Binop(Iop_CmpLT64U, tmp(Ity_I64, IRExpr_Binop(Iop_Sub64, rise, u64(1))),
-                                           u64(static_cast<ULong>(kSpan))));
-  // cache.lo + red zone + kSpan <= new SP <= cache.end: the zeroed span
-  // lies on that stack, and so does old SP (at most kSpan below).
-  IRExpr* lo = tmp(Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, u64(reinterpret_cast<ULong>(&cache->lo))));
-  IRExpr* end = tmp(Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, u64(reinterpret_cast<ULong>(&cache->end))));
-  IRExpr* above = tmp(Ity_I1, IRExpr_Binop(Iop_CmpLE64U, tmp(Ity_I64, IRExpr_Binop(Iop_Add64, lo, u64(kRz + kSpan))), new_sp));
-  IRExpr* below = tmp(Ity_I1, IRExpr_Binop(Iop_CmpLE64U, new_sp, end));
-  IRExpr* inline_ok = tmp(Ity_I1, IRExpr_Binop(Iop_And1, small, tmp(Ity_I1, IRExpr_Binop(Iop_And1, above, below))));
-  IRExpr* base = tmp(Ity_I64, IRExpr_ITE(inline_ok, tmp(Ity_I64, IRExpr_Binop(Iop_Sub64, new_sp, u64(kRz + kSpan))),
-                                         u64(leak::scratch())));
-  add_zero_stores(sb, base, 0, kSpan);
-  // The rest of the rises go to the helper.
-  call_helper(tmp(Ity_I1, IRExpr_Binop(Iop_And1, rises, tmp(Ity_I1, IRExpr_Unop(Iop_Not1, inline_ok)))));
+  auto load = [&](const Addr* p) { return tmp(Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, u64(reinterpret_cast<ULong>(p)))); };
+  IRExpr* lo = load(&c->lo);
+  IRExpr* end = load(&c->end);
+  IRExpr* delta = load(&c->delta);
+  IRExpr* to = tmp(Ity_I64, IRExpr_Binop(Iop_Add64, from, u64(static_cast<ULong>(n))));
+  IRExpr* ok = tmp(Ity_I1, IRExpr_Binop(Iop_And1, tmp(Ity_I1, IRExpr_Binop(Iop_CmpLE64U, lo, from)),
+                                        tmp(Ity_I1, IRExpr_Binop(Iop_CmpLE64U, to, end))));
+  IRExpr* scratch = u64(deadstack::scratch());
+  IRExpr* src = tmp(Ity_I64, IRExpr_ITE(ok, from, scratch));
+  IRExpr* dst = tmp(Ity_I64, IRExpr_ITE(ok, tmp(Ity_I64, IRExpr_Binop(Iop_Add64, from, delta)), scratch));
+  add_copy(sb, src, dst, n);
+  return tmp(Ity_I1, IRExpr_Unop(Iop_Not1, ok));
 }
 
 // The SP moves the core's stack-pointer pass hands to specialised tool hooks
@@ -361,35 +342,65 @@ bool core_known_size(Long delta) {
   }
 }
 
-// Before a Put, with scrubbing on: zeroes what an SP rise took out of the
-// red zone, [new SP - red zone - delta, new SP - red zone).
-void add_sp_scrub(IRSB* sb, const IRStmt* put) {
+// Before a Put, with dead stack tracked: copies what an SP fall covers,
+// [new SP, new SP + fall), into the mirror. is_push: an 8-byte fall whose
+// word the superblock stores next (push, call).
+void add_sp_fall(IRSB* sb, const IRStmt* put, bool is_push) {
   Long delta = 0;
   switch (g_sp.classify(put, &delta)) {
     case SpTracker::SpWrite::kNone:
       return;
     case SpTracker::SpWrite::kKnown: {
-      if (delta <= 0) return;
+      if (delta >= 0) return;
+      const Long fall = -delta;
+      if (is_push && fall == 8) return;
       // The core's own rule: a constant move it has no specialised hook for
       // (4, 8, 12, 16, 32, 112, 128, 144, 160 bytes) is a stack switch when
       // it exceeds --max-stackframe, and memcheck then leaves the bits.
-      if (delta > vg_core::max_stackframe() && !core_known_size(delta)) return;
+      if (fall > vg_core::max_stackframe() && !core_known_size(fall)) return;
       IRExpr* new_sp = put->Ist.Put.data;
-      if (delta <= leak::kInlinePop && (delta & 3) == 0) {
-        add_zero_stores(sb, new_sp, -static_cast<Long>(arch::kStackRedzone) - delta, delta);
-      } else {
-        IRDirty* d = unsafeIRDirty_0_N(2, "stack_popped", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&leak::stack_popped)),
-                                       mkIRExprVec_2(new_sp, u64(static_cast<ULong>(delta))));
+      auto helper = [&](IRExpr* guard) {
+        IRDirty* d = unsafeIRDirty_0_N(2, "stack_covered", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&deadstack::covered)),
+                                       mkIRExprVec_2(new_sp, u64(static_cast<ULong>(fall))));
+        if (guard) d->guard = guard;
         addStmtToIRSB(sb, IRStmt_Dirty(d));
-      }
+      };
+      if (fall <= deadstack::kInlinePop && (fall & 3) == 0) helper(add_mirror_copy(sb, new_sp, fall));
+      else helper(nullptr);
       return;
     }
     case SpTracker::SpWrite::kUnknown: {
       if (!g_sp.exact_sp(put)) return;  // partial SP writes: 16-bit code only
-      add_unknown_sp_scrub(sb, put->Ist.Put.data);
+      // Mostly rises (leave, lea rsp from rbp, longjmp): a compare each.
+      IRExpr* new_sp = put->Ist.Put.data;
+      IRExpr* old_sp = IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Get(arch::kOffSP, Ity_I64)));
+      IRExpr* falls = IRExpr_RdTmp(assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpLT64U, new_sp, old_sp)));
+      IRDirty* d = unsafeIRDirty_0_N(2, "sp_written", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&deadstack::sp_written)),
+                                     mkIRExprVec_2(old_sp, new_sp));
+      d->guard = falls;
+      addStmtToIRSB(sb, IRStmt_Dirty(d));
       return;
     }
   }
+}
+
+// Whether the statement after stmts[i], a Put of SP = t, stores to t before
+// SP or the superblock moves on: a push or a call.
+bool push_follows(const IRSB* sb, Int i, Int off_sp) {
+  const IRExpr* v = sb->stmts[i]->Ist.Put.data;
+  if (v->tag != Iex_RdTmp) return false;
+  for (Int k = i + 1; k < sb->stmts_used && k <= i + 8; k++) {
+    const IRStmt* st = sb->stmts[k];
+    if (!st) continue;
+    if (st->tag == Ist_Store) {
+      const IRExpr* a = st->Ist.Store.addr;
+      return a->tag == Iex_RdTmp && a->Iex.RdTmp.tmp == v->Iex.RdTmp.tmp;
+    }
+    if (st->tag == Ist_Exit || st->tag == Ist_Dirty || st->tag == Ist_CAS || st->tag == Ist_LLSC ||
+        st->tag == Ist_StoreG || (st->tag == Ist_Put && st->Ist.Put.offset == off_sp))
+      return false;
+  }
+  return false;
 }
 
 Int load_g_size(IRLoadGOp op) {
@@ -468,7 +479,7 @@ IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout* layout, const V
   while (i < sb_in->stmts_used && sb_in->stmts[i]->tag != Ist_IMark) addStmtToIRSB(out, sb_in->stmts[i++]);
 
   Int pending = 0;  // instructions not yet added to the clock
-  const bool scrub = leak::scrubbing();
+  const bool dead_stack = deadstack::enabled();
   for (; i < sb_in->stmts_used; i++) {
     IRStmt* st = sb_in->stmts[i];
     if (!st || st->tag == Ist_NoOp) continue;
@@ -477,10 +488,8 @@ IRSB* run(VgCallbackClosure*, IRSB* sb_in, const VexGuestLayout* layout, const V
     } else if (st->tag == Ist_Exit) {
       g_group.flush(out);
       if (pending) { add_clock(out, pending); pending = 0; }
-    } else if (st->tag == Ist_AbiHint) {
-      if (scrub) add_redzone_clear(out, st->Ist.AbiHint.base, st->Ist.AbiHint.len);
     } else if (st->tag == Ist_Put) {
-      if (scrub) add_sp_scrub(out, st);
+      if (dead_stack && st->Ist.Put.offset == layout->offset_SP) add_sp_fall(out, st, push_follows(sb_in, i, layout->offset_SP));
     } else {
       add_accesses_of(out, sb_in->tyenv, st);
     }

@@ -2,8 +2,9 @@
 // categories and loss records agree with it:
 //  1. every live block, in address order;
 //  2. roots: client mappings that are readable and writable and not heap
-//     (isCH), minus each thread's dead stack below SP - redzone, plus every
-//     thread's general-purpose registers;
+//     (isCH), minus each thread's dead stack below SP and the stack words
+//     its frames never wrote (mt_deadstack), plus every thread's
+//     general-purpose registers;
 //  3. marking: a pointer to a block's start (or an interior pointer that a
 //     heuristic accepts) from a root or a reachable block makes it reachable;
 //     any other pointer into an unreached block makes it possibly lost;
@@ -11,13 +12,15 @@
 //     unreached blocks it reaches become indirectly lost, counted in its
 //     indirect total.
 // memcheck trusts only words its definedness bits say are defined; memtrack
-// has no such bits, so it zeroes dead stack (--scrub-stack) and freshly
-// allocated small blocks, which removes the stale pointers that would
-// otherwise hide leaks. docs/manual.md lists what remains different.
+// has no such bits, so it knows dead stack in its own memory (mt_deadstack:
+// stack words no frame wrote since it covered them are no roots) and zero-fills
+// freshly allocated small blocks, which removes the stale pointers that
+// would otherwise hide leaks. docs/manual.md lists what remains different.
 #include "mt_leak.h"
 #include "mt_access.h"
 #include "mt_arch.h"
 #include "mt_custom.h"
+#include "mt_deadstack.h"
 #include "mt_errors.h"
 #include "mt_heap.h"
 #include "mt_options.h"
@@ -267,28 +270,59 @@ void root_register(ThreadId, const HChar*, UWord v) {
   if (v >= g_lo && v < g_hi) found_word(v, true);
 }
 
+void scan_live_run(Addr lo, Addr hi, void*) { scan_range(lo, hi, true); }
+
+// A root range: stack words the frame covering them never wrote are no
+// pointers (mt_deadstack).
+void scan_root_range(Addr a, Addr b) {
+  if (deadstack::enabled()) deadstack::live_runs(a, b, scan_live_run, nullptr);
+  else scan_range(a, b, true);
+}
+
 // Roots: writable client memory that is not heap, and not dead stack.
 void scan_roots() {
   Int got = 0;
   Addr* starts = VG_(get_segment_starts)(SkFileC | SkAnonC | SkShmC, &got);
 
-  // Each thread's dead stack: [its mapping's start, SP - redzone).
+  // Each thread's dead stack: [its mapping's start, SP). The red zone below
+  // SP is garbage after every call and return (memcheck: undefined), and
+  // the search never runs inside a leaf function that still uses it but for
+  // memcheck.h's requests made from one.
   struct Dead { Addr lo, hi; };
   Vec<Dead> dead;
   dead.init("mt.leak.dead");
+  struct Live { Addr sp, max; };
+  Vec<Live> live;
+  live.init("mt.leak.live");
+  auto add_dead = [&](ThreadId tid, Addr sp, Addr smax) {
+    const NSegment* seg = VG_(am_find_nsegment)(sp);
+    if (!seg) return;  // SP outside any client mapping (sigaltstack, ...)
+    Addr lo = seg->start;
+    SizeT size = tid != VG_INVALID_THREADID ? VG_(thread_get_stack_size)(tid) : 0;
+    if (size && smax + 1 > size && smax + 1 - size > lo) lo = smax + 1 - size;
+    Addr hi = deadstack::enabled() ? sp : sp > arch::kStackRedzone ? sp - arch::kStackRedzone : 0;
+    if (hi > lo) dead.push({lo, hi});
+  };
   ThreadId tid;
   Addr smin, smax;
   VG_(thread_stack_reset_iter)(&tid);
   while (VG_(thread_stack_next)(&tid, &smin, &smax)) {
-    Addr sp = smin;
-    const NSegment* seg = VG_(am_find_nsegment)(sp);
-    if (!seg) continue;  // SP outside any client mapping (sigaltstack, ...)
-    Addr lo = seg->start;
-    SizeT size = VG_(thread_get_stack_size)(tid);
-    if (size && smax + 1 > size && smax + 1 - size > lo) lo = smax + 1 - size;
-    Addr hi = sp > arch::kStackRedzone ? sp - arch::kStackRedzone : 0;
-    if (hi > lo) dead.push({lo, hi});
+    live.push({smin, smax});
+    add_dead(tid, smin, smax);
   }
+  // Threads gone (at the end of the run, all of them) leave their dead stack
+  // below where they exited, unless a live thread runs on that stack now.
+  struct Ctx { Vec<Live>* live; decltype(add_dead)* add; };
+  Ctx ctx = {&live, &add_dead};
+  deadstack::exited_threads(
+      [](Addr sp, Addr max, void* p) {
+        Ctx* c = static_cast<Ctx*>(p);
+        for (const Live& l : *c->live)
+          if (l.sp <= max && l.max >= sp) return;
+        (*c->add)(VG_INVALID_THREADID, sp, max);
+      },
+      &ctx);
+  live.free();
 
   for (Int k = 0; k < got; k++) {
     const NSegment* seg = VG_(am_find_nsegment)(starts[k]);
@@ -308,7 +342,7 @@ void scan_roots() {
           skip_to = dead[d].hi;
         }
       }
-      scan_range(from, to, true);
+      scan_root_range(from, to);
       drain();
       from = skip_to > to ? skip_to : to;
       if (to == b) break;
@@ -784,125 +818,6 @@ void report_at_exit() {
   report(1, from_options(g_opts.leak_check, Delta::kAny));
 }
 
-// ---- dead-stack scrubbing ----------------------------------------------------
-//
-// The ABI makes memory below SP - redzone dead; memcheck marks it
-// unaddressable, memtrack zeroes it, so a frame grown there later holds no
-// stale pointers for the leak scan to trust. The instrumentation
-// (mt_instrument) zeroes constant pops of up to kInlinePop bytes itself;
-// longer ones and stack-pointer writes it cannot follow come here. The core's
-// die_mem_stack callbacks are not used: each would cost a helper call on
-// every ret and pop.
-
-namespace {
-
-// The last client range found mapped and writable, so that the helpers
-// need no address-space lookup for the usual pops within one stack. Any
-// mapping (MAP_FIXED may put a read-only one over it), unmapping or
-// protection change forgets it.
-Addr g_writable_lo, g_writable_hi;
-// The last registered stack found, [lo, end), kept for the same reason
-// (generated code reads it too); forgotten with the mappings and when a
-// stack is registered.
-StackCache g_last_stack;
-__attribute__((aligned(16))) UChar g_scratch[kScratch];
-
-void forget_writable(Addr, SizeT) { g_writable_lo = g_writable_hi = g_last_stack.lo = g_last_stack.end = 0; }
-void forget_writable_prot(Addr a, SizeT len, Bool, Bool, Bool) { forget_writable(a, len); }
-void forget_writable_remap(Addr, Addr, SizeT) { forget_writable(0, 0); }
-void forget_writable_mmap(Addr a, SizeT len, Bool, Bool, Bool, ULong) { forget_writable(a, len); }
-void forget_stack(Addr, Addr) { g_last_stack.lo = g_last_stack.end = 0; }
-
-// The client's own writable segment holding a, if any.
-const NSegment* client_segment(Addr a) {
-  const NSegment* seg = VG_(am_find_nsegment)(a);
-  if (!seg || !seg->hasW || (seg->kind != SkAnonC && seg->kind != SkFileC && seg->kind != SkShmC)) return nullptr;
-  return seg;
-}
-
-bool client_writable(Addr lo, Addr hi) {
-  if (lo >= g_writable_lo && hi <= g_writable_hi) return true;
-  const NSegment* seg = client_segment(lo);
-  if (!seg) return false;
-  if (hi > seg->end + 1) return VG_(am_is_valid_for_client)(lo, hi - lo, VKI_PROT_WRITE);
-  g_writable_lo = seg->start;
-  g_writable_hi = seg->end + 1;
-  return true;
-}
-
-// Zeroes dead stack [lo, hi), if it is the client's writable memory.
-void zero_dead(Addr lo, Addr hi) {
-  if (hi <= lo) return;
-  if (hi - lo > 64 * 1024) {
-    // Big releases (thread exit, longjmp): clip to writable client memory.
-    const NSegment* seg = client_segment(lo);
-    if (!seg) return;
-    if (hi > seg->end + 1) hi = seg->end + 1;
-  } else if (!client_writable(lo, hi)) {
-    return;
-  }
-  VG_(memset)(reinterpret_cast<void*>(lo), 0, hi - lo);
-}
-
-// Whether SP moving up from old_sp to new_sp stays on one stack, so that
-// what it leaves is dead: both must lie on the same registered stack (the
-// core registers every thread's; VALGRIND_STACK_REGISTER adds others). A
-// move of more than --max-stackframe is a switch by the core's rule, and a
-// move on or onto a stack nobody registered may be one too: coroutine
-// stacks from mmap or malloc often lie next to each other, so a switch up
-// to the next one looks like a pop. memcheck would only mark the memory
-// between unaddressable; memtrack writes, so it leaves unregistered stacks
-// alone rather than risk the program's live frames.
-bool same_stack(Addr old_sp, Addr new_sp) {
-  if (new_sp - old_sp > static_cast<Addr>(vg_core::max_stackframe())) return false;
-  if (old_sp >= g_last_stack.lo && new_sp <= g_last_stack.end) return true;
-  Addr lo, hi;
-  if (!vg_core::registered_stack(old_sp, &lo, &hi) || new_sp - 1 > hi) return false;
-  g_last_stack.lo = lo;
-  g_last_stack.end = hi + 1;
-  return true;
-}
-
-}  // namespace
-
-namespace {
-ULong g_popped_calls, g_written_calls, g_switches;  // for --stats
-}  // namespace
-
-// A constant pop (add rsp, N) is a pop on whatever stack SP is on (the
-// instrumentation has left out the ones the core takes for switches).
-VG_REGPARM(2) void stack_popped(Addr new_sp, UWord len) {
-  g_popped_calls++;
-  if (new_sp < len + arch::kStackRedzone) return;
-  zero_dead(new_sp - len - arch::kStackRedzone, new_sp - arch::kStackRedzone);
-}
-
-VG_REGPARM(2) void sp_written(Addr old_sp, Addr new_sp) {
-  g_written_calls++;
-  if (new_sp <= old_sp) return;
-  if (!same_stack(old_sp, new_sp)) { g_switches++; return; }
-  // What left the red zone, not below the stack's own start.
-  Addr lo = old_sp > g_last_stack.lo + arch::kStackRedzone ? old_sp - arch::kStackRedzone : g_last_stack.lo;
-  zero_dead(lo, new_sp - arch::kStackRedzone);
-}
-
-const StackCache* stack_cache() { return &g_last_stack; }
-Addr scratch() { return reinterpret_cast<Addr>(g_scratch); }
-
-void scrub_stats(ULong* popped, ULong* written, ULong* switches) {
-  *popped = g_popped_calls;
-  *written = g_written_calls;
-  *switches = g_switches;
-}
-
-bool scrubbing() {
-  // auto: only when a full search will list and count loss records; the
-  // stack hooks cost time and translation size on every pop.
-  // (yes also serves programs that run memcheck.h's searches themselves
-  // under --leak-check=no.)
-  return g_opts.scrub_stack == kScrubYes || (g_opts.scrub_stack == kScrubAuto && g_opts.leak_check == Mode::kFull);
-}
-
 bool zero_filling() {
   // Costs too little to measure, so every mode that searches gets it.
   return g_opts.scrub_stack != kScrubNo && (g_opts.scrub_stack == kScrubYes || g_opts.leak_check != Mode::kNo);
@@ -912,13 +827,6 @@ void post_options() {
   // memcheck always searches fully when writing XML (its loss records are
   // the XML's leak errors), whatever --leak-check says; so does memtrack.
   if (VG_(clo_xml)) g_opts.leak_check = Mode::kFull;
-  if (!scrubbing()) return;
-  VG_(track_die_mem_munmap)(forget_writable);
-  VG_(track_die_mem_brk)(forget_writable);
-  VG_(track_change_mem_mprotect)(forget_writable_prot);
-  VG_(track_copy_mem_remap)(forget_writable_remap);
-  VG_(track_new_mem_mmap)(forget_writable_mmap);
-  VG_(track_register_stack)(forget_stack);
 }
 
 }  // namespace mt::leak

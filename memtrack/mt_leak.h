@@ -31,34 +31,12 @@ struct Counts {
 };
 
 void init();
-// After options: settles the leak-check mode (--xml=yes implies full) and,
-// with scrubbing, watches mappings change for the scrubbing helpers.
+// After options: settles the leak-check mode (--xml=yes implies full).
 void post_options();
-// Whether dead stack is zeroed: --scrub-stack=yes, or auto with
-// --leak-check=full.
-bool scrubbing();
 // Whether new heap blocks are zero-filled: whenever a leak search may run
 // (--leak-check other than no, --xml=yes, or --scrub-stack=yes), unless
 // --scrub-stack=no. Valid after post_options().
 bool zero_filling();
-
-// Dead-stack scrubbing, called from generated code (mt_instrument.cpp says
-// what is zeroed when; it zeroes pops of up to kInlinePop bytes inline).
-constexpr Long kInlinePop = 512;
-// A pop of len bytes to new_sp: zeroes what left the red zone.
-VG_REGPARM(2) void stack_popped(Addr new_sp, UWord len);
-// A stack-pointer write the instrumentation could not follow: zeroes what a
-// rise from old_sp to new_sp freed, unless it looks like a stack switch.
-VG_REGPARM(2) void sp_written(Addr old_sp, Addr new_sp);
-// For --stats: calls of the two helpers, and rises taken for stack switches.
-void scrub_stats(ULong* popped, ULong* written, ULong* switches);
-// For the inline path of SP writes: the registered stack sp_written found
-// last, [lo, end) (0, 0 when forgotten), and kScratch bytes that zeroing
-// stores may hit instead when that path does not apply.
-struct StackCache { Addr lo, end; };
-const StackCache* stack_cache();
-constexpr Long kScratch = 128;
-Addr scratch();
 
 // What one search looks for and shows. memcheck.h's requests and the
 // end-of-run search take it from the options (from_options); vgdb's

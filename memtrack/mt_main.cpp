@@ -3,6 +3,7 @@
 #include "mt_rt.h"
 #include "mt_access.h"
 #include "mt_clientreq.h"
+#include "mt_deadstack.h"
 #include "mt_custom.h"
 #include "mt_errors.h"
 #include "mt_heap.h"
@@ -37,6 +38,7 @@ void post_clo_init() {
   gates::post_options();
   errors::adopt_memcheck_suppressions();
   leak::post_options();  // first: --xml=yes makes the search full, which the heap's zero-fill asks
+  deadstack::post_options();
   heap::post_options();
   unwind::init();  // after --num-callers is known
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
@@ -95,11 +97,12 @@ void fini(Int exit_status) {
       VG_(dmsg)("memtrack: queue of freed blocks: %'llu bytes in %'llu blocks held back (--freelist-vol=%llu)\n", bytes,
                 blocks, g_opts.freelist_vol);
     }
-    if (leak::scrubbing()) {
-      ULong popped, written, switches;
-      leak::scrub_stats(&popped, &written, &switches);
-      VG_(dmsg)("memtrack: stack scrubbing: %'llu long pops, %'llu other stack-pointer writes (%'llu taken for stack switches)\n",
-                popped, written, switches);
+    if (deadstack::enabled()) {
+      ULong popped, written, switches, mirrored;
+      deadstack::stats(&popped, &written, &switches, &mirrored);
+      VG_(dmsg)("memtrack: dead stack: %'llu long pops, %'llu other stack-pointer writes (%'llu taken for stack "
+                "switches), %'llu bytes of stack mirrored\n",
+                popped, written, switches, mirrored);
     }
   }
   dealloc(path);

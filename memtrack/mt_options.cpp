@@ -58,7 +58,8 @@ Row* rows(SizeT* n) {
       {"show-possibly-lost", kShowPossible, &g_opts.show_leak_kinds, "no|yes",
        "show possibly lost blocks in a full search [yes]", 0, 0},
       {"scrub-stack", kScrub, &g_opts.scrub_stack, "no|yes|auto",
-       "zero dead stack and recycled heap so stale pointers hide no leak; auto: with --leak-check=full [auto]", 0, 0},
+       "know dead stack (in tool memory) and zero recycled heap so stale pointers hide no leak; auto: whenever a leak "
+       "search runs [auto]", 0, 0},
       {"show-mismatched-frees", kBool, &g_opts.show_mismatched_frees, "no|yes",
        "report free/delete/delete[] that do not match the allocator [yes]", 0, 0},
       {"show-realloc-size-zero", kBool, &g_opts.show_realloc_size_zero, "no|yes",

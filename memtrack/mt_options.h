@@ -32,7 +32,7 @@ struct Options {
   UInt errors_for_leak_kinds;  // --errors-for-leak-kinds
   VgRes leak_resolution;       // --leak-resolution=low|med|high
   UInt leak_heuristics;        // --leak-check-heuristics (bits of leak::Heuristic)
-  UChar scrub_stack;           // --scrub-stack=no|yes|auto (kScrub*): zero dead stack so stale pointers hide no leak
+  UChar scrub_stack;           // --scrub-stack=no|yes|auto (kScrub*): know dead stack so stale pointers hide no leak
   // CI gates (mt_gates): 0 = no limit; file names null = not written.
   ULong peak_limit;            // --peak-limit: live heap bytes
   ULong total_limit;           // --total-limit: bytes allocated over the run

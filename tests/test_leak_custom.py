@@ -23,12 +23,12 @@ FREE_STACKS = ["--keep-stacktraces=alloc-and-free"]
 
 
 def run_pair(opts, argv, workdir, mc_opts=None):
-    """leak_helpers.run_pair; without --leak-check=full memtrack is asked
-    to scrub stale stack words anyway (--scrub-stack=yes), its stand-in for
-    memcheck's definedness bits, which it only turns on by itself for full
-    searches (docs/manual.md)."""
+    """leak_helpers.run_pair; with --leak-check=no memtrack is asked to know
+    dead stack anyway (--scrub-stack=yes), its stand-in for memcheck's
+    definedness bits, which it turns on by itself whenever the end of the
+    run searches (docs/manual.md); the client's own searches need it."""
     mc_opts = opts if mc_opts is None else mc_opts
-    scrub = [] if "--leak-check=full" in opts else ["--scrub-stack=yes"]
+    scrub = ["--scrub-stack=yes"] if "--leak-check=no" in opts else []
     return leak_helpers.run_pair(opts + scrub, argv, workdir, mc_opts=mc_opts)
 
 BLOCK_MODES = ["leaks", "mapped", "inside", "leak-fn"]

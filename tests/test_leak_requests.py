@@ -52,12 +52,12 @@ def test_requests_count_errors_like_memcheck(mode, opts, clients, workdir):
     """Every full search counts its records as errors, whatever
     --leak-check says for the end of the run; summary ones never do. The
     client's searches run (and must find what memcheck finds) with
-    --leak-check=no too. memtrack scrubs stale stack and heap words (its
-    stand-in for memcheck's definedness bits) by default only with
-    --leak-check=full (--scrub-stack=auto, docs/manual.md); a program that
-    runs full searches itself under another --leak-check asks for
+    --leak-check=no too. memtrack knows dead stack and zeroes recycled heap
+    (its stand-in for memcheck's definedness bits) by default whenever the
+    end of the run searches (--scrub-stack=auto, docs/manual.md); a program
+    that runs searches itself under --leak-check=no asks for
     --scrub-stack=yes to get memcheck's exact answers."""
-    scrub = [] if "--leak-check=full" in opts else ["--scrub-stack=yes"]
+    scrub = ["--scrub-stack=yes"] if "--leak-check=no" in opts else []
     mt, mc = leak_helpers.run_pair(opts + scrub + ["--error-exitcode=42"], [clients.path("leak_requests"), mode],
                                    workdir, mc_opts=opts + ["--error-exitcode=42"])
     assert mc.stdout == EXPECTED_STDOUT, mc

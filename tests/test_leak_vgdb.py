@@ -299,10 +299,9 @@ def test_help(start):
 def test_never_counts_errors(start):
     """Searches from vgdb list records but never count them as errors: with
     --leak-check=summary at exit, --error-exitcode=42 does not fire, as
-    under memcheck. (memtrack gets --scrub-stack=yes, its stand-in for
-    memcheck's definedness bits outside --leak-check=full.)"""
+    under memcheck."""
     opts = ["--leak-check=summary", "--error-exitcode=42"]
-    mt, mc = start(opts + ["--scrub-stack=yes"], mc_opts=opts)
+    mt, mc = start(opts, mc_opts=opts)
     lines = same_answer(mt, mc, "leak_check full kinds all any")
     assert any(r.kind == "definitely lost" for r in records(lines))
     mt.go(1)
