@@ -39,7 +39,8 @@ struct LB {
   // For block_list, which must not follow b or c (the program may have
   // freed them since, custom blocks without a free memcheck counts): the
   // loss record report() put the block in, and whether it is a 0-byte
-  // block (its counted size is 1).
+  // block (its counted size is 1). With parent, 8 bytes a block more
+  // during a search (56, was 48).
   Record* rec;
   Int parent;        // kSIndirect: the block whose scan reached it (memcheck's cur_clique)
   UChar state;
@@ -197,14 +198,15 @@ void found_word(UWord v, bool prior_definite) {
   }
 }
 
+// who_points_at is searching [lo, lo + len): scan_range reports, never marks.
+struct WhoPointsAt { bool on; Addr lo; SizeT len; };
+WhoPointsAt g_wpa;
+void wpa_scan(Addr a, Addr b);
+
 // Scans [a, b) word by word. Unreadable pages are skipped; a fault on a page
 // the address space manager thought readable skips to the next page.
 volatile Addr g_scan_at;
 ULong g_scanned;
-
-void wpa_scan(Addr a, Addr b);
-struct WhoPointsAt { bool on; Addr lo; SizeT len; };
-WhoPointsAt g_wpa;  // who_points_at is searching: scans report, never mark
 
 void mark_range(Addr a, Addr b, bool prior_definite) {
   // Whole words only, as memcheck: a word the end cuts is no pointer (the
