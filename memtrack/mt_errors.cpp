@@ -109,9 +109,10 @@ const char* leak_kind_xml(UChar k) {
   }
 }
 
-void pp_leak(const Error* err) {
-  const LeakText& t = *static_cast<const LeakText*>(VG_(get_error_extra)(err));
-  char tot[64], dir[64], ind[64], blk[64], line[320];
+// A loss record's headline ("... bytes in N blocks are ... in loss record
+// n of m"), without the newline.
+void leak_line(const LeakText& t, char* line, SizeT size) {
+  char tot[64], dir[64], ind[64], blk[64];
   // memcheck 3.21+ marks a record that had no blocks at the previous search
   // "new" in every delta search.
   const char* fresh = vgcompat::kNewLeakSearch && t.delta && t.old_blocks == 0 ? "new " : "";
@@ -120,12 +121,18 @@ void pp_leak(const Error* err) {
   if (t.kind == leak::kDefinite && t.indirect > 0) {
     commas_delta(t.direct, t.old_direct, t.delta, dir, sizeof dir);
     commas_delta(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
-    VG_(snprintf)(line, sizeof line, "%s (%s direct, %s indirect) bytes in %s blocks are %s in %sloss record %u of %u",
+    VG_(snprintf)(line, size, "%s (%s direct, %s indirect) bytes in %s blocks are %s in %sloss record %u of %u",
                   tot, dir, ind, blk, leak_kind_text(t.kind), fresh, t.n, t.of);
   } else {
-    VG_(snprintf)(line, sizeof line, "%s bytes in %s blocks are %s in %sloss record %u of %u", tot, blk,
+    VG_(snprintf)(line, size, "%s bytes in %s blocks are %s in %sloss record %u of %u", tot, blk,
                   leak_kind_text(t.kind), fresh, t.n, t.of);
   }
+}
+
+void pp_leak(const Error* err) {
+  const LeakText& t = *static_cast<const LeakText*>(VG_(get_error_extra)(err));
+  char line[320];
+  leak_line(t, line, sizeof line);
   if (VG_(clo_xml)) {
     // The numbers in <leakedbytes>/<leakedblocks> have no commas.
     VG_(printf_xml)("  <kind>%s</kind>\n", leak_kind_xml(t.kind));
@@ -607,6 +614,20 @@ void illegal_mempool(ThreadId tid, Addr pool, const Known& known) {
   VG_(memset)(&x, 0, sizeof x);
   describe(pool, known, &x.ai);
   VG_(maybe_record_error)(tid, kMempool, pool, nullptr, &x);
+}
+
+void pp_loss_record(ExeContext* where, const LeakText& t) {
+  char line[320];
+  leak_line(t, line, sizeof line);
+  VG_(umsg)("%s\n", line);
+  VG_(pp_ExeContext)(where);
+}
+
+void pp_describe_addr(Addr a) {
+  AddrInfo ai;
+  describe(a, heap::describe(a), &ai);
+  VG_(pp_addrinfo_mc)(a, &ai, False);
+  VG_(clear_addrinfo)(&ai);
 }
 
 bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count) {

@@ -52,6 +52,13 @@ struct LeakText {
 // Reports a loss record through the core (memcheck's way: a unique error
 // with the allocation stack). Returns true if a suppression matched.
 bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count);
+// Prints a loss record as text at once, not through the error manager (no
+// suppression, no count): memcheck's block_list monitor command does.
+void pp_loss_record(ExeContext* where, const LeakText& t);
+// Describes address a as an error would ("Address 0x... is 8 bytes inside
+// a block of size 16 alloc'd", "... inside data symbol ...", "... on
+// thread 1's stack"), printed at once: memcheck's who_points_at does.
+void pp_describe_addr(Addr a);
 
 // A limit of --peak-limit, --total-limit or --leak-limit was exceeded.
 // where: the allocation stack of the site that contributed most, holding

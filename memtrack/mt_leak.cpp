@@ -32,14 +32,24 @@ namespace {
 
 enum State : UChar { kSReachable = 0, kSPossible = 1, kSIndirect = 2, kSUnreached = 3 };
 
+struct Record;
+
 struct LB {
   Addr start, end;   // [start, end): counted size, so a 0-byte block covers 1 byte
   Block* b;          // a heap block, or null and
   const custom::Chunk* c;  // a custom allocator's block (mt_custom)
   ULong indirect;    // bytes indirectly lost through this clique leader
+  // For block_list, which must not follow b or c (the program may have
+  // freed them since, custom blocks without a free memcheck counts): the
+  // loss record report() put the block in, and whether it is a 0-byte
+  // block (its counted size is 1). With parent, 8 bytes a block more
+  // during a search (56, was 48).
+  Record* rec;
+  Int parent;        // kSIndirect: the block whose scan reached it (memcheck's cur_clique)
   UChar state;
   UChar heur;        // what the last interior pointer into it matched (memcheck's tag)
   bool pending;
+  bool zero;
 };
 
 Vec<LB> g_lb;
@@ -52,6 +62,11 @@ bool g_exit_analysed;
 UInt g_search_ms;      // analyse() of the last search, for the -v timing line
 UInt g_search_number;  // for per-search suppression counts
 Counts g_prev;
+// What block_list needs of the last search besides its blocks: the frees
+// counted when it ran (memcheck's marker: after any free its blocks may be
+// gone) and its delta mode (the loss records' "(+n)" figures).
+ULong g_list_frees;
+Delta g_list_delta;
 
 // ---- reading client memory safely ----------------------------------------
 
@@ -139,6 +154,9 @@ UChar heuristic_for(const LB& x, Addr v) {
 
 // Clique mode: -1 while marking from roots, else the leader's index.
 Int g_clique;
+// In clique mode, the block being scanned (memcheck's cur_clique): the
+// parent block_list prints an indirectly lost block under.
+Int g_scanning;
 
 void push(UInt i) {
   if (!g_lb[i].pending) {
@@ -157,6 +175,7 @@ void found_word(UWord v, bool prior_definite) {
     // Phase 2: any pointer into another unreached block joins the clique.
     if (x.state != kSUnreached || i == g_clique) return;
     x.state = kSIndirect;
+    x.parent = g_scanning;
     // Requested sizes, as memcheck counts: a 0-byte block adds 0.
     g_lb[g_clique].indirect += req_of(x) + x.indirect;
     x.indirect = 0;
@@ -182,12 +201,17 @@ void found_word(UWord v, bool prior_definite) {
   }
 }
 
+// who_points_at is searching [lo, lo + len): scan_range reports, never marks.
+struct WhoPointsAt { bool on; Addr lo; SizeT len; };
+WhoPointsAt g_wpa;
+void wpa_scan(Addr a, Addr b);
+
 // Scans [a, b) word by word. Unreadable pages are skipped; a fault on a page
 // the address space manager thought readable skips to the next page.
 volatile Addr g_scan_at;
 ULong g_scanned;
 
-void scan_range(Addr a, Addr b, bool prior_definite) {
+void mark_range(Addr a, Addr b, bool prior_definite) {
   // Whole words only, as memcheck: a word the end cuts is no pointer (the
   // rest may be a pointer left by a realloc that shrank in place).
   a = VG_ROUNDUP(a, sizeof(UWord));
@@ -213,6 +237,11 @@ void scan_range(Addr a, Addr b, bool prior_definite) {
     g_scan_at = p + sizeof(UWord);
   }
   VG_(set_fault_catcher)(prev);
+}
+
+void scan_range(Addr a, Addr b, bool prior_definite) {
+  if (g_wpa.on) wpa_scan(a, b);
+  else mark_range(a, b, prior_definite);
 }
 
 // A page of a heap block that the program never touched reads as zeros and
@@ -267,6 +296,7 @@ void drain() {
 }
 
 void root_register(ThreadId, const HChar*, UWord v) {
+  if (g_wpa.on) return;  // who_points_at reports registers last, as memcheck
   if (v >= g_lo && v < g_hi) found_word(v, true);
 }
 
@@ -364,6 +394,7 @@ struct Record {
   ULong old_direct, old_indirect, old_blocks;  // at the previous search
   bool seen;                                   // in this search
   bool suppressed;                             // matched a suppression in this search
+  UInt nr;                                     // block_list's numbering (from 1)
 };
 
 Vec<Record*> g_records;  // kept across searches for the delta modes
@@ -595,6 +626,7 @@ bool analyse(UInt heuristics) {
     while (!g_stack.empty()) {
       UInt j = g_stack.pop();
       g_lb[j].pending = false;
+      g_scanning = (Int)j;
       scan_block(g_lb[j], false);
     }
   }
@@ -685,9 +717,11 @@ void report(ThreadId tid, const Params& p) {
   g_prev = g_counts;
   VG_(memset)(&g_counts, 0, sizeof g_counts);
   for (SizeT i = 0; i < g_lb.size(); i++) {
-    const LB& x = g_lb[i];
+    LB& x = g_lb[i];
     Kind k = kind_of(x.state);
     Record* r = record_for(k, ec_of(x), &by_key);
+    x.rec = r;
+    x.zero = req_of(x) == 0;
     r->direct += req_of(x);
     r->indirect += x.indirect;
     r->blocks++;
@@ -760,6 +794,8 @@ Params from_options(Mode mode, Delta delta) {
 
 void search(ThreadId tid, const Params& p) {
   if (p.mode == Mode::kNo) return;
+  g_list_frees = heap::usage().frees;
+  g_list_delta = p.delta;
   analyse(p.heuristics);
   report(tid, p);
 }
@@ -816,6 +852,240 @@ void report_at_exit() {
     return;
   }
   report(1, from_options(g_opts.leak_check, Delta::kAny));
+}
+
+// ---- vgdb's who_points_at and block_list -------------------------------------
+//
+// memcheck's two monitor commands that read the leak search's state.
+// who_points_at scans what memcheck scans (mc_leakcheck.c's
+// MC_(who_points_at)): the root set as the marking sees it (scan_roots,
+// which cuts dead stack out where memcheck's definedness bits skip it),
+// every live block, then the general-purpose registers of every thread. It
+// reuses scan_roots and scan_block in a reporting mode (g_wpa) rather than
+// a copy of the root rules, so that the two can never disagree. Live blocks
+// are scanned in address order; memcheck takes them from its hash table,
+// in an order that depends on its own addresses.
+// block_list lists the blocks of loss records of the last search, with the
+// blocks each clique leader holds indirectly as a tree, from what the
+// search left in g_lb (LB::rec, LB::parent): nothing there points to a
+// heap or custom block record, which the program may have freed since.
+
+namespace {
+
+const char* const kHeuristicNames[kNumHeuristics] = {"none", "stdstring", "length64", "newarray",
+                                                      "multipleinheritance"};
+
+// memcheck's test, wrap-around included: [lo, lo + len).
+bool wpa_hit(UWord v) { return v >= g_wpa.lo && v < g_wpa.lo + g_wpa.len; }
+
+// A word at `at` holding v, a pointer into the searched range: memcheck's
+// two lines (and a description of `at`), then, for an interior pointer
+// into a block of the last leak search, each heuristic that would take it
+// as a pointer to that block's start.
+void wpa_found(Addr at, UWord v) {
+  if (v == g_wpa.lo) {
+    VG_(umsg)("*%#lx points at %#lx\n", at, g_wpa.lo);
+    errors::pp_describe_addr(at);
+    return;
+  }
+  VG_(umsg)("*%#lx interior points at %lu bytes inside %#lx\n", at, (unsigned long)(v - g_wpa.lo), g_wpa.lo);
+  errors::pp_describe_addr(at);
+  if (!VG_(am_is_valid_for_client)(v, 1, VKI_PROT_READ)) return;
+  Int i = find(v);  // the last search's blocks, as memcheck's lc_chunks
+  if (i < 0) return;
+  for (UInt h = kStdString; h < kNumHeuristics; h++) {
+    g_heuristics = 1u << h;  // who_points_at restores the search's set
+    if (heuristic_for(g_lb[i], v) == h)
+      VG_(umsg)("block at %#lx considered reachable by ptr %#lx using %s heuristic\n", g_lb[i].start, v,
+                kHeuristicNames[h]);
+  }
+}
+
+// scan_range in reporting mode: the same words, and the same skipping of
+// unreadable pages. A fault while a hit is being described (the heuristics
+// read the block) skips only that word.
+volatile bool g_wpa_describing;
+
+void wpa_scan(Addr a, Addr b) {
+  a = VG_ROUNDUP(a, sizeof(UWord));
+  b = VG_ROUNDDN(b, sizeof(UWord));
+  if (a >= b) return;
+  fault_catcher_t prev = VG_(set_fault_catcher)(on_fault);
+  g_scan_at = a;
+  g_wpa_describing = false;
+  if (VG_MINIMAL_SETJMP(g_jmp) != 0) {
+    g_scan_at = g_wpa_describing ? g_scan_at + sizeof(UWord) : VG_PGROUNDUP(g_scan_at + 1);
+    g_wpa_describing = false;
+  }
+  while (g_scan_at < b) {
+    Addr p = g_scan_at;
+    if (p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) {
+      if (!VG_(am_is_valid_for_client)(p, sizeof(UWord), VKI_PROT_READ)) {
+        g_scan_at = VG_PGROUNDUP(p + 1);
+        continue;
+      }
+    }
+    UWord w = *reinterpret_cast<const UWord*>(p);
+    if (wpa_hit(w)) {
+      g_wpa_describing = true;
+      wpa_found(p, w);
+      g_wpa_describing = false;
+    }
+    g_scan_at = p + sizeof(UWord);
+  }
+  VG_(set_fault_catcher)(prev);
+}
+
+void wpa_register(ThreadId tid, const HChar* name, UWord v) {
+  if (!wpa_hit(v)) return;
+  if (v == g_wpa.lo)
+    VG_(umsg)("tid %u register %s pointing at %#lx\n", tid, name, g_wpa.lo);
+  else
+    VG_(umsg)("tid %u register %s interior pointing %lu bytes inside %#lx\n", tid, name,
+              (unsigned long)(v - g_wpa.lo), g_wpa.lo);
+}
+
+// The blocks live now, as memcheck's who_points_at takes them: heap blocks
+// and custom ones, by the leak search's rules (mt_custom).
+void live_blocks(Vec<custom::LeakItem>* items) {
+  heap::index().each([&](Block* b) { if (!b->released) items->push({b->start, b->start + b->size, b, nullptr}); });
+  if (custom::any()) custom::leak_blocks(items);
+}
+
+// One block of a block_list: "0x...[size]", with the heuristic that
+// found it.
+void print_listed_block(const LB& x) {
+  SizeT size = x.zero ? 0 : x.end - x.start;
+  if (x.heur)
+    VG_(umsg)("%p[%lu] (found via heuristic %s)\n", reinterpret_cast<void*>(x.start), (unsigned long)size,
+              kHeuristicNames[x.heur]);
+  else
+    VG_(umsg)("%p[%lu]\n", reinterpret_cast<void*>(x.start), (unsigned long)size);
+}
+
+// The blocks a block was the first to reach in its clique, and theirs, as
+// memcheck's print_clique prints them (depth first, each level in address
+// order, two spaces of indent a level), until *remaining runs out. With an
+// explicit stack: a lost list of a million blocks is a million levels.
+// first[i] / next[i]: the first block reached from block i, and the next
+// block reached from the same parent, in address order (-1: none).
+void print_reached(Int leader, UInt* remaining, const Vec<Int>& first, const Vec<Int>& next) {
+  Vec<Int> stack;  // per level: the next block to print there
+  stack.init("mt.leak.blocklist");
+  stack.push(first[leader]);
+  while (!stack.empty() && *remaining > 0) {
+    Int c = stack.back();
+    if (c < 0) {
+      stack.pop();
+      continue;
+    }
+    stack.back() = next[c];
+    const LB& x = g_lb[c];
+    for (SizeT l = 0; l < stack.size(); l++) VG_(umsg)("  ");
+    VG_(umsg)("%p[%lu] indirect loss record %u\n", reinterpret_cast<void*>(x.start),
+              (unsigned long)(x.zero ? 0 : x.end - x.start), x.rec->nr);
+    (*remaining)--;
+    stack.push(first[c]);
+  }
+  stack.free();
+}
+
+}  // namespace
+
+void who_points_at(Addr a, SizeT len) {
+  if (len == 1) VG_(umsg)("Searching for pointers to %#lx\n", a);
+  else VG_(umsg)("Searching for pointers pointing in %lu bytes from %#lx\n", (unsigned long)len, a);
+  UInt heuristics = g_heuristics;  // of the last search; wpa_found changes it
+  g_wpa.on = true;
+  g_wpa.lo = a;
+  g_wpa.len = len;
+  g_pagemap = VG_(fd_open)("/proc/self/pagemap", VKI_O_RDONLY, 0);  // scan_block skips untouched pages
+
+  scan_roots();
+  Vec<custom::LeakItem> items;
+  items.init("mt.leak.wpa");
+  live_blocks(&items);
+  for (SizeT i = 0; i < items.size(); i++) {
+    LB x;
+    VG_(memset)(&x, 0, sizeof x);
+    x.start = items[i].start;
+    x.end = items[i].end;
+    x.b = items[i].b;
+    x.c = items[i].c;
+    scan_block(x, true);
+  }
+  items.free();
+  VG_(apply_to_GP_regs)(wpa_register);
+
+  if (g_pagemap >= 0) VG_(close)(g_pagemap);
+  g_pagemap = -1;
+  g_wpa.on = false;
+  g_heuristics = heuristics;
+}
+
+bool block_list(UInt from, UInt to, UInt max_blocks, UInt heuristics) {
+  if (!g_searched || g_lb.empty()) {
+    VG_(umsg)("Can't print block list : no valid leak search result\n");
+    return false;
+  }
+  if (g_list_frees != heap::usage().frees) {
+    VG_(umsg)("Can't print obsolete block list : redo a leak search first\n");
+    return false;
+  }
+  // The records in the order the search numbered them (report()'s sort,
+  // with the figures it sorted on).
+  Vec<Record*> sorted;
+  sorted.init("mt.leak.blocklist");
+  for (SizeT i = 0; i < g_records.size(); i++) sorted.push(g_records[i]);
+  sort_records(sorted);
+  UInt total = (UInt)sorted.size();
+  for (UInt i = 0; i < total; i++) sorted[i]->nr = i + 1;
+  if (from >= total) {
+    sorted.free();
+    return false;
+  }
+  if (to >= total) to = total - 1;
+
+  // Who reached whom in the cliques, children in address order.
+  SizeT n = g_lb.size();
+  Vec<Int> first, next;
+  first.init("mt.leak.blocklist");
+  next.init("mt.leak.blocklist");
+  first.resize(n);
+  next.resize(n);
+  for (SizeT i = 0; i < n; i++) first[i] = next[i] = -1;
+  for (SizeT i = n; i-- > 0;) {
+    const LB& x = g_lb[i];
+    if (x.state != kSIndirect || x.parent < 0 || (SizeT)x.parent >= n) continue;
+    next[i] = first[x.parent];
+    first[x.parent] = (Int)i;
+  }
+
+  UInt remaining = max_blocks;
+  for (UInt nr = from; nr <= to && remaining > 0; nr++) {
+    Record* r = sorted[nr];
+    // One record asked for: shown even without blocks; in a range, only
+    // the records that show a block.
+    bool shown = false;
+    auto show = [&]() {
+      errors::pp_loss_record(r->ec, text_of(r, nr + 1, total, g_list_delta));
+      shown = true;
+    };
+    if (from == to) show();
+    for (SizeT i = 0; i < n && remaining > 0; i++) {
+      const LB& x = g_lb[i];
+      if (x.rec != r || (heuristics && !(heuristics & (1u << x.heur)))) continue;
+      if (!shown) show();
+      print_listed_block(x);
+      remaining--;
+      // Any state but reachable may head blocks reached in a clique.
+      if (x.state != kSReachable) print_reached((Int)i, &remaining, first, next);
+    }
+  }
+  first.free();
+  next.free();
+  sorted.free();
+  return true;
 }
 
 bool zero_filling() {

@@ -63,6 +63,20 @@ void analyse_at_exit();
 bool exit_analysed();
 void report_at_exit();
 
+// vgdb's who_points_at (memcheck's): prints each place holding a pointer
+// into [a, a + len) (a pointer to a itself, or with len > 1 an interior
+// one), searching the leak search's roots, every live block and every
+// thread's registers; for an interior pointer into a block of the last
+// search, also the heuristics that would take it.
+void who_points_at(Addr a, SizeT len);
+// vgdb's block_list (memcheck's): the blocks of loss records from..to
+// (0-based, as numbered by the last search), at most max_blocks of them,
+// each followed by the blocks it holds indirectly; heuristics (bits of
+// Heuristic, 0 for all blocks) keeps only blocks found through those.
+// False, with memcheck's reason if there is one, when there is no such
+// record (the caller then says "invalid loss record nr").
+bool block_list(UInt from, UInt to, UInt max_blocks, UInt heuristics);
+
 const Counts& last_counts();
 // The loss records of the latest search that were not suppressed.
 void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),

@@ -1,5 +1,6 @@
 // Monitor commands, sent by vgdb or gdb ("monitor ...") to a running
-// program: `help` and memcheck's `leak_check`.
+// program: `help` and memcheck's `leak_check`, `block_list` and
+// `who_points_at`.
 #pragma once
 
 #include "mt_rt.h"

@@ -1,12 +1,13 @@
-"""vgdb's `leak_check` monitor command on a running program, memtrack
-against memcheck. tests/clients/leak_vgdb.c stops at two points and waits
-there (asleep, so vgdb has to wake Valgrind's gdbserver up); both tools run
-it side by side with --vgdb=yes, and every command goes to both through
-`vgdb --pid=<pid> leak_check ...`. What vgdb prints back (loss records,
-LEAK SUMMARY, hints, one-line complaints about bad arguments) must be
-memcheck's, line for line, addresses and the preload's name aside; so must
-the report at exit, which the searches in between must not disturb (they
-never count errors).
+"""vgdb's monitor commands on a running program, memtrack against
+memcheck: `leak_check`, `block_list`, `who_points_at` and `help`.
+tests/clients/leak_vgdb.c and who_points_at.cpp stop at two points and
+wait there (asleep, so vgdb has to wake Valgrind's gdbserver up); both
+tools run one side by side with --vgdb=yes, and every command goes to both
+through `vgdb --pid=<pid> <command>`. What vgdb prints back (loss records,
+LEAK SUMMARY, hints, block lists, the places that point at a block, one-line
+complaints about bad arguments) must be memcheck's, line for line,
+addresses and the preload's name aside; so must the report at exit, which
+the commands in between must not disturb (they never count errors).
 
 Each run keeps its vgdb FIFOs in the test's own directory (--vgdb-prefix);
 every wait has a deadline, and the programs are killed and the FIFOs
@@ -83,6 +84,15 @@ class Running:
     def go(self, n):
         (self.dir / f"go{n}").touch()
 
+    def addrs(self):
+        """{name: (address, size)} of the blocks who_points_at.cpp wrote
+        down (its <dir>/addrs): each run has its own addresses."""
+        out = {}
+        for line in (self.dir / "addrs").read_text().splitlines():
+            name, addr, size = line.split()
+            out[name] = (int(addr, 16), int(size))
+        return out
+
     def finish(self):
         """Lets the client run to its end; the run as a helpers.Result."""
         try:
@@ -111,8 +121,8 @@ def start(clients, workdir):
     memcheck, both stopped at point 1; returns (memtrack, memcheck)."""
     runs = []
 
-    def _start(opts, mc_opts=None):
-        client = clients.path("leak_vgdb")
+    def _start(opts, mc_opts=None, client="leak_vgdb"):
+        client = clients.path(client)
         mt = Running("memtrack", opts, client, workdir)
         runs.append(mt)
         mc = Running("memcheck", opts if mc_opts is None else mc_opts, client, workdir)
@@ -269,30 +279,56 @@ def test_bad_arguments(start):
     finish_both(mt, mc)
 
 
+# memcheck's monitor commands that need its definedness bits.
+DEFINEDNESS = ["xb", "get_vbits", "make_memory", "check_memory"]
+
+
 def test_help(start):
     """'help': the core's general part (the same as under memcheck), then
-    memtrack's own text, which explains leak_check and every argument and
-    lists no command memtrack does not have."""
+    memtrack's own text: leak_check with every argument explained,
+    block_list and who_points_at with memcheck's syntax lines, and one
+    line saying that the definedness commands need memcheck. Every command
+    memcheck lists is either there or named as missing, and every one gets
+    an answer (not the core's 'not recognised')."""
     mt, mc = start(FULL)
     a, b = mt.send("help"), mc.send("help")
     general = b[:b.index("memcheck monitor commands:")]
     assert general and a[:len(general)] == general
-    own = "\n".join(a[len(general):])
+    own_lines = a[len(general):]
+    own = "\n".join(own_lines)
+    theirs = b[len(general):]
     assert own.startswith("memtrack monitor commands:"), own
     assert re.search(r"^  leak_check ", own, re.M), own
     for w in LEAK_CHECK_WORDS:
         assert re.search(rf"\b{w}\b", own), f"'{w}' not explained in:\n{own}"
-    for cmd in ["xb", "get_vbits", "make_memory", "check_memory", "block_list", "who_points_at", "xtmemory"]:
-        assert not re.search(rf"^  {cmd}\b", own, re.M), own
-    # Every command the help lists is answered (not 'not recognised'). Both
-    # get it: a search leaves loss records behind, which the numbering of
-    # the next search (here the one at exit) includes.
-    listed = re.findall(r"^  ([a-z_]+)", own, re.M)
-    assert listed
-    for cmd in listed:
-        cmd = cmd + " summary" if cmd == "leak_check" else cmd
-        assert not any("not recognised" in l for l in mt.send(cmd)), cmd
-        mc.send(cmd)
+    # memcheck's syntax lines of the two commands memtrack has as they are.
+    for cmd in ["block_list", "who_points_at"]:
+        line = next(l for l in theirs if l.startswith(f"  {cmd} "))
+        assert line in own_lines, f"{line!r} not in:\n{own}"
+    definedness = [l for l in own_lines if all(c in l for c in DEFINEDNESS)]
+    assert len(definedness) == 1, own
+    i = own_lines.index(definedness[0])
+    assert "memcheck" in " ".join(own_lines[i:i + 3]), own
+    for cmd in DEFINEDNESS + ["xtmemory"]:
+        assert not re.search(rf"^  {cmd}\b.*<", own, re.M), own  # no syntax line: not a command here
+    memcheck_cmds = re.findall(r"^  ([a-z_]+) ", "\n".join(theirs), re.M)
+    assert set(memcheck_cmds) >= set(DEFINEDNESS + ["leak_check", "block_list", "who_points_at", "xtmemory"])
+    for cmd in memcheck_cmds:
+        assert re.search(rf"\b{cmd}\b", own), f"memcheck's {cmd} not mentioned in:\n{own}"
+    # Every command gets an answer. Both tools get the ones memtrack has
+    # (a search leaves loss records behind, which the numbering of the
+    # next search, here the one at exit, includes); without arguments
+    # block_list and who_points_at give memcheck's one-line complaints.
+    for cmd in memcheck_cmds:
+        if cmd in DEFINEDNESS or cmd == "xtmemory":
+            lines = mt.send(f"{cmd} 0x1000")
+            assert len(lines) == 1 and cmd in lines[0] and "not recognised" not in lines[0], lines
+            if cmd != "xtmemory":
+                assert "memcheck" in lines[0], lines
+        else:
+            arg = " summary" if cmd == "leak_check" else ""
+            lines = same_answer(mt, mc, cmd + arg)
+            assert lines and not any("not recognised" in l for l in lines), lines
     finish_both(mt, mc)
 
 
@@ -312,3 +348,148 @@ def test_never_counts_errors(start):
     a, b = finish_both(mt, mc, points=(2,))
     assert b.returncode == 0 and helpers.parse_error_summary(b.stderr)["errors"] == 0, b
     assert a.returncode == 0
+
+
+# ---- who_points_at and block_list ------------------------------------------
+
+WPA = "who_points_at"
+
+
+def fill(command, addrs):
+    """command with {name}, {name+N} and {name.size} replaced by this run's
+    address (hex) and size of the block who_points_at.cpp named so."""
+    command = re.sub(r"\{(\w+)\.size\}", lambda m: str(addrs[m[1]][1]), command)
+    return re.sub(r"\{(\w+)([+-]\d+)?\}", lambda m: hex(addrs[m[1]][0] + int(m[2] or 0)), command)
+
+
+def hit_groups(lines):
+    """who_points_at's answer: its first line, and the places found, each a
+    tuple of lines (the pointer line and the description under it).
+    memcheck scans live blocks in the order of its hash table, which
+    depends on its own addresses; memtrack in address order. So the places
+    are compared as a sorted list."""
+    head, groups = lines[:1], []
+    for l in lines[1:]:
+        if l.startswith("*") or l.startswith("tid "):
+            groups.append([l])
+        else:
+            assert groups, lines
+            groups[-1].append(l)
+    return head, sorted(tuple(g) for g in groups)
+
+
+def same_places(mt, mc, command):
+    """Sends who_points_at to both, each with its own addresses; the same
+    places must be found (normalised). Returns memcheck's lines."""
+    a = monitor_lines(mt.send(fill(command, mt.addrs())))
+    b = monitor_lines(mc.send(fill(command, mc.addrs())))
+    assert hit_groups(a) == hit_groups(b), leak_helpers._diff(f"answers to 'vgdb {command}'", a, b)
+    return b
+
+
+def test_who_points_at(start):
+    """Pointers from a global (to the start and 10 bytes in), from another
+    heap block, from a local of main's, from register r12 of each thread;
+    interior pointers with <len>, in both syntaxes; no pointer at all; and
+    memcheck's complaints. Before any leak search, no heuristic lines."""
+    mt, mc = start(FULL, client="who_points_at")
+    expect = {
+        f"{WPA} {{global}}": r'^ Address 0x\? is 0 bytes inside data symbol "global"$',
+        f"{WPA} {{inner}} {{inner.size}}": r"^\*0x\? interior points at 10 bytes inside 0x\?$",
+        f"{WPA} {{inner+10}}": r'^ Address 0x\? is 0 bytes inside data symbol "inner"$',
+        f"{WPA} {{inner}}": None,
+        f"{WPA} {{held}}": r"^ Address 0x\? is 16 bytes inside a block of size 32 alloc'd$",
+        f"{WPA} {{mid1}}": r"^ Address 0x\? is 0 bytes inside a block of size 16 alloc'd$",
+        f"{WPA} {{leaf}} 40": r"^ Address 0x\? is 8 bytes inside a block of size 16 alloc'd$",
+        f"{WPA} {{stack}}": r"^ Address 0x\? is on thread 1's stack$",
+        f"{WPA} {{reg}}": r"^tid 1 register \w+ pointing at 0x\?$",
+        f"{WPA} {{reg-8}} 16": r"^tid 1 register \w+ interior pointing 8 bytes inside 0x\?$",
+        f"{WPA} {{thread}}": r"^tid 2 register \w+ pointing at 0x\?$",
+        f"{WPA} {{counted}}[48]": r"^\*0x\? interior points at 8 bytes inside 0x\?$",
+        f"{WPA} {{global}} 0": None,
+        f"{WPA} 0xffffffffffffff00 0x1000": None,
+    }
+    for cmd, pattern in expect.items():
+        lines = same_places(mt, mc, cmd)
+        assert lines[0].startswith("Searching for pointers "), lines
+        if pattern is None:
+            assert len(lines) == 1, lines
+        else:
+            assert any(re.match(pattern, l) for l in lines), (cmd, lines)
+        assert not any("heuristic" in l for l in lines), lines
+    for cmd in [WPA, f"{WPA} 0", f"{WPA} 0x0", f"{WPA} nothex", f"{WPA} 0x1000 12x", "w 0x1000 0b12"]:
+        lines = same_answer(mt, mc, cmd)
+        assert len(lines) == 1, lines
+    finish_both(mt, mc)
+
+
+def test_who_points_at_heuristics(start):
+    """After a leak search, an interior pointer into one of its blocks also
+    names each heuristic that accepts it (memcheck tries all four, whatever
+    the search used)."""
+    mt, mc = start(FULL, client="who_points_at")
+    same_answer(mt, mc, "leak_check full kinds all any")
+    for cmd, heurs in [(f"{WPA} {{counted}} 48", ["length64", "newarray"]),
+                       (f"{WPA} {{str}} {{str.size}}", ["stdstring"]),
+                       (f"{WPA} {{mi}} {{mi.size}}", ["multipleinheritance"]),
+                       (f"{WPA} {{inner}} 100", []),
+                       (f"{WPA} {{counted+8}}", [])]:
+        lines = same_places(mt, mc, cmd)
+        found = re.findall(r"^block at 0x\? considered reachable by ptr 0x\? using (\w+) heuristic$",
+                           "\n".join(lines), re.M)
+        assert found == heurs, lines
+    finish_both(mt, mc)
+
+
+def test_block_list(start):
+    """block_list of each loss record and of ranges after a search, with
+    its tree of indirectly lost blocks, limits, heuristics, the records'
+    delta figures; its complaints; and its refusals: before any search, and
+    once the program has freed a block since the last search."""
+    mt, mc = start(FULL, client="who_points_at")
+    lines = same_answer(mt, mc, "block_list 1")
+    assert lines == ["Can't print block list : no valid leak search result", "invalid loss record nr"], lines
+    n = len(records(same_answer(mt, mc, "leak_check full kinds all any")))
+    assert n >= 12
+    lists = [same_answer(mt, mc, f"block_list {nr}") for nr in range(1, n + 1)]
+    for nr, lines in enumerate(lists, 1):
+        assert re.match(rf"^.* in loss record {nr} of {n}$", lines[0]), lines
+        assert re.match(r"^0x\?\[\d+\]$", lines[-1]) or "indirect loss record" in lines[-1], lines
+    # The lost tree: root holds mid1 (which holds leaf) and mid2.
+    tree = next(lines for lines in lists if "80 indirect" in lines[0])
+    assert [l for l in tree if "indirect loss record" in l] == [
+        l for l in tree if re.match(r"^(  0x\?\[(16|24)\]|    0x\?\[40\]) indirect loss record \d+$", l)]
+    assert len([l for l in tree if "indirect loss record" in l]) == 3, tree
+    for cmd in [f"block_list 1..{n}", f"block_list 2..{n} limited 3", f"block_list 1 ..{n}", f"block_list 2 .. 5",
+                f"block_list 1..{n} limited 1", "block_list 3..3", f"block_list {n}..{n + 5}", "b 2..4",
+                "block_list 1..100 unlimited"]:
+        lines = same_answer(mt, mc, cmd)
+        assert lines, cmd
+    same_answer(mt, mc, "leak_check full heuristics all any")
+    lines = same_answer(mt, mc, "block_list 1..100 heuristics length64,stdstring,multipleinheritance")
+    assert sorted(re.findall(r"\(found via heuristic (\w+)\)", "\n".join(lines))) == \
+        ["length64", "multipleinheritance", "stdstring"], lines
+    for cmd in ["block_list 1..100 heuristics all limited 2", "block_list 1..100 heuristics none"]:
+        same_answer(mt, mc, cmd)
+    # Complaints: one line each, and no list.
+    for cmd in ["block_list", "block_list x", "block_list 0", f"block_list {n + 40}", "block_list 5..3",
+                "block_list 2.. 5", "block_list 5.", "block_list 3..x", "block_list 3 foo", "block_list 3 limited",
+                "block_list 3 limited x", "block_list 3 limited 0", "block_list 3 limited -2",
+                "block_list 3 heuristics", "block_list 3 heuristics bad"]:
+        lines = same_answer(mt, mc, cmd)
+        assert len(lines) == 1, (cmd, lines)
+    # memcheck crashes reading the missing <to> of "1 .."; memtrack says so.
+    assert mt.send("block_list 1 ..") == ["missing/wrong 'to' of slice <from>..<to>"]
+    mt.go(1)
+    mc.go(1)
+    mt.wait_at(2)
+    mc.wait_at(2)
+    lines = same_answer(mt, mc, "block_list 1")
+    assert lines == ["Can't print obsolete block list : redo a leak search first", "invalid loss record nr"], lines
+    same_answer(mt, mc, "leak_check summary")
+    # A record that went to zero: shown when asked for alone, with the
+    # delta figures of the last search (and 'new' where memcheck has it).
+    for nr in range(1, n + 1):
+        lines = same_answer(mt, mc, f"block_list {nr}")
+        assert re.search(r"\((\+|-)[\d,]+\)", lines[0]), lines
+    finish_both(mt, mc, points=(2,))
