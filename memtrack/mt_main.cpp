@@ -39,6 +39,7 @@ void post_clo_init() {
   leak::post_options();  // first: --xml=yes makes the search full, which the heap's zero-fill asks
   heap::post_options();
   unwind::init();  // after --num-callers is known
+  options::note_ignored();
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
 }
 
