@@ -10,7 +10,8 @@
      custom  blocks a custom allocator declares (MALLOCLIKE_BLOCK,
              MEMPOOL_ALLOC) inside a malloc'd block: never filled, neither
              when declared nor when freed; a malloc'd block freed by
-             FREELIKE_BLOCK is free-filled
+             FREELIKE_BLOCK is free-filled, and so is a MALLOCLIKE block
+             realloc() moves
    Each freed block is read right after the free, before anything else is
    allocated (memtrack without --leak-check=full gives freed memory back at
    once; memcheck holds it in its queue). Reads of fresh memory are reads of
@@ -112,6 +113,20 @@ static void custom(void) {
   show("MALLOCLIKE_BLOCK", s + 16, 32);
   VALGRIND_FREELIKE_BLOCK(s + 16, 0);
   show("FREELIKE_BLOCK", s + 16, 32);
+  free(s);
+
+  /* realloc() of a MALLOCLIKE block moves it into a malloc'd one (a
+     mismatch): the copy keeps its bytes, the grown part is malloc-filled,
+     and the old block is free-filled, as realloc fills any old block. */
+  s = malloc(64);
+  memset(s, 0x08, 64);
+  unsigned char* volatile m = s + 16;  /* (the compiler would warn) */
+  VALGRIND_MALLOCLIKE_BLOCK(m, 32, 0, 0);
+  unsigned char* q = realloc(m, 48);
+  show("realloc(MALLOCLIKE 32 -> 48)", q, 32);
+  show("  grown part", q + 32, 16);
+  show("  old block", s + 16, 32);
+  free(q);
   free(s);
 
   /* FREELIKE of a malloc'd block frees it for memcheck (a mismatch), and
