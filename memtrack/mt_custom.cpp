@@ -170,7 +170,7 @@ void check_sane(const Mempool* mp) {
     for (UInt i = 0; i < n; i++) {
       VG_(umsg)("Mempool chunk %u / %u: %lu bytes [%lx,%lx), allocated:\n", i + 1, n, v[i]->size, v[i]->start,
                 v[i]->start + v[i]->size);
-      VG_(pp_ExeContext)(v[i]->ec);
+      VG_(pp_ExeContext)(shown_alloc_stack(v[i]->ec));
     }
   }
   v.free();
@@ -433,7 +433,7 @@ void merge_into(const Vec<LeakItem>& a, const Vec<LeakItem>& b, Vec<LeakItem>* o
 }
 
 SizeT size_of(const LeakItem& x) { return x.b ? x.b->req_size() : x.c->size; }
-ExeContext* ec_of(const LeakItem& x) { return x.b ? heap::alloc_context(x.b) : x.c->ec; }
+ExeContext* ec_of(const LeakItem& x) { return shown_alloc_stack(x.b ? heap::alloc_context(x.b) : x.c->ec); }
 bool is_meta_chunk(const LeakItem& x) { return x.c && x.c->pool && x.c->pool->metapool; }
 
 // What memcheck's leak search does with two neighbours (in address order)

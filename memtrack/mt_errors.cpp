@@ -4,6 +4,7 @@
 #include "mt_sites.h"
 #include "mt_heap.h"
 #include "mt_leak.h"
+#include "mt_options.h"
 
 namespace mt::errors {
 
@@ -46,9 +47,14 @@ void describe(Addr a, const Known& k, AddrInfo* ai) {
   ai->Addr.Block.block_desc = k.recycled ? "recently re-allocated block" : "block";
   ai->Addr.Block.block_szB = k.size;
   ai->Addr.Block.rwoffset = (PtrdiffT)(a - k.start);
-  ai->Addr.Block.allocated_at = k.alloc_ec ? k.alloc_ec : VG_(null_ExeContext)();
+  // The stacks --keep-stacktraces shows (memcheck's MC_(allocated_at) and
+  // MC_(freed_at)); the null stack prints as "at 0x0: ???", and a freed
+  // block's null allocation stack leaves out "Block was alloc'd at".
+  const bool freed = k.tag == Known::kFreed;
+  const bool show_alloc = freed ? shows_alloc_of_freed() : shows_alloc_of_live();
+  ai->Addr.Block.allocated_at = show_alloc && k.alloc_ec ? k.alloc_ec : VG_(null_ExeContext)();
   VG_(initThreadInfo)(&ai->Addr.Block.alloc_tinfo);
-  ai->Addr.Block.freed_at = k.free_ec ? k.free_ec : VG_(null_ExeContext)();
+  ai->Addr.Block.freed_at = freed && k.free_ec ? k.free_ec : VG_(null_ExeContext)();
 }
 
 Bool eq_error(VgRes res, const Error* e1, const Error* e2) {
@@ -87,17 +93,6 @@ const char* leak_kind_text(UChar k) {
   }
 }
 
-
-// With --xml=yes error bodies go to the XML stream (the core writes the
-// <error>, <unique> and <tid> around them); its stack and address printers
-// follow the same switch.
-void emit(const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (VG_(clo_xml)) VG_(vprintf_xml)(fmt, ap);
-  else VG_(vmessage)(Vg_UserMsg, fmt, ap);
-  va_end(ap);
-}
 
 // Protocol 4's names for the kinds (memcheck's).
 const char* leak_kind_xml(UChar k) {
@@ -244,20 +239,6 @@ void pp_error(const Error* err) {
   }
   VG_(pp_ExeContext)(VG_(get_error_where)(err));
   const AddrInfo& ai = x->ai;
-  if (ai.tag == Addr_Block && ai.Addr.Block.block_kind == Block_Freed &&
-      ai.Addr.Block.freed_at == VG_(null_ExeContext)()) {
-    // A recently freed block whose free stack was not kept: say so rather
-    // than print an empty stack.
-    const char* open = VG_(clo_xml) ? "  <auxwhat>" : " ";
-    const char* close = VG_(clo_xml) ? "</auxwhat>\n" : "\n";
-    emit("%sAddress 0x%lx is %ld bytes inside a block of size %'lu free'd%s", open, VG_(get_error_address)(err),
-         (long)ai.Addr.Block.rwoffset, ai.Addr.Block.block_szB, close);
-    emit("%s%s(rerun with --keep-stacktraces=alloc-and-free to see where it was freed)%s", open,
-         VG_(clo_xml) ? "" : "  ", close);
-    emit("%sBlock was alloc'd at%s", open, close);
-    VG_(pp_ExeContext)(ai.Addr.Block.allocated_at);
-    return;
-  }
   VG_(pp_addrinfo_mc)(VG_(get_error_address)(err), &ai, False);
 }
 

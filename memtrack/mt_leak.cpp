@@ -100,9 +100,11 @@ Int find(Addr a) {
   return -1;
 }
 
-// Requested size (memcheck's: a 0-byte block adds 0) and allocation stack.
+// Requested size (memcheck's: a 0-byte block adds 0) and allocation stack
+// as --keep-stacktraces shows it: with none or free every block has the
+// null stack, so each kind is one loss record, as in memcheck.
 SizeT req_of(const LB& x) { return x.b ? x.b->req_size() : x.c->size; }
-ExeContext* ec_of(const LB& x) { return x.b ? heap::alloc_context(x.b) : x.c->ec; }
+ExeContext* ec_of(const LB& x) { return shown_alloc_stack(x.b ? heap::alloc_context(x.b) : x.c->ec); }
 
 // ---- heuristics (interior pointers memcheck accepts as reachable) --------
 

@@ -41,6 +41,7 @@ void post_clo_init() {
   deadstack::post_options();
   heap::post_options();
   unwind::init();  // after --num-callers is known
+  options::note_ignored();
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
 }
 

@@ -10,7 +10,7 @@ namespace options {
 
 namespace {
 
-enum Kind { kBool, kUInt, kSize, kMode, kStacks, kLeakCheck, kLeakKinds, kResolution, kHeuristics,
+enum Kind { kBool, kUInt, kSize, kMode, kStacks, kFill, kLeakCheck, kLeakKinds, kResolution, kHeuristics,
             kShowReachable, kShowPossible, kScrub, kOutFile, kTimeUnit, kPercent };
 
 struct Row {
@@ -39,8 +39,15 @@ Row* rows(SizeT* n) {
        "count reads and writes inside heap blocks (slower); no keeps lifetimes only [yes]", 0, 0},
       {"histogram-limit", kUInt, &g_opts.histogram_limit, "<bytes>",
        "keep per-byte access counts for sites whose blocks are at most this big [1024]", 0, 25600},
-      {"keep-stacktraces", kStacks, &g_opts.keep_free_stacks, "alloc|alloc-and-free",
-       "also record a stack at every free, to show where a double-freed block was freed [alloc]", 0, 0},
+      {"keep-stacktraces", kStacks, &g_opts.keep_stacktraces, "alloc|free|alloc-and-free|alloc-then-free|none",
+       "stacks that error and leak reports show for blocks, as memcheck (the profile keeps allocation stacks "
+       "anyway); alloc: no free stacks, a little faster, but a double free cannot say where the block was freed "
+       "[alloc-and-free]",
+       0, 0},
+      {"malloc-fill", kFill, &g_opts.malloc_fill, "<hexnumber>",
+       "fill new malloc'd blocks (not calloc'd or custom ones) with this byte, as memcheck [none]", 0, 0},
+      {"free-fill", kFill, &g_opts.free_fill, "<hexnumber>",
+       "fill freed malloc'd blocks (not custom ones) with this byte, as memcheck [none]", 0, 0},
       {"leak-check", kLeakCheck, &g_opts.leak_check, "no|summary|full",
        "search for memory leaks at exit? (yes = full) [summary]", 0, 0},
       {"leak-resolution", kResolution, &g_opts.leak_resolution, "low|med|high",
@@ -109,6 +116,40 @@ bool available(const Row& r) {
   return true;
 }
 
+// memcheck's options for checks memtrack does not make. A memcheck command
+// line should run unchanged, so they are taken, their values checked as
+// memcheck checks them, and a value asking for something memtrack cannot
+// do gets one line after the options (note_ignored).
+enum Why : UChar { kDefinedness, kAccesses, kXtree, kWhys };
+struct Ignored {
+  const char* name;    // without the leading "--"
+  const char* values;  // "yes|no" or "no|auto|yes"; null: any string (memcheck's string options)
+  const char* quiet;   // the value that asks for nothing memtrack lacks; null: none
+  Why why;
+  const char* given;   // the last --name=value (the core keeps argv), or null
+};
+
+Ignored* ignored(SizeT* n) {
+  static Ignored table[] = {
+      {"undef-value-errors", "yes|no", "no", kDefinedness, nullptr},
+      {"track-origins", "yes|no", "no", kDefinedness, nullptr},
+      {"partial-loads-ok", "yes|no", "yes", kDefinedness, nullptr},
+      {"expensive-definedness-checks", "no|auto|yes", "auto", kDefinedness, nullptr},
+      {"workaround-gcc296-bugs", "yes|no", "no", kAccesses, nullptr},
+      {"ignore-ranges", nullptr, nullptr, kAccesses, nullptr},
+      {"ignore-range-below-sp", nullptr, nullptr, kAccesses, nullptr},
+      {"xtree-leak", "yes|no", "no", kXtree, nullptr},
+      {"xtree-leak-file", nullptr, nullptr, kXtree, nullptr},
+  };
+  *n = sizeof table / sizeof table[0];
+  return table;
+}
+
+// memcheck's level: 1 without definedness checks (--undef-value-errors=no),
+// 2 with them, 3 with origins too (--track-origins=yes); asking for 3
+// after 1 or for 1 after 3 is an error there, so it is here.
+int g_mc_level = 2;
+
 [[noreturn]] void bad(const char* arg, const char* why) {
   VG_(fmsg)("Bad option: %s: %s\n", arg, why);
   VG_(exit)(1);
@@ -121,7 +162,8 @@ void set_defaults() {
   g_opts.show_mismatched_frees = true;
   g_opts.show_realloc_size_zero = true;
   g_opts.freed_history = 4096;
-  g_opts.keep_free_stacks = false;
+  g_opts.keep_stacktraces = kKeepAllocAndFree;
+  g_opts.malloc_fill = g_opts.free_fill = kNoFill;
   g_opts.freelist_vol = kFreelistAuto;
   g_opts.freelist_big_blocks = 1000000;
   g_opts.mode = Mode::kHeap;
@@ -232,12 +274,24 @@ Bool process(const HChar* arg) {
         return True;
       }
       case kStacks: {
-        // memcheck's option; allocation stacks are always kept (they are the
-        // profile's sites), so only the free half is a choice here.
-        bool* keep = static_cast<bool*>(r.target);
-        if (VG_(strcmp)(v, "alloc") == 0) *keep = false;
-        else if (VG_(strcmp)(v, "alloc-and-free") == 0 || VG_(strcmp)(v, "alloc-then-free") == 0) *keep = true;
-        else bad(arg, "expected alloc or alloc-and-free (memtrack always keeps allocation stacks)");
+        UChar* keep = static_cast<UChar*>(r.target);
+        if (VG_(strcmp)(v, "alloc") == 0) *keep = kKeepAlloc;
+        else if (VG_(strcmp)(v, "free") == 0) *keep = kKeepFree;
+        else if (VG_(strcmp)(v, "alloc-and-free") == 0) *keep = kKeepAllocAndFree;
+        else if (VG_(strcmp)(v, "alloc-then-free") == 0) *keep = kKeepAllocThenFree;
+        else if (VG_(strcmp)(v, "none") == 0) *keep = kKeepNone;
+        else bad(arg, "expected alloc, free, alloc-and-free, alloc-then-free or none");
+        return True;
+      }
+      case kFill: {
+        // memcheck's parse (VG_BHEX_CLO): the core's hexadecimal reader,
+        // "0x" optional; an int's range, then a byte's. (So "" is 0 there,
+        // and here.)
+        HChar* end;
+        Long x = VG_(strtoll16)(v, &end);
+        if (*end != 0 || (Long)(Int)x != x) bad(arg, "expected a hexadecimal number such as 0x55");
+        if (x < 0 || x > 0xFF) bad(arg, "expected a byte value from 0x00 to 0xFF");
+        *static_cast<int*>(r.target) = (int)x;
         return True;
       }
       case kLeakCheck: {
@@ -345,6 +399,35 @@ Bool process(const HChar* arg) {
       }
     }
   }
+  SizeT ni;
+  Ignored* ign = ignored(&ni);
+  for (SizeT i = 0; i < ni; i++) {
+    Ignored& o = ign[i];
+    SizeT len = VG_(strlen)(o.name);
+    if (VG_(strncmp)(arg + 2, o.name, len) != 0) continue;
+    const char* rest = arg + 2 + len;
+    if (*rest != '=') {
+      if (*rest == 0) bad(arg, "missing '=<value>'");
+      continue;  // a longer option sharing the prefix (--xtree-leak-file)
+    }
+    const char* v = rest + 1;
+    if (o.values && VG_(strcmp)(o.values, "yes|no") == 0) {
+      bool yes;
+      if (!parse_bool(v, &yes)) bad(arg, "expected yes or no");
+      if (o.why == kDefinedness && VG_(strcmp)(o.name, "undef-value-errors") == 0) {
+        if (!yes && g_mc_level == 3) bad(arg, "--track-origins=yes has no effect when --undef-value-errors=no");
+        g_mc_level = yes ? (g_mc_level == 1 ? 2 : g_mc_level) : 1;
+      } else if (o.why == kDefinedness && VG_(strcmp)(o.name, "track-origins") == 0) {
+        if (yes && g_mc_level == 1) bad(arg, "--track-origins=yes has no effect when --undef-value-errors=no");
+        g_mc_level = yes ? 3 : (g_mc_level == 3 ? 2 : g_mc_level);
+      }
+    } else if (o.values) {  // no|auto|yes
+      if (VG_(strcmp)(v, "no") != 0 && VG_(strcmp)(v, "auto") != 0 && VG_(strcmp)(v, "yes") != 0)
+        bad(arg, "expected no, auto or yes");
+    }
+    o.given = arg;
+    return True;
+  }
   // Options the malloc replacement understands (--alignment, --trace-malloc, ...).
   if (VG_(replacement_malloc_process_cmd_line_option)(arg)) return True;
   // Anything else is unknown to both the core and us: one line, exit 1.
@@ -358,7 +441,7 @@ void print_usage() {
   Row* table = rows(&n);
   for (SizeT i = 0; i < n; i++) {
     if (!available(table[i])) continue;
-    char left[64];
+    char left[96];
     VG_(snprintf)(left, sizeof left, "--%s=%s", table[i].name, table[i].arg);
     // The core's printf cuts a string at its field width: pad by hand, and
     // put the help of a long option on the next line.
@@ -371,9 +454,39 @@ void print_usage() {
       VG_(printf)("%s\n", table[i].help);
     }
   }
+  VG_(printf)(
+      "    memcheck's options for checks memtrack does not make are taken (their\n"
+      "      values checked as memcheck checks them) and have no effect, which one\n"
+      "      line says (not with -q): --undef-value-errors, --track-origins,\n"
+      "      --partial-loads-ok, --expensive-definedness-checks, --ignore-ranges,\n"
+      "      --ignore-range-below-sp, --workaround-gcc296-bugs, --xtree-leak,\n"
+      "      --xtree-leak-file\n");
 }
 
 void print_debug_usage() { VG_(printf)("    (none)\n"); }
+
+void note_ignored() {
+  if (VG_(clo_verbosity) < 1 || VG_(clo_xml)) return;  // where memcheck keeps its own warnings back
+  static const char* const kWhat[kWhys] = {"memtrack does not check definedness",
+                                           "memtrack does not check memory accesses",
+                                           "memtrack does not write xtree leak files"};
+  SizeT n;
+  Ignored* ign = ignored(&n);
+  for (UInt why = 0; why < kWhys; why++) {
+    StrBuf line;
+    line.init("mt.options.note");
+    UInt count = 0;
+    for (SizeT i = 0; i < n; i++) {
+      const Ignored& o = ign[i];
+      if (o.why != why || !o.given) continue;
+      if (o.quiet && VG_(strcmp)(o.given + 3 + VG_(strlen)(o.name), o.quiet) == 0) continue;
+      line.append(count++ ? ", " : ": ");
+      line.append(o.given);
+    }
+    if (count) VG_(umsg)("%s%s %s no effect\n", kWhat[why], line.c_str(), count == 1 ? "has" : "have");
+    line.free();
+  }
+}
 
 namespace {
 bool g_forked;  // this process is a child forked after start-up

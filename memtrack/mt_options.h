@@ -14,12 +14,21 @@ enum : UChar { kScrubNo = 0, kScrubYes = 1, kScrubAuto = 2 };
 constexpr ULong kFreelistAuto = ~0ULL;
 // --time-unit of the massif-format output: instructions, milliseconds, bytes.
 enum : UChar { kTimeInstrs = 0, kTimeMs = 1, kTimeBytes = 2 };
+// --keep-stacktraces (memcheck's option and meanings): which stacks error
+// and leak reports show for a block. Allocation stacks are recorded in every
+// mode (they are the profile's sites and the massif file's stacks); the mode
+// decides whether free stacks are recorded and which stacks are shown.
+enum : UChar { kKeepNone, kKeepAlloc, kKeepFree, kKeepAllocThenFree, kKeepAllocAndFree };
+// --malloc-fill / --free-fill not given.
+constexpr int kNoFill = -1;
 
 struct Options {
   bool show_mismatched_frees;  // --show-mismatched-frees
   bool show_realloc_size_zero; // --show-realloc-size-zero (where memcheck has it)
   ULong freed_history;         // --freed-history: freed blocks remembered for error reports
-  bool keep_free_stacks;       // --keep-stacktraces=alloc-and-free (memcheck's option)
+  UChar keep_stacktraces;      // --keep-stacktraces (kKeep*), memcheck's option
+  int malloc_fill;             // --malloc-fill: byte for new malloc'd blocks, or kNoFill
+  int free_fill;               // --free-fill: byte for freed malloc'd blocks, or kNoFill
   ULong freelist_vol;          // --freelist-vol (memcheck's): bytes of freed blocks held back from reuse, or kFreelistAuto
   ULong freelist_big_blocks;   // --freelist-big-blocks: queued blocks this big are released first
   Mode mode;                   // --mode=heap|copy|ad-hoc
@@ -51,12 +60,36 @@ struct Options {
 
 extern Options g_opts;
 
+// What --keep-stacktraces records and shows (memcheck's MC_(set_freed_at),
+// MC_(allocated_at) and MC_(freed_at)).
+inline bool records_free_stacks() {
+  return g_opts.keep_stacktraces == kKeepFree || g_opts.keep_stacktraces == kKeepAllocThenFree ||
+         g_opts.keep_stacktraces == kKeepAllocAndFree;
+}
+// The allocation stack of a live block is shown (else the null stack).
+inline bool shows_alloc_of_live() {
+  return g_opts.keep_stacktraces != kKeepNone && g_opts.keep_stacktraces != kKeepFree;
+}
+// The allocation stack a report shows for a live block: ec or the null one.
+inline ExeContext* shown_alloc_stack(ExeContext* ec) {
+  return shows_alloc_of_live() ? ec : VG_(null_ExeContext)();
+}
+// The allocation stack of a freed block is shown ("Block was alloc'd at");
+// alloc-then-free keeps one stack per block, the free stack replacing it.
+inline bool shows_alloc_of_freed() {
+  return g_opts.keep_stacktraces == kKeepAlloc || g_opts.keep_stacktraces == kKeepAllocAndFree;
+}
+
 namespace options {
 void set_defaults();
 // The core's process_cmd_line_option hook.
 Bool process(const HChar* arg);
 void print_usage();
 void print_debug_usage();
+// After all options: one line for each group of memcheck options given
+// that memtrack takes but cannot honour (it checks no definedness and no
+// accesses, writes no xtree leak file), unless -q or --xml=yes.
+void note_ignored();
 
 // Parsers shared by every option (exposed for tests of later options).
 bool parse_bool(const char* v, bool* out);

@@ -23,8 +23,6 @@ import leak_helpers
 import test_leak_xml
 
 SYNONYMS = ["--soname-synonyms=somalloc=NONE"]
-# memcheck records free stacks by default, memtrack on request.
-FREE_STACKS = ["--keep-stacktraces=alloc-and-free"]
 DONE = "alloc_versions: done\n"
 
 V = helpers.VG_VERSION
@@ -122,7 +120,7 @@ def client(clients):
 
 
 def run_both(opts, argv, workdir, mt_opts=()):
-    return leak_helpers.run_pair([*SYNONYMS, *FREE_STACKS, *mt_opts, *opts], argv, workdir,
+    return leak_helpers.run_pair([*SYNONYMS, *mt_opts, *opts], argv, workdir,
                                  mc_opts=[*SYNONYMS, *opts])
 
 
@@ -301,7 +299,7 @@ def test_xml_like_memcheck(client, workdir):
     suppression, and the error counts, as memcheck writes them."""
     mtx, mcx = workdir / "memtrack.xml", workdir / "memcheck.xml"
     opts = ["--xml=yes", "--gen-suppressions=all"]
-    mt, mc = leak_helpers.run_pair([*SYNONYMS, *FREE_STACKS, *opts, f"--xml-file={mtx}"], [client], workdir,
+    mt, mc = leak_helpers.run_pair([*SYNONYMS, *opts, f"--xml-file={mtx}"], [client], workdir,
                                    mc_opts=[*SYNONYMS, *opts, f"--xml-file={mcx}"])
     assert mt.returncode == mc.returncode == 0 and mt.stdout == mc.stdout == DONE, (mt, mc)
     (ka, va, ca), (kb, vb, cb) = _xml_errors(mtx, "memtrack"), _xml_errors(mcx, "memcheck")

@@ -74,8 +74,7 @@ def test_case_reported_like_memcheck(case, bad_frees, workdir):
     generated suppression are memcheck's."""
     headline, fn, descs = CASES[case]
     opts = ["--gen-suppressions=all"]
-    # memcheck records free stacks by default; memtrack on request.
-    mt = helpers.run_memtrack(opts + ["--keep-stacktraces=alloc-and-free"], [bad_frees, case], workdir)
+    mt = helpers.run_memtrack(opts, [bad_frees, case], workdir)
     assert mt.returncode == 0 and mt.stdout == DONE, mt
     errors = helpers.parse_errors(mt.stderr)
     assert [e.headline for e in errors] == _headlines([case]), mt
@@ -100,7 +99,7 @@ def test_case_reported_like_memcheck(case, bad_frees, workdir):
 def test_all_cases_in_one_run_match_memcheck(bad_frees, workdir):
     """All cases in one run: the same number of errors and contexts, the same
     sequence of headlines and the same address descriptions as memcheck."""
-    mt = helpers.run_memtrack(["--keep-stacktraces=alloc-and-free"], [bad_frees], workdir)
+    mt = helpers.run_memtrack([], [bad_frees], workdir)
     mc = helpers.run_memcheck([], [bad_frees], workdir)
     for r in (mt, mc):
         assert r.returncode == 0 and r.stdout == DONE, r
@@ -292,15 +291,47 @@ def test_freed_history_one_remembers_the_last_free(bad_frees, workdir):
     assert re.search(r"is 0 bytes inside a block of size 10 free'd$", errors[0].descriptions[0]), r
 
 
-def test_default_keeps_no_free_stacks_but_says_so(bad_frees, workdir):
-    """By default (--keep-stacktraces=alloc) a double free still names the
-    freed block and its allocation stack, and says how to see the free
-    stack, instead of printing an empty one."""
-    r = helpers.run_memtrack([], [bad_frees, "double_free"], workdir)
-    errors = helpers.parse_errors(r.stderr)
-    assert len(errors) == 1, r
-    text = "\n".join(errors[0].lines)
-    assert re.search(r"is 0 bytes inside a block of size 10 free'd\n.*rerun with --keep-stacktraces=alloc-and-free", text), text
-    assert re.search(r"Block was alloc'd at\n.*at 0x[0-9A-F]+: malloc .*\n.*by 0x[0-9A-F]+: double_free\(\)", text), text
-    bad = helpers.run_memtrack(["--keep-stacktraces=none"], [bad_frees, "double_free"], workdir)
-    assert bad.returncode == 1 and "--keep-stacktraces=none" in bad.stderr, bad
+# --keep-stacktraces (memcheck's option, memcheck's default): which stacks
+# each mode shows for a freed block (the free stack, then "Block was
+# alloc'd at" and the allocation stack) and for a live one (its allocation
+# stack); "???" is the null stack memcheck prints where it kept none.
+KEEP = {
+    None: ("free", True, "malloc"),
+    "alloc-and-free": ("free", True, "malloc"),
+    "alloc-then-free": ("free", False, "malloc"),
+    "alloc": ("???", True, "malloc"),
+    "free": ("free", False, "???"),
+    "none": ("???", False, "???"),
+}
+KEEP_CASES = ["double_free", "realloc_of_freed", "double_free_after_realloc", "free_interior", "free_of_new"]
+
+
+def _first_frame_fn(line):
+    m = re.match(r"^\s+at 0x[0-9A-Fa-f]+: (\S+)", line)
+    return m[1] if m else None
+
+
+@pytest.mark.parametrize("mode", list(KEEP), ids=lambda m: m or "default")
+def test_keep_stacktraces_like_memcheck(mode, bad_frees, workdir):
+    """Each --keep-stacktraces mode (and the default, alloc-and-free for
+    both) shows the stacks memcheck's shows, for freed blocks (a double
+    free, a realloc of a freed block, a double free after a realloc) and
+    live ones (an interior free, a mismatch): the whole errors are
+    memcheck's, addresses and preload names aside."""
+    opts = [f"--keep-stacktraces={mode}"] if mode else []
+    argv = [bad_frees, ",".join(KEEP_CASES)]
+    mt = helpers.run_memtrack(opts, argv, workdir)
+    mc = helpers.run_memcheck(opts, argv, workdir)
+    for r in (mt, mc):
+        assert r.returncode == 0 and r.stdout == DONE, r
+    mine, theirs = helpers.parse_errors(mt.stderr), helpers.parse_errors(mc.stderr)
+    assert [e.normalised for e in mine] == [e.normalised for e in theirs]
+    # The shapes the mode promises, so that the comparison is about them.
+    free_fn, alloc_line, live_fn = KEEP[mode]
+    double = [e for e in mine if any(re.search(r"double_free\(\)", l) for l in e.lines[1:4])][0]
+    i = next(k for k, l in enumerate(double.lines) if "free'd" in l)
+    assert _first_frame_fn(double.lines[i + 1]) == free_fn, double.lines
+    assert ("Block was alloc'd at" in [l.strip() for l in double.lines]) == alloc_line, double.lines
+    interior = [e for e in mine if any("free_interior()" in l for l in e.lines[1:4])][0]
+    i = next(k for k, l in enumerate(interior.lines) if "alloc'd" in l)
+    assert _first_frame_fn(interior.lines[i + 1]) == live_fn, interior.lines

@@ -18,8 +18,6 @@ import leak_helpers
 import profile_helpers as ph
 
 FULL = ["--leak-check=full", "--show-leak-kinds=all"]
-# memcheck's default: errors describe a freed block with its free stack
-FREE_STACKS = ["--keep-stacktraces=alloc-and-free"]
 
 
 def run_pair(opts, argv, workdir, mc_opts=None):
@@ -85,7 +83,7 @@ def test_custom_block_errors_like_memcheck(clients, workdir):
     addresses, a malloc'd block released by FREELIKE then by free(), free()
     and realloc() of MALLOCLIKE blocks: the same errors, in the same order,
     with the same descriptions and stacks."""
-    mt, mc = leak_helpers.run_pair(FULL + FREE_STACKS + ["--error-exitcode=5"],
+    mt, mc = leak_helpers.run_pair(FULL + ["--error-exitcode=5"],
                                    [clients.path("custom_blocks"), "errors"], workdir)
     leak_helpers.assert_same_leak_output(mt, mc)
     assert mt.returncode == 5
@@ -99,7 +97,7 @@ def test_custom_block_errors_like_memcheck(clients, workdir):
 @pytest.mark.parametrize("opts", [FULL, []], ids=["full", "defaults"])
 @pytest.mark.parametrize("mode", POOL_MODES)
 def test_mempools_like_memcheck(mode, opts, clients, workdir):
-    mt, mc = run_pair(opts + FREE_STACKS, [clients.path("custom_pools"), mode], workdir)
+    mt, mc = run_pair(opts, [clients.path("custom_pools"), mode], workdir)
     _unraw(mt, mc)
     leak_helpers.assert_same_leak_output(mt, mc)
 
@@ -142,7 +140,7 @@ def test_bad_pools_like_memcheck(clients, workdir):
     --error-exitcode; requests naming a pool but no chunk: 'Invalid free()'
     (inside a chunk: 'client-defined'); overlapping chunks: the pool's
     sanity messages at each trim and destroy."""
-    mt, mc = leak_helpers.run_pair(FULL + FREE_STACKS + ["--error-exitcode=3"],
+    mt, mc = leak_helpers.run_pair(FULL + ["--error-exitcode=3"],
                                    [clients.path("custom_pools"), "bad"], workdir)
     _unraw(mt, mc)
     leak_helpers.assert_same_leak_output(mt, mc)
@@ -172,7 +170,7 @@ def test_illegal_pool_errors_are_suppressible(tool, clients, workdir):
     supp.write_text(SUPP % tool)
     mc_supp = workdir / "pools-mc.supp"
     mc_supp.write_text(SUPP % "Memcheck")
-    opts = FULL + FREE_STACKS + ["--error-exitcode=3"]
+    opts = FULL + ["--error-exitcode=3"]
     mt, mc = leak_helpers.run_pair(opts + [f"--suppressions={supp}"], [clients.path("custom_pools"), "bad"],
                                    workdir, mc_opts=opts + [f"--suppressions={mc_supp}"])
     _unraw(mt, mc)
@@ -184,7 +182,7 @@ def test_illegal_pool_errors_are_suppressible(tool, clients, workdir):
 
 def test_illegal_pool_xml_kind(clients, workdir):
     """With --xml=yes the error is protocol 4's InvalidMemPool."""
-    opts = FREE_STACKS + ["--leak-check=full"]
+    opts = ["--leak-check=full"]
     runs = []
     for tool in ("memtrack", "memcheck"):
         xml = workdir / f"{tool}.xml"

@@ -32,8 +32,6 @@ import leak_helpers
 
 FULL_ALL = ["--leak-check=full", "--show-leak-kinds=all"]
 GEN = ["--gen-suppressions=all"]
-# memcheck records free stacks by default, memtrack on request.
-FREE_STACKS = ["--keep-stacktraces=alloc-and-free"]
 
 LEAK_KINDS = ["Leak_DefinitelyLost", "Leak_IndirectlyLost", "Leak_PossiblyLost", "Leak_StillReachable"]
 KIND_WORD = {"Leak_DefinitelyLost": "definite", "Leak_IndirectlyLost": "indirect",
@@ -215,7 +213,7 @@ def _args(xr):
     """The <args> a consumer reads: valgrind's options (minus the two that
     name the tool and the file) and the program's argv."""
     vargv = [a.text for a in xr.root.findall("args/vargv/arg")
-             if not a.text.startswith(("--tool=", "--xml-file=")) and a.text not in FREE_STACKS]
+             if not a.text.startswith(("--tool=", "--xml-file="))]
     return vargv, xr.root.findtext("args/argv/exe"), [a.text for a in xr.root.findall("args/argv/arg")]
 
 
@@ -240,7 +238,7 @@ def test_envelope_like_memcheck(clients, workdir):
     protocol 6, the summaries around the loss records and the error
     summary last); the args are the command line."""
     exe = clients.path("xml_mix")
-    mt, mc, a, b = run_xml_pair(FULL_ALL, [exe, "mix"], workdir, mt_opts=FREE_STACKS)
+    mt, mc, a, b = run_xml_pair(FULL_ALL, [exe, "mix"], workdir)
     assert mt.returncode == mc.returncode == 0, (mt, mc)
     assert mt.stdout == mc.stdout == "xml_mix: done\n"
     shape = [t for t, _ in a.top_level()]
@@ -342,7 +340,7 @@ def test_summaries_like_memcheck(client, opts, clients, workdir):
     memcheck writes it), the <error_summary>. Protocol 4 has none of them,
     in either tool."""
     name, *args = client.split()
-    mt, mc, a, b = run_xml_pair(opts, [clients.path(name), *args], workdir, mt_opts=FREE_STACKS)
+    mt, mc, a, b = run_xml_pair(opts, [clients.path(name), *args], workdir)
     assert mt.returncode == mc.returncode, (mt, mc)
     assert_same_errors(a, b)
     tags = [t for t, _ in b.summaries()]
@@ -379,7 +377,7 @@ def test_other_clients_like_memcheck(client, clients, workdir):
     while RUNNING, ' (+x)' texts whose leakedbytes are the totals), bad
     frees before the leaks, and a run that dies of SIGSEGV."""
     name, *args = client.split()
-    mt, mc, a, b = run_xml_pair(FULL_ALL, [clients.path(name), *args], workdir, mt_opts=FREE_STACKS)
+    mt, mc, a, b = run_xml_pair(FULL_ALL, [clients.path(name), *args], workdir)
     assert mt.returncode == mc.returncode, (mt, mc)
     assert_same_errors(a, b)
     assert a.leak_errors, a.kinds
@@ -405,7 +403,7 @@ def test_bad_free_like_memcheck(case, clients, workdir):
     """One error of the expected kind, whose what, stack and auxwhat
     descriptions (with their stacks) are memcheck's."""
     kind, aux = BAD_FREES[case]
-    mt, mc, a, b = run_xml_pair(GEN, [clients.path("bad_frees"), case], workdir, mt_opts=FREE_STACKS)
+    mt, mc, a, b = run_xml_pair(GEN, [clients.path("bad_frees"), case], workdir)
     assert mt.returncode == mc.returncode == 0, (mt, mc)
     assert b.kinds == [kind], b.kinds
     assert_same_errors(a, b)
@@ -418,7 +416,7 @@ def test_bad_free_like_memcheck(case, clients, workdir):
 
 
 def test_all_bad_frees_in_one_run_like_memcheck(clients, workdir):
-    mt, mc, a, b = run_xml_pair([], [clients.path("bad_frees")], workdir, mt_opts=FREE_STACKS)
+    mt, mc, a, b = run_xml_pair([], [clients.path("bad_frees")], workdir)
     assert mt.returncode == mc.returncode == 0, (mt, mc)
     assert_same_errors(a, b)
     # 3.22+ also checks sized deletes: delete_of_new_vec's `delete p` of a
@@ -432,7 +430,7 @@ def test_mixed_run_like_memcheck(clients, workdir):
     address freed three times from one place is one <error> counted 3
     times in errorcounts; malloc(-1) is a FishyValue; the loss records are
     not in errorcounts (they are unique errors), as in memcheck."""
-    mt, mc, a, b = run_xml_pair(FULL_ALL, [clients.path("xml_mix"), "mix"], workdir, mt_opts=FREE_STACKS)
+    mt, mc, a, b = run_xml_pair(FULL_ALL, [clients.path("xml_mix"), "mix"], workdir)
     assert mt.returncode == mc.returncode == 0, (mt, mc)
     assert_same_errors(a, b)
     counts = a.errorcounts()
@@ -445,22 +443,24 @@ def test_mixed_run_like_memcheck(clients, workdir):
     assert {dict(v)["kind"] for v in a.views} >= {"Leak_DefinitelyLost", "Leak_IndirectlyLost", "Leak_StillReachable"}
 
 
-def test_double_free_without_free_stacks(clients, workdir):
-    """memtrack's default keeps no free stacks: its double free says
-    where the block was allocated and that the free stack was not kept,
-    where memcheck shows the free stack. Everything else is memcheck's."""
-    mt, mc, a, b = run_xml_pair([], [clients.path("bad_frees"), "double_free"], workdir)
-    assert a.kinds == b.kinds == ["InvalidFree"], (a.kinds, b.kinds)
-    mine, theirs = a.views[0], b.views[0]
-    # memcheck: kind, what, stack, auxwhat (free'd), stack (free),
-    # auxwhat (Block was alloc'd at), stack (alloc).
-    tags = [t for t, _ in theirs]
+@pytest.mark.parametrize("mode", ["alloc-and-free", "alloc-then-free", "alloc", "free", "none"])
+def test_keep_stacktraces_like_memcheck(mode, clients, workdir):
+    """Each --keep-stacktraces mode writes memcheck's <auxwhat>s and
+    <stack>s for a freed block (a double free) and a live one (a
+    mismatched free): with alloc-then-free a freed block has its free stack
+    only (memcheck's xml1 case), with none or free the live block's stack
+    is the null one."""
+    opts = [f"--keep-stacktraces={mode}"]
+    mt, mc, a, b = run_xml_pair(opts, [clients.path("bad_frees"), "double_free,free_of_new"], workdir)
+    assert mt.returncode == mc.returncode == 0, (mt, mc)
+    assert b.kinds == ["InvalidFree", "MismatchedFree"], b.kinds
+    assert_same_errors(a, b)
+    # memcheck: kind, what, stack, auxwhat (free'd), stack (free or null)
+    # [, auxwhat (Block was alloc'd at), stack (alloc)].
+    tags = [t for t, _ in a.views[0]]
     i = tags.index("auxwhat")
-    assert tags[i:] == ["auxwhat", "stack", "auxwhat", "stack"], theirs
-    want = theirs[:i + 1] + [("auxwhat", "(rerun with --keep-stacktraces=alloc-and-free to see where it was freed)")] \
-        + theirs[i + 2:]
-    assert mine == want, leak_helpers._diff("the double free", mine, want)
-    assert a.errorcounts() == [(1, mine)] and b.errorcounts() == [(1, theirs)]
+    with_alloc = mode in ("alloc-and-free", "alloc")
+    assert tags[i:] == (["auxwhat", "stack", "auxwhat", "stack"] if with_alloc else ["auxwhat", "stack"]), tags
 
 
 # ---------------------------------------------------------------------------
@@ -484,7 +484,7 @@ def test_gen_suppressions_like_memcheck(client, clients, workdir):
     3.19 repeats it after </error>); a leak's has skind Memtrack:Leak, one
     <skaux> 'match-leak-kinds: <its kind>' and memcheck's sframes."""
     name, *args = client.split()
-    mt, mc, a, b = run_xml_pair(FULL_ALL + GEN, [clients.path(name), *args], workdir, mt_opts=FREE_STACKS)
+    mt, mc, a, b = run_xml_pair(FULL_ALL + GEN, [clients.path(name), *args], workdir)
     assert mt.returncode == mc.returncode == 0, (mt, mc)
     assert_same_errors(a, b)
     assert a.leak_errors
@@ -580,8 +580,7 @@ EXITCODE_CASES = [
                          ids=[f"{c} {' '.join(o)}" for c, o, _ in EXITCODE_CASES])
 def test_error_exitcode_like_memcheck(client, opts, status, clients, workdir):
     name, *args = client.split()
-    mt, mc, a, b = run_xml_pair(opts + ["--error-exitcode=42"], [clients.path(name), *args], workdir,
-                                mt_opts=FREE_STACKS)
+    mt, mc, a, b = run_xml_pair(opts + ["--error-exitcode=42"], [clients.path(name), *args], workdir)
     assert mc.returncode == status, mc
     assert mt.returncode == mc.returncode, (mt, mc)
     assert_same_errors(a, b)
@@ -633,7 +632,7 @@ def test_special_characters_in_names(clients, workdir):
     exe = weird / "xml_mix"
     subprocess.run(["g++", "-g", "-O0", "-o", str(exe), str(src)], check=True, capture_output=True)
     mtx, mcx = weird / "out&<>\"'.memtrack.xml", weird / "out&<>\"'.memcheck.xml"
-    mt, mc = leak_helpers.run_pair(["--xml=yes", f"--xml-file={mtx}", *FULL_ALL, *GEN, *FREE_STACKS],
+    mt, mc = leak_helpers.run_pair(["--xml=yes", f"--xml-file={mtx}", *FULL_ALL, *GEN],
                                    [exe, "mix"], workdir,
                                    mc_opts=["--xml=yes", f"--xml-file={mcx}", *FULL_ALL, *GEN])
     assert mt.returncode == mc.returncode == 0, (mt, mc)

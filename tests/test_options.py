@@ -30,7 +30,10 @@ BAD_BY_OPTION = {
     "dhat-out-file": ["", "x.%q{", "x.%q{MEMTRACK_NO_SUCH_VAR_42}", "x.%q"],
     "access-tracking": ["maybe", "", "2"],
     "histogram-limit": ["-1", "abc", "25601", ""],
-    "keep-stacktraces": ["none", "free", "alloc-and", ""],
+    "keep-stacktraces": ["bogus", "alloc-and", "ALLOC", "alloc,free", ""],
+    # memcheck's parse: hexadecimal (0x optional), 0 to 0xFF
+    "malloc-fill": ["zz", "0x100", "-1", "0x5g", "1FF"],
+    "free-fill": ["zz", "0x1ff", "-0x1", "55 "],
     "leak-check": ["sometimes", "", "fulll"],
     "leak-resolution": ["medium", "", "4"],
     "show-leak-kinds": ["bogus", "definite,bogus", ""],
