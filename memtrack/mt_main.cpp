@@ -81,6 +81,15 @@ void fini(Int exit_status) {
       VG_(umsg)("in a web browser, click on \"Load...\", and then select the file\n");
       VG_(umsg)("  %s\n", path);
       VG_(umsg)("The text at the bottom explains the abbreviations used in the output.\n");
+      // The queue of freed blocks (memcheck's, for its leak answers) moves
+      // blocks: a program whose allocations depend on block addresses
+      // (hash tables keyed by pointer: cc1plus, clang-format) then
+      // allocates differently than under DHAT. Say so where the figures are.
+      if (g_opts.mode == Mode::kHeap && g_opts.freelist_vol > 0)
+        VG_(umsg)("Note: freed blocks waited in memcheck's queue before reuse (--freelist-vol=%llu%s), so blocks lie "
+                  "elsewhere than under DHAT; a program whose allocations depend on addresses may allocate "
+                  "differently. --freelist-vol=0 places them as DHAT does.\n",
+                  g_opts.freelist_vol, g_opts.leak_check == leak::Mode::kFull ? ", the default of --leak-check=full" : "");
     }
   }
   leak::report_at_exit();

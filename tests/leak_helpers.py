@@ -26,7 +26,7 @@ _FRAME = re.compile(r"^   (at|by) 0x(\?|[0-9A-Fa-f]+): ")  # normalised or not
 
 # memtrack's heap-profile lines (DHAT's summary and the hint where the
 # profile went): not part of memcheck's output.
-_MEMTRACK_ONLY = re.compile(r"^(Total: |At t-gmax: |At t-end: |Reads: |Writes: )")
+_MEMTRACK_ONLY = re.compile(r"^(Total: |At t-gmax: |At t-end: |Reads: |Writes: |Note: freed blocks waited in memcheck.s queue)")
 _HINT_START = "To view the resulting profile, open"
 _HINT_END = "The text at the bottom explains the abbreviations used in the output."
 

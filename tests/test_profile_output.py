@@ -204,3 +204,16 @@ def test_odd_symbol_names(clients, workdir):
         'operator"" _bytes(unsigned long long) (prof_odd.cpp:12)',
     ], firsts
     assert sorted(pp["tb"] for pp in prof["pps"]) == [24, 24, 40]
+
+
+def test_queue_note_only_when_the_queue_is_on(clients, workdir):
+    """With --leak-check=full memcheck's queue of freed blocks moves blocks
+    away from where DHAT puts them; the end-of-run text says so, and says
+    nothing when the queue is off (the default, or --freelist-vol=0)."""
+    argv = [clients.path("dhat_basic")]
+    note = "Note: freed blocks waited in memcheck's queue before reuse (--freelist-vol=20000000"
+    full = helpers.run_memtrack(["--leak-check=full"], argv, workdir)
+    assert note in full.stderr, full
+    for opts in ([], ["--leak-check=full", "--freelist-vol=0"]):
+        r = helpers.run_memtrack(opts, argv, workdir)
+        assert "Note: freed blocks" not in r.stderr, (opts, r)
