@@ -146,9 +146,16 @@ void forget_remap(Addr a, Addr, SizeT len) { forget_range(a, len); }
 void forget_mmap(Addr a, SizeT len, Bool, Bool, Bool, ULong) { forget_range(a, len); }
 void forget_stack(Addr, Addr) { forget_cache(); }
 
+// pthread reuses the stacks of threads that ended for new ones: the entry
+// of the stack's latest thread replaces any earlier one. (A thread still
+// running when the process exits gets here too, with the stack pointer it
+// was stopped at.)
 void thread_exits(ThreadId tid) {
+  const Exited e = {VG_(get_SP)(tid), VG_(thread_get_stack_max)(tid)};
+  for (SizeT i = 0; i < g_exited.size(); i++)
+    if (g_exited[i].sp <= e.max && g_exited[i].max >= e.sp) g_exited.remove_at(i--);
   if (g_exited.size() >= kMaxExited) g_exited.remove_at(0);
-  g_exited.push({VG_(get_SP)(tid), VG_(thread_get_stack_max)(tid)});
+  g_exited.push(e);
 }
 
 const Mirror* find(Addr a) {
