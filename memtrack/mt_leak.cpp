@@ -499,6 +499,7 @@ void init() {
 }
 
 const Counts& last_counts() { return g_counts; }
+UInt search_number() { return g_search_number; }
 
 void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),
                  void* ctx) {

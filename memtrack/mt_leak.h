@@ -86,6 +86,8 @@ bool exit_analysed();
 void report_at_exit();
 
 const Counts& last_counts();
+// How many searches have reported so far (memcheck's leak_search_gen).
+UInt search_number();
 // The loss records of the latest search that were not suppressed.
 void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),
                  void* ctx);
