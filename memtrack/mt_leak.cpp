@@ -91,7 +91,9 @@ void on_heur_fault(Int sig, Addr) {
 // does (a pointer into a page the program made PROT_NONE reaches no
 // block). The client does not run during a search, so the last segment
 // found readable, [g_rd_lo, g_rd_hi], answers most lookups (blocks lie in
-// a few heap segments); analyse() forgets it.
+// a few heap segments); analyse() forgets it. (A million 32-byte blocks
+// holding two pointers each, five searches: 0.45 s a search with the check
+// and without it, within the noise.)
 Addr g_rd_lo = 1, g_rd_hi = 0;
 bool readable(Addr a) {
   if (a >= g_rd_lo && a <= g_rd_hi) return true;
