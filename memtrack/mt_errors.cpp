@@ -404,6 +404,12 @@ SizeT print_extra_suppression_info(const Error* err, HChar* buf, Int nBuf) {
 SizeT print_extra_suppression_use(const Supp* su, HChar* buf, Int nBuf) {
   if (VG_(get_supp_kind)(su) == kLeak && VG_(get_supp_extra)(su)) {
     const LeakSupp* ls = static_cast<const LeakSupp*>(VG_(get_supp_extra)(su));
+    // As memcheck: only what the latest search suppressed (an entry used by
+    // an earlier search only, such as one loaded twice, shows its count alone).
+    if (ls->search != leak::search_number() || ls->blocks == 0) {
+      buf[0] = 0;
+      return 0;
+    }
     char b[32], k[32];
     Int n = (Int)VG_(snprintf)(buf, nBuf, "suppressed: %s bytes in %s blocks", commas(ls->bytes, b, sizeof b),
                                commas(ls->blocks, k, sizeof k));
@@ -436,21 +442,45 @@ void init() {
 }
 
 // ---- memcheck suppression files ---------------------------------------------
+//
+// The core applies only the entries that name the running tool. Each file
+// it is given, whenever it is given (on the command line, from
+// VALGRIND_CLO_CHANGE("--suppressions=FILE") or vgdb's "v.clo" while the
+// program runs), gets a companion: a temporary file that holds the file's
+// Memcheck entries of the kinds memtrack reports, respelt "Memtrack:KIND",
+// on the lines where the original has them. Once the core has read the
+// companion, its entry in the core's list of files names the original, so
+// that -s's "used_suppression: N name FILE:LINE" lines say what memcheck's
+// say, and the temporary file goes.
+//
+// A file given while the program runs is loaded by the core at once, and
+// the core tells no tool; memtrack notices it before it reports its next
+// error (the list only grows), which is before any error could need it.
 
 }  // namespace mt::errors
 
 // Core symbols without a tool header (declared in pub_core_*.h).
 extern "C" {
-extern XArray* VG_(clo_suppressions);  // of HChar*: the files the core will load
-extern Int VG_(mkstemp)(const HChar* part_of_name, HChar* fullname);
-extern SizeT VG_(mkstemp_fullname_bufsz)(SizeT part_of_name_len);
+extern XArray* VG_(clo_suppressions);  // of HChar*: the files the core loads (or has loaded)
+extern void VG_(add_suppression_file)(const HChar* filename);  // appends, and loads if running
 }
 
 namespace mt::errors {
 
 namespace {
 
-HChar* g_adopted;  // path of the temporary file, if one was written
+// A companion file the core has in its list but has not read yet (the
+// files given on the command line: it reads them after the tool's
+// post-option hook).
+struct Companion {
+  HChar* temp;          // its path
+  Word index;           // its place in VG_(clo_suppressions)
+  const HChar* original;
+};
+Vec<Companion> g_unread;
+Word g_files_seen;  // VG_(clo_suppressions)'s entries already looked at
+bool g_running;     // the core has read the command line's files
+UInt g_companions;  // temporary files made, for their names
 
 // Reads a whole (small) file; null if it cannot be read.
 char* slurp(const HChar* path, SizeT* len) {
@@ -496,83 +526,174 @@ bool memcheck_kind(const char* line, SizeT len, const char** kind, SizeT* kind_l
   return versioned_kind(*kind, *kind_len) != kNoKind;
 }
 
-// Appends the Memcheck entries of one file (text) to out, as Memtrack's.
-void translate(const char* text, StrBuf* out) {
-  // Entries are "{", a name line, a tool:kind line, extra lines, frames, "}".
+// One line of a suppression file as the core reads it: leading and
+// trailing blanks dropped; blank and '#' lines are not lines to it.
+struct Line {
+  const char* s;  // first non-blank byte
+  SizeT n;        // up to the last non-blank byte
+  const char* next;
+};
+Line line_at(const char* p) {
+  const char* e = p;
+  while (*e && *e != '\n') e++;
+  Line l = {p, 0, *e ? e + 1 : e};
+  while (l.s < e && VG_(isspace)(*l.s)) l.s++;
+  const char* t = e;
+  while (t > l.s && VG_(isspace)(t[-1])) t--;
+  l.n = t - l.s;
+  return l;
+}
+bool is_text(const Line& l) { return l.n && *l.s != '#'; }
+bool is(const Line& l, const char* w) { return l.n == VG_(strlen)(w) && VG_(strncmp)(l.s, w, l.n) == 0; }
+
+void newlines(const char* from, const char* to, StrBuf* out) {
+  for (const char* p = from; p < to; p++)
+    if (*p == '\n') out->append_char('\n');
+}
+
+// The companion of one file (text): its adopted entries, each on the lines
+// it has in the file (the core numbers a suppression by its name's line),
+// everything else blank. Returns how many entries it adopted.
+UInt translate(const char* text, StrBuf* out) {
+  UInt adopted = 0;
   const char* p = text;
   while (*p) {
-    const char* open = VG_(strstr)(p, "{");
-    if (!open) break;
-    const char* close = VG_(strstr)(open, "}");
-    if (!close) break;
-    // The kind line: the second non-blank, non-comment line after "{".
-    const char* q = open + 1;
-    int seen = 0;
-    const char* kind_line = nullptr;
-    SizeT kind_len = 0;
-    while (q < close && seen < 2) {
-      while (q < close && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
-      const char* e = q;
-      while (e < close && *e != '\n') e++;
-      if (e > q && *q != '#') {
-        seen++;
-        if (seen == 2) {
-          kind_line = q;
-          kind_len = e - q;
-          while (kind_len && (kind_line[kind_len - 1] == ' ' || kind_line[kind_len - 1] == '\r')) kind_len--;
-        }
-      }
-      q = e;
+    Line l = line_at(p);
+    if (!is(l, "{")) {  // outside any entry
+      newlines(p, l.next, out);
+      p = l.next;
+      continue;
+    }
+    // An entry: "{", a name line, a tool:kind line, extra lines, frames, "}".
+    const char* open = p;
+    const char* q = l.next;
+    Line kind_line = {nullptr, 0, nullptr};
+    UInt seen = 0;
+    while (*q) {
+      Line m = line_at(q);
+      q = m.next;
+      if (!is_text(m)) continue;
+      if (is(m, "}")) break;
+      if (++seen == 2) kind_line = m;
     }
     const char* kind;
     SizeT klen;
-    if (kind_line && memcheck_kind(kind_line, kind_len, &kind, &klen)) {
-      out->append(open, kind_line - open);
+    if (kind_line.s && memcheck_kind(kind_line.s, kind_line.n, &kind, &klen)) {
+      out->append(open, kind_line.s - open);
       out->append("Memtrack:");
       out->append(kind, klen);
-      out->append(kind_line + kind_len, close + 1 - (kind_line + kind_len));
-      out->append("\n");
+      out->append(kind_line.s + kind_line.n, q - (kind_line.s + kind_line.n));
+      adopted++;
+    } else {
+      newlines(open, q, out);
     }
-    p = close + 1;
+    p = q;
   }
+  return adopted;
+}
+
+// Writes the companion of path; its name (ours), or null when the file has
+// nothing to adopt or cannot be read (the core reports unreadable files).
+HChar* companion(const HChar* path) {
+  SizeT len;
+  char* text = slurp(path, &len);
+  if (!text) return nullptr;
+  StrBuf out;
+  out.init("mt.supp.adopt");
+  UInt adopted = translate(text, &out);
+  dealloc(text);
+  HChar* name = nullptr;
+  if (adopted) {
+    // Our own names, not VG_(mkstemp)'s: it seeds its names with the pid
+    // alone, so a second file in one run (or a file a killed run left)
+    // makes it print a complaint into the program's error output.
+    const HChar* dir = VG_(tmpdir)();
+    SizeT cap = VG_(strlen)(dir) + 64;
+    name = static_cast<HChar*>(alloc("mt.supp.adopt", cap));
+    Int fd = -1;
+    for (UInt k = 0; k < 1000 && fd < 0; k++) {
+      g_companions++;
+      VG_(snprintf)(name, (Int)cap, "%s/memtrack-memcheck-supp.%d.%u", dir, VG_(getpid)(), g_companions);
+      SysRes r = VG_(open)(name, VKI_O_CREAT | VKI_O_EXCL | VKI_O_WRONLY, VKI_S_IRUSR | VKI_S_IWUSR);
+      if (!sr_isError(r)) fd = (Int)sr_Res(r);
+      else if (sr_Err(r) != VKI_EEXIST) break;
+    }
+    if (fd < 0) {
+      VG_(umsg)("memtrack: cannot write a file in %s: the Memcheck entries of %s are not applied\n", dir, path);
+      dealloc(name);
+      name = nullptr;
+    } else {
+      VG_(write)(fd, out.c_str(), (Int)out.len());
+      VG_(close)(fd);
+    }
+  }
+  out.free();
+  return name;
+}
+
+// The core's list entry at i names path from now on.
+void rename_entry(Word i, const HChar* path) {
+  HChar** slot = static_cast<HChar**>(VG_(indexXA)(VG_(clo_suppressions), i));
+  *slot = VG_(strdup)("mt.supp.name", path);  // the core's copy of the temporary name stays (a few bytes)
+}
+
+// Companions for the files added to the core's list since the last look.
+void adopt_new_files() {
+  Word n = VG_(sizeXA)(VG_(clo_suppressions));
+  for (Word i = g_files_seen; i < n; i++) {
+    const HChar* path = *static_cast<HChar**>(VG_(indexXA)(VG_(clo_suppressions), i));
+    HChar* temp = companion(path);
+    if (!temp) continue;
+    if (g_running) {
+      VG_(add_suppression_file)(temp);  // read now
+      rename_entry(VG_(sizeXA)(VG_(clo_suppressions)) - 1, path);
+      VG_(unlink)(temp);
+      dealloc(temp);
+    } else {
+      g_unread.push({temp, VG_(sizeXA)(VG_(clo_suppressions)), path});
+      VG_(addToXA)(VG_(clo_suppressions), &temp);  // read after post_clo_init
+    }
+  }
+  g_files_seen = VG_(sizeXA)(VG_(clo_suppressions));
+}
+
+// Before an error meets the suppressions: the core has read the command
+// line's files (the program is running); a file given since then gets its
+// companion.
+void sync_suppressions() {
+  if (!VG_(clo_suppressions)) return;
+  if (!g_running) {
+    g_running = true;
+    for (SizeT k = 0; k < g_unread.size(); k++) {
+      rename_entry(g_unread[k].index, g_unread[k].original);
+      VG_(unlink)(g_unread[k].temp);
+      dealloc(g_unread[k].temp);
+    }
+    g_unread.free();
+  }
+  if (VG_(sizeXA)(VG_(clo_suppressions)) != g_files_seen) adopt_new_files();
 }
 
 }  // namespace
 
 void adopt_memcheck_suppressions() {
+  g_unread.init("mt.supp.unread");
   if (!VG_(clo_suppressions)) return;
-  StrBuf out;
-  out.init("mt.supp.adopt");
-  Word n = VG_(sizeXA)(VG_(clo_suppressions));
-  for (Word i = 0; i < n; i++) {
-    const HChar* path = *static_cast<HChar**>(VG_(indexXA)(VG_(clo_suppressions), i));
-    SizeT len;
-    char* text = slurp(path, &len);
-    if (!text) continue;  // the core reports unreadable files itself
-    translate(text, &out);
-    dealloc(text);
-  }
-  if (out.len() == 0) { out.free(); return; }
-  const char* part = "memtrack-memcheck-supp";
-  HChar* name = static_cast<HChar*>(alloc("mt.supp.adopt", VG_(mkstemp_fullname_bufsz)(VG_(strlen)(part))));
-  Int fd = VG_(mkstemp)(part, name);
-  if (fd < 0) { dealloc(name); out.free(); return; }
-  VG_(write)(fd, out.c_str(), (Int)out.len());
-  VG_(close)(fd);
-  out.free();
-  g_adopted = name;
-  VG_(addToXA)(VG_(clo_suppressions), &g_adopted);
+  adopt_new_files();
+  // The core reads the files between this hook and the program's first
+  // instruction: the temporary ones can go then, before anything could
+  // kill the run (or exec) and leave them behind.
+  VG_(track_pre_thread_first_insn)([](ThreadId) { sync_suppressions(); });
 }
 
-void remove_adopted_suppressions() {
-  if (g_adopted) VG_(unlink)(g_adopted);
-}
+void remove_adopted_suppressions() { sync_suppressions(); }
 
 void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known) {
   Extra x;
   VG_(memset)(&x, 0, sizeof x);
   x.fn = fn;
   describe(a, known, &x.ai);
+  sync_suppressions();
   VG_(maybe_record_error)(tid, kBadFree, a, nullptr, &x);
 }
 
@@ -587,6 +708,7 @@ void mismatched_free(ThreadId tid, const Known& block, FreeFn fn) {
   VG_(memset)(&x, 0, sizeof x);
   x.fn = fn;
   describe(block.start, block, &x.ai);
+  sync_suppressions();
   VG_(maybe_record_error)(tid, kMismatch, block.start, nullptr, &x);
 }
 
@@ -594,6 +716,7 @@ void illegal_mempool(ThreadId tid, Addr pool, const Known& known) {
   Extra x;
   VG_(memset)(&x, 0, sizeof x);
   describe(pool, known, &x.ai);
+  sync_suppressions();
   VG_(maybe_record_error)(tid, kMempool, pool, nullptr, &x);
 }
 
@@ -612,12 +735,14 @@ void pp_describe_addr(Addr a) {
 }
 
 bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count) {
+  sync_suppressions();
   LeakText copy = t;  // unique errors are printed at once; no copy is kept
   return VG_(unique_error)(tid, kLeak, 0, nullptr, &copy, where, print ? True : False, False, count ? True : False);
 }
 
 bool limit_exceeded(ThreadId tid, Limit which, ULong value, ULong limit, ExeContext* where, ULong site_bytes,
                     ULong site_blocks) {
+  sync_suppressions();
   LimitText t = {which, value, limit, site_bytes, site_blocks};
   // A unique error: reported once, at the site that contributed most, and
   // counted for --error-exitcode like any other.
@@ -632,6 +757,7 @@ void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value) {
   x.fn_name = fn;
   x.arg_name = arg;
   x.value = (SSizeT)value;
+  sync_suppressions();
   VG_(maybe_record_error)(tid, kFishy, 0, nullptr, &x);
 }
 
@@ -640,6 +766,7 @@ void realloc_size_zero(ThreadId tid, Addr p) {
   VG_(memset)(&x, 0, sizeof x);
   x.fn = kFnRealloc;
   x.ai.tag = Addr_Undescribed;  // by update_extra, if the error is new
+  sync_suppressions();
   VG_(maybe_record_error)(tid, kReallocZero, p, nullptr, &x);
 }
 
@@ -650,6 +777,7 @@ void bad_alignment(ThreadId tid, SizeT align, SizeT size, const char* why) {
   x.dealloc_align = align;
   x.size = size;
   x.words = why;
+  sync_suppressions();
   VG_(maybe_record_error)(tid, kBadAlign, 0, nullptr, &x);
 }
 
@@ -658,6 +786,7 @@ void zero_size(ThreadId tid, const char* fn) {
   VG_(memset)(&x, 0, sizeof x);
   x.ai.tag = Addr_Undescribed;
   x.words = fn;
+  sync_suppressions();
   VG_(maybe_record_error)(tid, kBadSize, 0, nullptr, &x);
 }
 
@@ -667,6 +796,7 @@ void size_mismatch(ThreadId tid, const Known& block, SizeT size, const char* fns
   describe(block.start, block, &x.ai);
   x.size = size;
   x.words = fns;
+  sync_suppressions();
   VG_(maybe_record_error)(tid, kSizeMismatch, block.start, nullptr, &x);
 }
 
@@ -679,6 +809,7 @@ void align_mismatch(ThreadId tid, const Known& block, SizeT alloc_align, SizeT d
   x.dealloc_align = dealloc_align;
   x.default_delete = default_delete;
   x.words = fns;
+  sync_suppressions();
   VG_(maybe_record_error)(tid, kAlignMismatch, block.start, nullptr, &x);
 }
 

@@ -23,10 +23,14 @@ struct Known {
 
 void init();
 
-// Teams' memcheck suppression files keep working: after the options are
-// read, each suppression file's Memcheck entries of the kinds memtrack knows
-// (Leak, Free, FishyValue) are copied, as Memtrack entries, into a temporary
-// file added to the list the core loads. Removed at exit.
+// Teams' memcheck suppression files keep working: each suppression file's
+// Memcheck entries of the kinds memtrack reports (Leak, Free, FishyValue,
+// Mempool and the newer checks' kinds) are loaded as Memtrack entries, for
+// the files of the command line (adopt_memcheck_suppressions, after the
+// options are read) and for those given while the program runs
+// (VALGRIND_CLO_CHANGE, vgdb's v.clo), which are noticed before the next
+// error is reported. remove_adopted_suppressions at exit removes what is
+// left of the temporary files.
 void adopt_memcheck_suppressions();
 void remove_adopted_suppressions();
 

@@ -78,6 +78,8 @@ void who_points_at(Addr a, SizeT len);
 bool block_list(UInt from, UInt to, UInt max_blocks, UInt heuristics);
 
 const Counts& last_counts();
+// How many searches have reported so far (memcheck's leak_search_gen).
+UInt search_number();
 // The loss records of the latest search that were not suppressed.
 void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),
                  void* ctx);

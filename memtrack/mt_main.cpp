@@ -32,7 +32,8 @@ namespace {
 
 void post_clo_init() {
   // First the checks that may stop the run, while there is nothing to clean
-  // up (the adopted suppressions' temporary file is removed only by fini).
+  // up (the adopted suppressions' temporary files go once the core has read
+  // them: at the first error, or at fini).
   // (Output file names were expanded once as their options were read: a
   // bad %q{VAR} has already stopped the run.)
   gates::post_options();

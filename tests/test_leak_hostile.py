@@ -86,3 +86,58 @@ def test_overwritten_allocator_bookkeeping(queue, clients, workdir):
     assert "LEAK SUMMARY" in r.stderr, r
     ph.checked_profile(workdir / "p.json", r)
     assert json.loads((workdir / "s.json").read_text())["leaks"]["definite"]["bytes"] >= 100
+
+
+# leak_faults.c: pages the search cannot read, made so by mprotect (the core
+# knows: "sys") or by the same system call behind the core's back ("hidden",
+# as memcheck's leak-segv-jmp does: reading them faults). memcheck's exit
+# LEAK SUMMARY for each, so that a client that stopped making its case
+# would be noticed: (definite, possible, reachable) as (bytes, blocks).
+FAULTS = {
+    # leak-segv-jmp's steps: "sys" hides the pointers in the protected pages
+    # (a pointer into them is none), "hidden" makes the scan of b10 fault
+    # page after page and the heuristics fault on the interior pointers.
+    ("segvjmp", "sys"): ((401000, 3), (0, 0), (0, 0)),
+    ("segvjmp", "hidden"): ((1000, 1), (200000, 1), (200000, 1)),
+    # interior pointers only: none counts into a page the core knows is
+    # PROT_NONE; into a hidden one they do, and the heuristics' reads fault.
+    ("interior", "sys"): ((12288, 1), (0, 0), (0, 0)),
+    ("interior", "hidden"): ((0, 0), (12288, 1), (0, 0)),
+    # a root page whose first word sends the heuristics into a faulting
+    # block: the pointers after it on that page still count.
+    ("root", "sys"): ((4096 + 64, 2), (0, 0), (48 + 56 + 80, 3)),
+    ("root", "hidden"): ((64, 1), (4096, 1), (48 + 56 + 80, 3)),
+    # part of a reachable heap block: only its protected page is lost.
+    ("part", "sys"): ((32, 1), (0, 0), (12288 + 24 + 40, 3)),
+    ("part", "hidden"): ((32, 1), (0, 0), (12288 + 24 + 40, 3)),
+}
+
+
+@pytest.mark.parametrize("mode,how", list(FAULTS), ids=[f"{m}-{h}" for m, h in FAULTS])
+def test_unreadable_pages_like_memcheck(mode, how, clients, workdir):
+    """A page the search cannot read costs only itself, as in memcheck: a
+    fault while scanning loses the rest of the faulting page, not of the
+    root or block being scanned; a fault while a heuristic reads a block
+    makes that pointer match no heuristic (possibly lost), not end the scan
+    that found it; and a pointer into memory the core knows is unreadable is
+    no pointer. Every search (one mid-run per step, one at exit) says what
+    memcheck's says."""
+    opts = ["--leak-check=full", "--show-leak-kinds=all"]
+    argv = [clients.path("leak_faults"), mode, how]
+    mt, mc = leak_helpers.run_pair(opts, argv, workdir)
+    assert "the 'impossible' happened" not in mt.stderr, mt
+    assert "finished" in mc.stderr, mc
+    a, b = leak_helpers.assert_same_leak_output(mt, mc)
+    numbers = b.summary_numbers()
+    assert (numbers["definitely lost"], numbers["possibly lost"], numbers["still reachable"]) == FAULTS[mode, how], mc
+    # With -v memcheck says when a page faulted, after "Checked N bytes"
+    # (both counts are each tool's own: memcheck tries only the words its
+    # definedness bits let it read); memtrack says it in the same cases.
+    v = helpers.run_memtrack(opts + ["-v"], argv, workdir)
+    skipped = re.findall(r"^==\d+== Checked [\d,]+ bytes\n==\d+== Skipped [\d,]+ bytes due to read errors$",
+                         v.stderr, re.M)
+    searches = len(re.findall(r"^==\d+== Searching for pointers to", v.stderr, re.M))
+    # Every search after the first protection: leak-segv-jmp's first search
+    # comes before it.
+    after = searches - 1 if mode == "segvjmp" else searches
+    assert len(skipped) == (after if how == "hidden" else 0), v

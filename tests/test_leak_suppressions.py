@@ -163,3 +163,62 @@ def test_memcheck_suppression_files_work_unchanged(clients, workdir):
     with_mt, with_mc = leak_helpers.run_pair(FULL_ALL + [f"--suppressions={supp2}"], [prog], workdir)
     leak_helpers.assert_same_leak_output(with_mt, with_mc)
     assert with_mt.returncode == 0, with_mt
+
+
+def _supp_tmpdir(workdir):
+    """A TMPDIR of the test's own, to see that no temporary file is left."""
+    d = workdir / "tmp"
+    d.mkdir(exist_ok=True)
+    return {"TMPDIR": str(d)}, d
+
+
+LOADED_WHILE_RUNNING = [
+    # memcheck's nanoleak_dynsupp: the file arrives by VALGRIND_CLO_CHANGE
+    # only. Five errors before it (the mid-run search's leak record one of
+    # them), five suppressed after it, plus the exit search's leak record.
+    ("running", [], 5, 6),
+    # Given on the command line too: the mid-run search's record is
+    # suppressed as well; the core holds every entry twice, and the first
+    # copy was used by the mid-run search only (-s shows its count without
+    # "suppressed:", which covers the latest search alone).
+    ("also_on_command_line", ["--suppressions=SUPP"], 4, 7),
+]
+
+
+@pytest.mark.parametrize("opts,errors,suppressed", [x[1:] for x in LOADED_WHILE_RUNNING],
+                         ids=[x[0] for x in LOADED_WHILE_RUNNING])
+def test_memcheck_entries_loaded_while_running(opts, errors, suppressed, clients, workdir):
+    """A memcheck suppression file the program loads itself with
+    VALGRIND_CLO_CHANGE("--suppressions=FILE") applies from then on, as under
+    memcheck, whatever its kinds (Leak, Free for bad and mismatched frees,
+    FishyValue, Mempool): the errors made before it stay, the same errors
+    made after it and the leak records at exit are suppressed; the error
+    counts, the loss records, the LEAK SUMMARY and -s's used_suppression
+    lines (file and line of each entry) are memcheck's."""
+    supp = helpers.CLIENT_SRC / "supp_dynamic.supp"
+    assert "Memtrack" not in supp.read_text()
+    env, tmp = _supp_tmpdir(workdir)
+    opts = FULL_ALL + ["-s"] + [o.replace("SUPP", str(supp)) for o in opts]
+    mt, mc = leak_helpers.run_pair(opts, [clients.path("supp_dynamic"), str(supp)], workdir, env=env)
+    leak_helpers.assert_same_leak_output(mt, mc)
+    assert _used(mt.stderr, workdir) == _used(mc.stderr, workdir)
+    # What memcheck does with it, so that the comparison means something.
+    counts = helpers.parse_error_summary(mc.stderr)
+    assert (counts["errors"], counts["suppressed"]) == (errors, suppressed), mc
+    assert leak_helpers.parse(mc.stderr).summary_numbers()["suppressed"] == (1100, 2)
+    assert list(tmp.iterdir()) == []
+
+
+def test_memcheck_entries_keep_their_place(clients, workdir):
+    """Entries adopted from memcheck files given on the command line are
+    reported by -s under their own file and line, as memcheck reports them,
+    and the temporary copies are gone by the end of the run."""
+    supp = helpers.CLIENT_SRC / "supp_dynamic.supp"
+    env, tmp = _supp_tmpdir(workdir)
+    mt, mc = leak_helpers.run_pair(FULL_ALL + ["-s", f"--suppressions={supp}"], [clients.path("supp_dynamic")],
+                                   workdir, env=env)
+    leak_helpers.assert_same_leak_output(mt, mc)
+    used = _used(mc.stderr, workdir)
+    assert any(f"leak_of_leak_block {supp}:7 suppressed: 1,100 bytes in 2 blocks" in u for u in used), mc
+    assert _used(mt.stderr, workdir) == used
+    assert list(tmp.iterdir()) == []
