@@ -166,3 +166,42 @@ def test_compare_tool_abort_cuts_both_runs(tmp_path):
     assert _compare(mc, _memtrack_of(_MC), tmp_path, rc=(1, 0)) == []
     mt = _memtrack_of(_MC).replace("in use at exit: 8 bytes", "in use at exit: 9 bytes")
     assert _compare(mc, mt, tmp_path, rc=(1, 0)) == ["HEAP SUMMARY"]
+
+
+def _xml(tool, errors, n):
+    """A protocol-6-shaped document with the given <error> bodies."""
+    body = "".join(f"<error><unique>0x{i}</unique><tid>1</tid>{e}</error>" for i, e in enumerate(errors))
+    pairs = "".join(f"<pair><count>1</count><unique>0x{i}</unique></pair>" for i in range(len(errors)))
+    return (f"<?xml version=\"1.0\"?>\n<valgrindoutput><protocolversion>6</protocolversion>"
+            f"<protocoltool>{tool}</protocoltool><pid>1</pid><tool>{tool}</tool>"
+            f"<status><state>RUNNING</state></status>{body}<status><state>FINISHED</state></status>"
+            f"<errorcounts>{pairs}</errorcounts><suppcounts/>"
+            f"<error_summary><errors>{n}</errors><error_contexts>{n}</error_contexts>"
+            f"<suppressed>0</suppressed><suppressed_contexts>0</suppressed_contexts></error_summary>"
+            f"</valgrindoutput>\n")
+
+
+_FREE = ("<kind>InvalidFree</kind><what>Invalid free() / delete / delete[] / realloc()</what>"
+         "<stack><frame><ip>0x1</ip><fn>free</fn></frame><frame><ip>0x2</ip><fn>main</fn>"
+         "<dir>/t</dir><file>prog.c</file><line>7</line></frame></stack>")
+_UNINIT = ("<kind>UninitCondition</kind><what>Conditional jump or move depends on uninitialised value(s)</what>"
+           "<stack><frame><ip>0x3</ip><fn>main</fn><dir>/t</dir><file>prog.c</file><line>5</line></frame></stack>")
+
+
+def _compare_xml(mc, mt, tmp_path):
+    t = vs.VgTest("memcheck", "memcheck/tests", "prog",
+                  {"vgopts": ["--xml=yes --xml-fd=2 --log-file=/dev/null"], "env": [], "prog": "prog"})
+    ref = vs.Run("memcheck", "valgrind ./prog", 0, "", mc, tmp_path)
+    mine = vs.Run("memtrack", "valgrind ./prog", 0, "", mt, tmp_path)
+    return [d.part for d in vs.compare(t, "as-written", ref, mine, tmp_path)]
+
+
+def test_compare_xml(tmp_path):
+    """XML on stderr: memcheck's UninitCondition is taken out (with its
+    context from <error_summary>); a free error with another stack is a
+    difference."""
+    mc = _xml("memcheck", [_UNINIT, _FREE], 2)
+    assert _compare_xml(mc, _xml("memtrack", [_FREE], 1), tmp_path) == []
+    other = _xml("memtrack", [_FREE.replace("<line>7</line>", "<line>8</line>")], 1)
+    assert _compare_xml(mc, other, tmp_path)[:1] == ["XML errors"]
+    assert _compare_xml(mc, _xml("memtrack", [_FREE, _FREE], 2), tmp_path)[:1] == ["XML errors"]
