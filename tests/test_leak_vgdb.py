@@ -350,6 +350,25 @@ def test_never_counts_errors(start):
     assert a.returncode == 0
 
 
+def test_suppressions_given_by_v_clo(start, workdir):
+    """vgdb's v.clo --suppressions=FILE loads a file while the program
+    runs; its memcheck entries apply from then on under memtrack as under
+    memcheck: the next leak_check and the report at exit leave out what
+    they match and count it as suppressed."""
+    supp = workdir / "small.supp"
+    supp.write_text("{\n   leak_small_blocks\n   Memcheck:Leak\n   fun:malloc\n   fun:leak_small\n}\n")
+    mt, mc = start(FULL)
+    before = same_answer(mt, mc, "leak_check full kinds all any")
+    same_answer(mt, mc, f"v.clo --suppressions={supp}")
+    after = same_answer(mt, mc, "leak_check full kinds all any")
+    # What memcheck does with it: the small blocks' record goes, and the
+    # summary counts them as suppressed (48 bytes: 3 blocks of 16).
+    assert len(records(after)) == len(records(before)) - 1, after
+    assert any(re.fullmatch(r"\s+suppressed: 48 bytes in 3 blocks", l) for l in after), after
+    a, _ = finish_both(mt, mc)
+    assert leak_helpers.parse(a.stderr).summary_numbers()["suppressed"] == (80, 5), a
+
+
 # ---- who_points_at and block_list ------------------------------------------
 
 WPA = "who_points_at"
