@@ -461,15 +461,26 @@ class Run:
 
 
 def _scratch(build, test, where):
-    """A private copy of the test's directory for one run: links to every
-    file of the source directory and of the build directory (its programs),
-    so that the suppression files and inputs the test names are there and
-    what the run writes (dhat.out, vgcore.*) stays its own."""
+    """A directory of the run's own, standing in for the test's directory:
+    links to the files of the test's source and build directories that the
+    test can name (every word of its vgopts and args, such as a
+    suppression file or an input it redirects, and every file whose name
+    starts with the test's or its program's name, such as the library
+    dlclose_leak loads from "./"), so that what the run writes (dhat.out,
+    vgcore.*, memtrack's profile) stays its own. Only those: linking the
+    whole directory (over a thousand files, for each run) left pytest
+    minutes of cleaning up after a session."""
     where.mkdir(parents=True, exist_ok=True)
+    words = set()
+    for w in re.split(r"[\s=,<>|]+", f"{test.vgopts} {test.get('args', '')}"):
+        words.add(os.path.basename(w.strip("'\"")))
+    stems = (test.name, os.path.basename(test.prog or test.name))
     for d in (build.dir / test.dir, build.src / test.dir):
         if not d.is_dir():
             continue
         for e in d.iterdir():
+            if e.name not in words and not e.name.startswith(stems):
+                continue
             link = where / e.name
             if not link.exists() and not link.is_symlink():
                 link.symlink_to(e)
@@ -620,8 +631,8 @@ _PRELOAD_PATH = re.compile(r"\((?:[^\s()]*/)vg_replace_(malloc|strmem)\.c:(\d+)\
 # ("VALGRIND_PRINTF_BACKTRACE (valgrind.h:6818)"), memtrack's preload, which
 # has none, cannot ("??? (in .../vgpreload_memtrack-amd64-linux.so)").
 _VALGRIND_H_FRAME = re.compile(r"^(==\d+==\s+(?:at|by) 0x[0-9A-Fa-f]+: )\S+ \(valgrind\.h:\d+\)$", re.M)
-_UNNAMED_PRELOAD = re.compile(r"^(==\d+==\s+(?:at|by) 0x[0-9A-Fa-f]+: )\?\?\? \(in \S*/vgpreload_[a-z]+-[a-z0-9]+-linux\.so\)$",
-                              re.M)
+_UNNAMED_PRELOAD = re.compile(
+    r"^(==\d+==\s+(?:at|by) 0x[0-9A-Fa-f]+: )\?\?\? \(in \S*/vgpreload_[a-z]+-[a-z0-9]+-linux\.so\)$", re.M)
 
 
 def normalise_frames(text):
@@ -782,7 +793,7 @@ def _differ(part, mine, theirs, tool):
         ops = difflib.SequenceMatcher(None, theirs, mine, autojunk=False).get_opcodes()
         _, i1, i2, j1, j2 = next(op for op in ops if op[0] != "equal")
     first = (f"{tool} {theirs[i1].strip()!r}" if i1 < i2 else f"{tool} has nothing") + ", " + \
-            (f"memtrack {mine[j1].strip()!r}" if j1 < j2 else f"memtrack has nothing")
+            (f"memtrack {mine[j1].strip()!r}" if j1 < j2 else "memtrack has nothing")
     if i1 == i2:
         first += f" after {theirs[i1 - 1].strip()!r}" if i1 else " at the start"
     return Difference(part, "\n".join(d), first)
