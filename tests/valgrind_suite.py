@@ -532,13 +532,16 @@ class Reason:
 CANNOT_AGREE = [
     Reason("definedness",
            "memtrack keeps no definedness (V) bits, which is most of its speed: it reports no use of "
-           "uninitialised values, so memcheck's errors about them (and their origins) are removed",
+           "uninitialised values, so memcheck's errors about them (and their origins) are removed, and "
+           "so is memtrack's one line saying that a definedness option (--track-origins, "
+           "--partial-loads-ok, ...) has no effect",
            headlines=r"Conditional jump or move depends on uninitialised value\(s\)"
                      r"|Use of uninitialised value of size \d+"
                      r"|Syscall param .* (contains|points to) uninitialised byte\(s\)"
                      r"|Uninitialised byte\(s\) found during client check request",
            xml_kinds=("UninitCondition", "UninitValue", "ClientCheck"),
-           lines=r"^Use --track-origins=yes to see where uninitialised values come from$"),
+           lines=r"^Use --track-origins=yes to see where uninitialised values come from$"
+                 r"|^memtrack does not check definedness: .* (has|have) no effect$"),
     Reason("addressability",
            "memtrack keeps no addressability (A) bits and puts no red zones around blocks: it checks "
            "heap calls, not accesses, so memcheck's errors about reads, writes and jumps to addresses "
