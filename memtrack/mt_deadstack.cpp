@@ -39,7 +39,7 @@ constexpr SizeT kMaxExited = 1024;
 ULong g_mapped;
 Cache g_cache;
 __attribute__((aligned(16))) UChar g_scratch[kInlinePop];
-ULong g_popped_calls, g_written_calls, g_switches;
+ULong g_covered_calls, g_written_calls, g_switches;
 
 void forget_cache() { g_cache.lo = g_cache.end = g_cache.delta = 0; }
 
@@ -192,7 +192,7 @@ Addr scratch() { return reinterpret_cast<Addr>(g_scratch); }
 // A constant fall (sub rsp, N) is a new frame on whatever stack SP is on
 // (the instrumentation has left out the ones the core takes for switches).
 VG_REGPARM(2) void covered(Addr new_sp, UWord len) {
-  g_popped_calls++;
+  g_covered_calls++;
   if (new_sp + len < new_sp) return;
   snapshot(new_sp, new_sp + len);
 }
@@ -246,8 +246,8 @@ void exited_threads(void (*fn)(Addr sp, Addr max, void* ctx), void* ctx) {
   for (const Exited& e : g_exited) fn(e.sp, e.max, ctx);
 }
 
-void stats(ULong* popped, ULong* written, ULong* switches, ULong* mirror_bytes) {
-  *popped = g_popped_calls;
+void stats(ULong* covered, ULong* written, ULong* switches, ULong* mirror_bytes) {
+  *covered = g_covered_calls;
   *written = g_written_calls;
   *switches = g_switches;
   *mirror_bytes = g_mapped;

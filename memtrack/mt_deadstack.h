@@ -36,7 +36,7 @@ void post_options();
 
 // The registered stack the helpers found last, [lo, end), and where its
 // mirror lies: the mirror word of address a is at a + delta. lo = end = 0
-// when forgotten. Generated code reads it and copies small pops itself.
+// when forgotten. Generated code reads it and copies small falls itself.
 struct Cache { Addr lo, end, delta; };
 const Cache* cache();
 // Falls of up to kInlinePop bytes are copied inline (mt_instrument.cpp).
@@ -63,6 +63,6 @@ void exited_threads(void (*fn)(Addr sp, Addr max, void* ctx), void* ctx);
 
 // For --stats: helper calls, rises taken for stack switches, and the bytes
 // of mirror memory mapped.
-void stats(ULong* popped, ULong* written, ULong* switches, ULong* mirror_bytes);
+void stats(ULong* covered, ULong* written, ULong* switches, ULong* mirror_bytes);
 
 }  // namespace mt::deadstack

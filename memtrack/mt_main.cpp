@@ -109,11 +109,11 @@ void fini(Int exit_status) {
                 blocks, g_opts.freelist_vol);
     }
     if (deadstack::enabled()) {
-      ULong popped, written, switches, mirrored;
-      deadstack::stats(&popped, &written, &switches, &mirrored);
-      VG_(dmsg)("memtrack: dead stack: %'llu long pops, %'llu other stack-pointer writes (%'llu taken for stack "
-                "switches), %'llu bytes of stack mirrored\n",
-                popped, written, switches, mirrored);
+      ULong covered, written, switches, mirrored;
+      deadstack::stats(&covered, &written, &switches, &mirrored);
+      VG_(dmsg)("memtrack: dead stack: %'llu long or uncached falls, %'llu other falling stack-pointer writes (%'llu "
+                "taken for stack switches), %'llu bytes of stack mirrored\n",
+                covered, written, switches, mirrored);
     }
   }
   dealloc(path);
