@@ -12,6 +12,7 @@
 #include "mt_leak.h"
 #include "mt_monitor.h"
 #include "mt_custom.h"
+#include "mt_undef.h"
 
 #include "valgrind.h"
 #include "memtrack.h"
@@ -71,7 +72,12 @@ void histogram(Addr a) {
                  "Warning: user histogram request ignored: the block's allocation site has blocks of other sizes\n");
 }
 
-// memcheck.h's leak requests, so CI tests written for memcheck work here.
+// memcheck.h's leak requests, so CI tests written for memcheck work here,
+// and the definedness requests that change what its leak search sees.
+constexpr UWord kMcMakeNoaccess = VG_USERREQ_TOOL_BASE('M', 'C') + 0;
+constexpr UWord kMcMakeUndefined = VG_USERREQ_TOOL_BASE('M', 'C') + 1;
+constexpr UWord kMcMakeDefined = VG_USERREQ_TOOL_BASE('M', 'C') + 2;
+constexpr UWord kMcMakeDefinedIfAddressable = VG_USERREQ_TOOL_BASE('M', 'C') + 11;
 constexpr UWord kMcDoLeakCheck = VG_USERREQ_TOOL_BASE('M', 'C') + 6;
 constexpr UWord kMcCountLeaks = VG_USERREQ_TOOL_BASE('M', 'C') + 7;
 constexpr UWord kMcCountLeakBlocks = VG_USERREQ_TOOL_BASE('M', 'C') + 12;
@@ -87,6 +93,17 @@ Bool memcheck_request(ThreadId tid, UWord* arg, UWord* ret) {
     return True;
   }
   switch (arg[0]) {
+    // memcheck answers -1 to these four (its macros give 0 natively).
+    case kMcMakeNoaccess:
+    case kMcMakeUndefined:
+      undef::hide(arg[1], arg[2]);
+      *ret = static_cast<UWord>(-1);
+      return True;
+    case kMcMakeDefined:
+    case kMcMakeDefinedIfAddressable:
+      undef::reveal(arg[1], arg[2]);
+      *ret = static_cast<UWord>(-1);
+      return True;
     case kMcDoLeakCheck: {
       leak::Mode mode = leak::Mode::kFull;
       if (arg[1] == 1) mode = leak::Mode::kSummary;
@@ -113,7 +130,7 @@ Bool memcheck_request(ThreadId tid, UWord* arg, UWord* ret) {
       return True;
     }
     default:
-      return False;  // definedness requests mean nothing without shadow memory
+      return False;  // the other definedness requests mean nothing without shadow memory
   }
 }
 

@@ -15,6 +15,7 @@
 // massif file counts MALLOCLIKE/FREELIKE/RESIZEINPLACE by massif's own rules
 // (mt_massif.cpp), told first, before the checks below.
 #include "mt_custom.h"
+#include "mt_undef.h"
 #include "mt_heap.h"
 #include "mt_massif.h"
 #include "mt_options.h"
@@ -78,6 +79,7 @@ struct Mempool {
   UInt rz;          // red zone around its chunks (for describing addresses)
   bool auto_free;   // freeing a chunk frees the blocks inside it
   bool metapool;    // its chunks may hold other blocks
+  bool zeroed;      // its chunks come zeroed (defined), not undefined
   Mempool* next;    // an older pool with the same anchor (after MOVE_MEMPOOL)
   Chain<Chunk, &Chunk::start> chunks;
 };
@@ -178,8 +180,23 @@ void check_sane(const Mempool* mp) {
 
 // ---- the requests ----------------------------------------------------------
 
-void malloclike(ThreadId tid, Addr p, SizeT size) {
+// What memcheck's definedness bits say of a new or freed custom block, for
+// the leak search (mt_undef.h): a new block is undefined unless it comes
+// zeroed, its red zones and a freed block unaddressable. Stale pointers in
+// a pool's memory then keep nothing alive, as under memcheck.
+void new_contents(Addr p, SizeT size, UInt rz, bool zeroed) {
+  if (zeroed) undef::reveal(p, size);
+  else undef::hide(p, size);
+  if (rz) {
+    undef::hide(p - rz, rz);
+    undef::hide(p + size, rz);
+  }
+}
+void gone_contents(Addr p, SizeT size, UInt rz) { undef::hide(p - rz, size + 2 * SizeT(rz)); }
+
+void malloclike(ThreadId tid, Addr p, SizeT size, UInt rz, bool zeroed) {
   if (!keyable(p)) return;
+  new_contents(p, size, rz, zeroed);
   Chunk* c = new_chunk(tid, p, size, nullptr);
   if (g_opts.massif_out_file && p) massif::custom_alloc(c->ec, p, size);
   g_blocks.add(c);
@@ -187,11 +204,12 @@ void malloclike(ThreadId tid, Addr p, SizeT size) {
   heap::note_custom_alloc(size);
 }
 
-void freelike(ThreadId tid, Addr p) {
+void freelike(ThreadId tid, Addr p, UInt rz) {
   if (g_opts.massif_out_file && p) massif::custom_free(p);
   heap::note_custom_free();  // counted whatever happens next, as memcheck does
   if (Chunk* c = keyable(p) ? g_blocks.take(p) : nullptr) {
     g_block_bytes -= c->size;
+    gone_contents(c->start, c->size, rz);
     retire(tid, c);
     return;
   }
@@ -204,12 +222,18 @@ void freelike(ThreadId tid, Addr p) {
   bad_free(tid, p);
 }
 
-void resize_in_place(ThreadId tid, Addr p, SizeT old_size, SizeT new_size) {
+void resize_in_place(ThreadId tid, Addr p, SizeT old_size, SizeT new_size, UInt rz) {
   // massif takes out the newest record at p and records the new size,
   // whatever the old size said.
   if (g_opts.massif_out_file && p) massif::custom_resize(VG_(record_ExeContext)(tid, 0), p, new_size);
   if (Chunk* c = keyable(p) ? g_blocks.find(p) : nullptr) {
     if (c->size != old_size || new_size == 0) { bad_free(tid, p); return; }
+    if (new_size < old_size) {
+      undef::hide(p + new_size, old_size - new_size + rz);
+    } else {
+      undef::hide(p + old_size, new_size - old_size);
+      if (rz) undef::hide(p + new_size, rz);
+    }
     g_block_bytes = g_block_bytes - c->size + new_size;
     c->size = new_size;
     return;
@@ -237,6 +261,7 @@ void create_pool(ThreadId tid, Addr pool, UInt rz, UChar zeroed, UWord flags) {
   mp->rz = rz;
   mp->auto_free = auto_free;
   mp->metapool = meta != 0;
+  mp->zeroed = zeroed != 0;
   mp->chunks.init("mt.custom.chunks", 16);
   g_pools.add(mp);
 }
@@ -251,8 +276,12 @@ void destroy_pool(ThreadId tid, Addr pool) {
   Mempool* mp = keyable(pool) ? g_pools.take(pool) : nullptr;
   if (!mp) { illegal_pool(tid, pool); return; }
   check_sane(mp);
-  // Its chunks go silently: no leak, no free counted, nothing remembered.
-  mp->chunks.each([](Chunk* c) { g_chunk_mem.put(c); });
+  // Its chunks go silently: no leak, no free counted, nothing remembered;
+  // memcheck makes them unaddressable.
+  mp->chunks.each([mp](Chunk* c) {
+    gone_contents(c->start, c->size, mp->rz);
+    g_chunk_mem.put(c);
+  });
   g_pool_chunks -= mp->chunks.n;
   mp->chunks.map.free_table();
   dealloc(mp);
@@ -266,6 +295,7 @@ void pool_alloc(ThreadId tid, Addr pool, Addr addr, SizeT size) {
   Mempool* mp = find_pool(pool);
   if (!mp) { illegal_pool(tid, pool); return; }
   if (!keyable(addr)) return;
+  new_contents(addr, size, mp->rz, mp->zeroed);
   mp->chunks.add(new_chunk(tid, addr, size, mp));
   g_pool_chunks++;
   heap::note_custom_alloc(size);
@@ -314,6 +344,7 @@ void pool_free(ThreadId tid, Addr pool, Addr addr) {
   g_pool_chunks--;
   Addr start = c->start;
   SizeT size = c->size;
+  gone_contents(start, size, mp->rz);
   // Remembered before what it frees: a bad free of a malloc'd block at the
   // chunk's start is then described by that block (memtrack finds the
   // latest free of an address, memcheck the earliest).
@@ -347,6 +378,7 @@ void pool_trim(ThreadId tid, Addr pool, Addr addr, SizeT size) {
     chunks.remove(c);
     count_pool_free();  // dropped or clipped: one free either way from 3.27
     if (!inside(first) && !inside(last)) {
+      gone_contents(c->start, c->size, mp->rz);
       g_pool_chunks--;
       retire(tid, c);
       continue;
@@ -354,6 +386,9 @@ void pool_trim(ThreadId tid, Addr pool, Addr addr, SizeT size) {
     Addr lo = c->start < addr ? addr : c->start;
     Addr hi = c->start < addr ? c->start + size : addr + size;
     if (hi <= lo) hi = min(c->start + c->size, addr + size);  // where memcheck asserts
+    // The parts cut off become unaddressable.
+    if (lo > c->start) undef::hide(c->start, lo - c->start);
+    if (hi < c->start + c->size) undef::hide(hi, c->start + c->size - hi);
     c->start = lo;
     c->size = (UInt)(hi - lo);
     chunks.add(c);
@@ -472,9 +507,9 @@ void init() {
 bool handle(ThreadId tid, UWord* arg, UWord* ret) {
   switch (arg[0]) {
     // (The core drops the first three when the address is null.)
-    case VG_USERREQ__MALLOCLIKE_BLOCK: malloclike(tid, arg[1], arg[2]); break;
-    case VG_USERREQ__FREELIKE_BLOCK: freelike(tid, arg[1]); break;
-    case VG_USERREQ__RESIZEINPLACE_BLOCK: resize_in_place(tid, arg[1], arg[2], arg[3]); break;
+    case VG_USERREQ__MALLOCLIKE_BLOCK: malloclike(tid, arg[1], arg[2], (UInt)arg[3], arg[4] != 0); break;
+    case VG_USERREQ__FREELIKE_BLOCK: freelike(tid, arg[1], (UInt)arg[2]); break;
+    case VG_USERREQ__RESIZEINPLACE_BLOCK: resize_in_place(tid, arg[1], arg[2], arg[3], (UInt)arg[4]); break;
     case VG_USERREQ__CREATE_MEMPOOL: create_pool(tid, arg[1], (UInt)arg[2], (UChar)arg[3], arg[4]); break;
     case VG_USERREQ__DESTROY_MEMPOOL: destroy_pool(tid, arg[1]); break;
     // Chunk sizes are 32-bit in memcheck's handlers.

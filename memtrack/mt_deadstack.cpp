@@ -176,15 +176,15 @@ bool enabled() {
 void post_options() {
   g_exited.init("mt.deadstack.exited");
   VG_(track_pre_thread_ll_exit)(thread_exits);
-  VG_(track_die_mem_munmap)(forget_range);
   if (!enabled()) return;
   g_mirrors.init("mt.deadstack.mirrors");
-  VG_(track_die_mem_brk)(forget_range);
   VG_(track_change_mem_mprotect)(forget_prot);
   VG_(track_copy_mem_remap)(forget_remap);
   VG_(track_new_mem_mmap)(forget_mmap);
   VG_(track_register_stack)(forget_stack);
 }
+
+void unmapped(Addr a, SizeT len) { forget_range(a, len); }
 
 const Cache* cache() { return &g_cache; }
 Addr scratch() { return reinterpret_cast<Addr>(g_scratch); }

@@ -34,6 +34,10 @@ bool enabled();
 // mappings when enabled.
 void post_options();
 
+// Memory unmapped (munmap, brk shrinking): mirrors and exited threads'
+// entries there go. mt_main calls it (the core takes one function per event).
+void unmapped(Addr a, SizeT len);
+
 // The registered stack the helpers found last, [lo, end), and where its
 // mirror lies: the mirror word of address a is at a + delta. lo = end = 0
 // when forgotten. Generated code reads it and copies small falls itself.

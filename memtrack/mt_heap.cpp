@@ -2,6 +2,7 @@
 // a request of 0 bytes counts as 1; realloc counts one more block of the new
 // size; a shrinking realloc stays in place; calloc's zeroing is no write.
 #include "mt_heap.h"
+#include "mt_undef.h"
 #include "mt_access.h"
 #include "mt_errors.h"
 #include "mt_options.h"
@@ -295,6 +296,8 @@ void add(Block* b) {
 void drop(Block* b) {
   access::block_removed(b);
   g_index.remove(b);
+  // Words memcheck.h's requests hid in the block: the memory is no block now.
+  if (undef::g_pages) undef::reveal(b->start, b->size);
 }
 
 // usage: whether the call counts in memcheck's "total heap usage" (a

@@ -25,6 +25,7 @@
 #include "mt_heap.h"
 #include "mt_options.h"
 #include "mt_sites.h"
+#include "mt_undef.h"
 
 namespace mt::leak {
 
@@ -82,24 +83,17 @@ Delta g_list_delta;
 VG_MINIMAL_JMP_BUF(g_jmp);       // scan_range's
 VG_MINIMAL_JMP_BUF(g_heur_jmp);  // heuristic_for's
 
-// We are in a signal handler: unblock the signal before jumping out.
-void unblock(Int sig) {
-  vki_sigset_t mask;
-  VG_(sigprocmask)(VKI_SIG_SETMASK, nullptr, &mask);
-  VG_(sigdelset)(&mask, sig);
-  VG_(sigprocmask)(VKI_SIG_SETMASK, &mask, nullptr);
-}
 
 void on_fault(Int sig, Addr) {
   if (sig == VKI_SIGSEGV || sig == VKI_SIGBUS) {
-    unblock(sig);
+    vg_core::unblock_signal(sig);
     VG_MINIMAL_LONGJMP(g_jmp);
   }
 }
 
 void on_heur_fault(Int sig, Addr) {
   if (sig == VKI_SIGSEGV || sig == VKI_SIGBUS) {
-    unblock(sig);
+    vg_core::unblock_signal(sig);
     VG_MINIMAL_LONGJMP(g_heur_jmp);
   }
 }
@@ -283,6 +277,9 @@ void mark_range(Addr a, Addr b, bool prior_definite) {
     g_skipped += next - g_scan_at;
     g_scan_at = next;
   }
+  // The page's words memcheck.h's requests hid (set again at each page
+  // start, where a fault also resumes).
+  const undef::Page* hidden = nullptr;
   while (g_scan_at < b) {
     Addr p = g_scan_at;
     if (p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) {
@@ -290,10 +287,11 @@ void mark_range(Addr a, Addr b, bool prior_definite) {
         g_scan_at = VG_PGROUNDUP(p + 1);
         continue;
       }
+      hidden = undef::page(p);
     }
     UWord w = *reinterpret_cast<const UWord*>(p);
     g_scanned += sizeof(UWord);
-    if (w >= g_lo && w < g_hi) found_word(w, prior_definite);
+    if (w >= g_lo && w < g_hi && !(hidden && undef::unwritten(hidden, p, w))) found_word(w, prior_definite);
     g_scan_at = p + sizeof(UWord);
   }
   VG_(set_fault_catcher)(prev);
@@ -983,6 +981,8 @@ void wpa_scan(Addr a, Addr b) {
     g_scan_at = g_wpa_describing ? g_scan_at + sizeof(UWord) : VG_PGROUNDUP(g_scan_at + 1);
     g_wpa_describing = false;
   }
+  // (volatile: a fault while describing resumes within the page)
+  const undef::Page* volatile hidden = nullptr;
   while (g_scan_at < b) {
     Addr p = g_scan_at;
     if (p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) {
@@ -990,9 +990,10 @@ void wpa_scan(Addr a, Addr b) {
         g_scan_at = VG_PGROUNDUP(p + 1);
         continue;
       }
+      hidden = undef::page(p);
     }
     UWord w = *reinterpret_cast<const UWord*>(p);
-    if (wpa_hit(w)) {
+    if (wpa_hit(w) && !(hidden && undef::unwritten(hidden, p, w))) {
       g_wpa_describing = true;
       wpa_found(p, w);
       g_wpa_describing = false;

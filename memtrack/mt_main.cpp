@@ -4,6 +4,7 @@
 #include "mt_access.h"
 #include "mt_clientreq.h"
 #include "mt_deadstack.h"
+#include "mt_undef.h"
 #include "mt_custom.h"
 #include "mt_errors.h"
 #include "mt_heap.h"
@@ -40,6 +41,13 @@ void post_clo_init() {
   errors::adopt_memcheck_suppressions();
   leak::post_options();  // first: --xml=yes makes the search full, which the heap's zero-fill asks
   deadstack::post_options();
+  // Memory going away: the core takes one function per event.
+  auto unmapped = [](Addr a, SizeT len) {
+    deadstack::unmapped(a, len);
+    undef::reveal(a, len);
+  };
+  VG_(track_die_mem_munmap)(unmapped);
+  VG_(track_die_mem_brk)(unmapped);
   heap::post_options();
   unwind::init();  // after --num-callers is known
   options::note_ignored();
@@ -115,6 +123,12 @@ void fini(Int exit_status) {
                 "taken for stack switches), %'llu bytes of stack mirrored\n",
                 covered, written, switches, mirrored);
     }
+    ULong hidden_pages, dropped;
+    undef::stats(&hidden_pages, &dropped);
+    if (hidden_pages || dropped)
+      VG_(dmsg)("memtrack: memory memcheck.h's requests made undefined: %'llu pages with hidden words, %'llu pages "
+                "over the limit not remembered\n",
+                hidden_pages, dropped);
   }
   dealloc(path);
 }

@@ -57,4 +57,12 @@ inline bool registered_stack(Addr sp, Addr* lo, Addr* hi) {
   *hi = end;
   return true;
 }
+// A fault catcher runs in the signal's handler, with the signal blocked:
+// unblock it before jumping out, or the next fault kills the process.
+inline void unblock_signal(Int sig) {
+  vki_sigset_t mask;
+  VG_(sigprocmask)(VKI_SIG_SETMASK, nullptr, &mask);
+  VG_(sigdelset)(&mask, sig);
+  VG_(sigprocmask)(VKI_SIG_SETMASK, &mask, nullptr);
+}
 }  // namespace mt::vg_core
