@@ -112,7 +112,7 @@ void write_summary(const char* path) {
     }
   }
   if (leak::exit_analysed()) {
-    const leak::Counts& c = leak::last_counts();
+    const leak::Counts& c = leak::found_counts();
     f.puts(",\"leaks\":{");
     for (int k = leak::kDefinite; k >= 0; k--)
       f.printf("%s\"%s\":{\"bytes\":%llu,\"blocks\":%llu}", k == leak::kDefinite ? "" : ",", kKindNames[k],
@@ -317,7 +317,7 @@ void after_alloc(ThreadId tid) {
 
 void at_exit() {
   if (!g_opts.leak_limit || !leak::exit_analysed()) return;
-  const leak::Counts& c = leak::last_counts();
+  const leak::Counts& c = leak::found_counts();
   ULong lost = 0;
   for (UInt k = 0; k < leak::kKindBits; k++)
     if (leak_kinds() & (1u << k)) lost += c.bytes[k];

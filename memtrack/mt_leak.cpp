@@ -57,7 +57,8 @@ Vec<LB> g_lb;
 Vec<UInt> g_stack;
 Addr g_lo, g_hi;   // bounds of all blocks, for a quick reject
 UInt g_heuristics; // bitset over Heuristic, of the current search
-Counts g_counts;   // of the last search
+Counts g_counts;   // of the last search that found blocks (memcheck's counters)
+bool g_found_none; // the last search found no block
 bool g_searched;   // any search so far (heuristic lines follow memcheck's rule)
 bool g_exit_analysed;
 UInt g_search_ms;      // analyse() of the last search, for the -v timing line
@@ -622,6 +623,10 @@ void init() {
 }
 
 const Counts& last_counts() { return g_counts; }
+const Counts& found_counts() {
+  static const Counts kNone = {};
+  return g_found_none ? kNone : g_counts;
+}
 UInt search_number() { return g_search_number; }
 
 void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),
@@ -743,8 +748,10 @@ void report(ThreadId tid, const Params& p) {
     if (xml_at(1)) VG_(printf_xml)("<all_heap_blocks_freed>true</all_heap_blocks_freed>\n\n");
     for (SizeT i = 0; i < g_records.size(); i++) dealloc(g_records[i]);
     g_records.clear();
-    g_prev = g_counts;
-    VG_(memset)(&g_counts, 0, sizeof g_counts);
+    // memcheck returns here without touching its counters: the next
+    // search's deltas and VALGRIND_COUNT_LEAKS still see the last search
+    // that found blocks (3.24's reallocarray test shows "+0" after one).
+    g_found_none = true;
     g_searched = true;
     return;
   }
@@ -780,6 +787,7 @@ void report(ThreadId tid, const Params& p) {
   index_records(&by_key);
   g_prev = g_counts;
   VG_(memset)(&g_counts, 0, sizeof g_counts);
+  g_found_none = false;
   for (SizeT i = 0; i < g_lb.size(); i++) {
     LB& x = g_lb[i];
     Kind k = kind_of(x.state);

@@ -77,7 +77,11 @@ void who_points_at(Addr a, SizeT len);
 // record (the caller then says "invalid loss record nr").
 bool block_list(UInt from, UInt to, UInt max_blocks, UInt heuristics);
 
+// memcheck's counters, as VALGRIND_COUNT_LEAKS reads them: those of the
+// last search that found blocks (a search finding none leaves them).
 const Counts& last_counts();
+// What the last search found: zero if it found no block.
+const Counts& found_counts();
 // How many searches have reported so far (memcheck's leak_search_gen).
 UInt search_number();
 // The loss records of the latest search that were not suppressed.

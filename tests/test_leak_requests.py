@@ -73,3 +73,15 @@ def test_no_blocks_mid_run(clients, workdir):
         a, b = leak_helpers.assert_same_leak_output(mt, mc)
         freed = [l for l in a.lines if l == "All heap blocks were freed -- no leaks are possible"]
         assert len(freed) == 3
+
+
+def test_search_finding_no_block_keeps_counters(clients, workdir):
+    """A search that finds no block ('All heap blocks were freed') leaves
+    memcheck's counters alone: the next search's deltas are against the
+    last one that found blocks (+0 here, not +40), and VALGRIND_COUNT_LEAKS
+    in between still answers that search's counts."""
+    mt, mc = leak_helpers.run_pair(["--leak-check=summary"], [clients.path("leak_empty_search")], workdir)
+    assert "after a search that found none: leaked 0 dubious 0 reachable 40" in mc.stderr, mc
+    assert "still reachable: 40 (+0) bytes in 1 (+0) blocks" in mc.stderr, mc
+    a, b = leak_helpers.assert_same_leak_output(mt, mc)
+    assert len(a.leak_summaries) == 3
