@@ -185,6 +185,7 @@ void set_defaults() {
   g_opts.heap_admin = 8;
   g_opts.threshold = 1.0;
   g_opts.peak_inaccuracy = 1.0;
+  g_opts.arena_model_check = false;
 }
 
 bool parse_bool(const char* v, bool* out) {
@@ -249,6 +250,12 @@ bool parse_size(const char* v, ULong* out) {
 
 Bool process(const HChar* arg) {
   if (arg[0] != '-') return False;
+  // The debugging option (--help-debug), outside the table and --help.
+  if (VG_(strncmp)(arg, "--arena-model-check", 19) == 0) {
+    if (arg[19] != '=') bad(arg, "missing '=<value>'");
+    if (!parse_bool(arg + 20, &g_opts.arena_model_check)) bad(arg, "expected yes or no");
+    return True;
+  }
   SizeT n;
   Row* table = rows(&n);
   for (SizeT i = 0; i < n; i++) {
@@ -463,7 +470,13 @@ void print_usage() {
       "      --xtree-leak-file\n");
 }
 
-void print_debug_usage() { VG_(printf)("    (none)\n"); }
+void print_debug_usage() {
+  VG_(printf)(
+      "    --arena-model-check=no|yes       run the model of the client arena that the massif file\n"
+      "                                     uses with --freelist-vol > 0 beside the real arena (needs\n"
+      "                                     --freelist-vol=0) and stop at the first block they place\n"
+      "                                     differently [no]\n");
+}
 
 void note_ignored() {
   if (VG_(clo_verbosity) < 1 || VG_(clo_xml)) return;  // where memcheck keeps its own warnings back
