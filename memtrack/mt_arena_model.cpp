@@ -35,16 +35,17 @@
 //   address back on a free list (without merging it) and gives the rest of
 //   the block, whatever its length, to the aligned block.
 //
-// Superblocks get addresses in a space of their own, laid out as the
-// core's address-space manager lays out the client's heap mappings (the
-// lowest gap that fits, from where the first one went), starting at the
-// real first superblock's address, so that orders of blocks and alignments
-// are the real ones as long as nothing else of the program's lies between
-// them. What the model cannot see: the program's own mappings between
-// superblocks, and a new superblock of a non-client arena (the core's,
-// the tool's), which also reclaims the client arena's waiting superblock.
-// The self-check follows the real arena there (it can see a reclaim) and
-// counts such events; see docs/design.md for what they cost.
+// Blocks have addresses because the lists' order depends on them
+// (swizzle), and memalign's layout on an address's alignment. A new model
+// superblock goes where the core's address-space manager would map it in
+// massif's run: the lowest gap that fits (its first fit for client
+// mappings), in the address space as it is, less the real arena's
+// superblocks, plus the model's. What the model cannot see: where the
+// program's own mappings would have gone in that run, and a new superblock
+// of a non-client arena (the core's, the tool's), which also reclaims the
+// client arena's waiting superblock. The self-check follows the real arena
+// there (it sees the mapping go) and counts such events; see
+// docs/design.md for what they cost.
 //
 // Memory: a 64-byte record per block of the model (live or free) and a
 // hash entry per live block, from the tool arena; nothing when the model
@@ -52,8 +53,10 @@
 #include "mt_arena_model.h"
 #include "mt_options.h"
 
+// Core variable and function without a tool header.
 extern "C" {
-extern Bool VG_(clo_profile_heap);  // core variable without a tool header
+extern Bool VG_(clo_profile_heap);
+extern Addr VG_(am_get_advisory_client_simple)(Addr start, SizeT len, Bool* ok);
 }
 
 namespace mt::arena_model {
@@ -88,7 +91,6 @@ struct Sb {
 
 SizeT g_lo, g_hi, g_overhead;  // admin bytes below and above a payload; both
 bool g_check;
-ULong g_origin;  // where the first superblock went
 Pool<MBlock> g_blocks;
 Vec<Sb*> g_sbs;  // by address
 Sb* g_deferred;  // the empty superblock whose reclaim waits
@@ -203,17 +205,59 @@ void defer(Sb* sb) {
   g_deferred = sb;
 }
 
-// The lowest gap of the model's address space that holds bytes, from the
-// origin (the address-space manager's first fit).
+// Where the address-space manager would map a superblock of this many
+// bytes in massif's run: the lowest free gap from the start of the client's
+// space (its first fit), in the address space as it is now, except that
+// the real arena's superblocks are not there and the model's are. Reads
+// the segment list: once per new superblock (4 MiB, or a block beyond).
+Vec<Addr> g_starts;
+
 ULong place(SizeT bytes) {
-  ULong at = g_origin;
-  SizeT i = 0;
-  for (; i < g_sbs.size(); i++) {
-    Sb* s = g_sbs[i];
-    if (s->base >= at + bytes) break;
-    if (s->base + s->bytes > at) at = s->base + s->bytes;
+  // The search starts at the client space's start; nothing below the first
+  // free page, the first real client-heap mapping and the first model
+  // superblock is free in either space, so the lowest of those will do.
+  Bool ok;
+  Addr from = VG_(am_get_advisory_client_simple)(0, VKI_PAGE_SIZE, &ok);
+  if (!ok) from = ~(Addr)0;
+  if (g_sbs.size() && g_sbs[0]->base < from) from = g_sbs[0]->base;
+  const UInt kinds = SkAnonC | SkAnonV | SkFileC | SkFileV | SkShmC | SkResvn;
+  Int n = VG_(am_get_segment_starts)(kinds, g_starts.begin(), (Int)g_starts.size());
+  if (n < 0) {
+    g_starts.resize((SizeT)-n + 64);
+    n = VG_(am_get_segment_starts)(kinds, g_starts.begin(), (Int)g_starts.size());
+    tl_assert(n >= 0);
   }
-  return at;
+  for (Int i = 0; i < n; i++) {
+    const NSegment* seg = VG_(am_find_nsegment)(g_starts[i]);
+    if (seg && seg->kind == SkAnonC && seg->isCH && seg->start < from) from = seg->start;
+  }
+  // First fit over the occupied intervals of both lists, in address order.
+  ULong at = from;
+  Int i = 0;
+  SizeT j = 0;
+  for (;;) {
+    ULong start, end;  // the next occupied interval
+    const NSegment* seg = nullptr;
+    while (i < n) {
+      seg = VG_(am_find_nsegment)(g_starts[i]);
+      if (seg && !(seg->kind == SkAnonC && seg->isCH) && seg->end + 1 > at) break;
+      seg = nullptr;
+      i++;
+    }
+    while (j < g_sbs.size() && g_sbs[j]->base + g_sbs[j]->bytes <= at) j++;
+    if (!seg && j == g_sbs.size()) return at;
+    if (seg && (j == g_sbs.size() || seg->start < g_sbs[j]->base)) {
+      start = seg->start;
+      end = (ULong)seg->end + 1;
+      i++;
+    } else {
+      start = g_sbs[j]->base;
+      end = start + g_sbs[j]->bytes;
+      j++;
+    }
+    if (start >= at + bytes) return at;
+    if (end > at) at = end;
+  }
 }
 
 Sb* new_superblock(SizeT req_bszB, bool splittable) {
@@ -394,6 +438,8 @@ void check(SizeT align, SizeT n, Addr real, MBlock* b) {
       if ((o->base < sb->base) != (o->real < sb->real)) g_st.order_differs++;
     }
     if (!client_heap_at(sb->real)) check_failed("no client heap mapping at the new superblock", align, n, real, sb->real + off, usable_of(b));
+    // Where the model's address-space rule put it: the real place.
+    if (sb->base != sb->real) check_failed("superblock mapped elsewhere", align, n, real, sb->base + off, usable_of(b));
   }
   Addr model_real = sb->real + off;
   SizeT u = VG_(cli_malloc_usable_size)(reinterpret_cast<void*>(real));
@@ -424,17 +470,12 @@ void post_options() {
   g_sbs.init("mt.arena.sbs");
   g_by_real.init("mt.arena.byreal", 4096);
   g_deferred = nullptr;
-  g_origin = 0;
+  g_starts.init("mt.arena.starts");
+  g_starts.resize(256);
 }
 
 void alloc(SizeT align, SizeT n, Addr real) {
   if (g_check) follow_external_reclaim();
-  if (g_sbs.size() == 0 && g_origin == 0) {
-    // The first superblock: where the real one went (the start of the
-    // client heap mapping holding the first block).
-    const NSegment* s = VG_(am_find_nsegment)(real);
-    g_origin = s ? s->start : VG_PGROUNDDN(real);
-  }
   MBlock* b = align == A::kMinMalloc ? malloc_block(n, false) : memalign_block(align, n);
   g_st.allocs++;
   g_by_real.put(real, b);
