@@ -8,18 +8,22 @@
                              whole (its 16 spare bytes are too few to split
                              off), 16 bytes of slop; with the queue they
                              are cut exactly from fresh memory. The peak
-                             comes with them.
+                             comes with them (and one block of n * 64).
      arena_slop mix [events] (default 20000) a deterministic mix over 256
                              slots: malloc, calloc, free, shrinking and
                              growing realloc, memalign, posix_memalign and
-                             aligned_alloc (alignments 16 to 64 KiB), now
+                             aligned_alloc (alignments 16 to 4096), now
                              and then a block of 1 to 9 MiB (beyond 4 MiB
                              the arena gives each its own superblock).
      arena_slop threads      the mix in four threads at once.
    A growing realloc asks for twice the most the block ever held plus 64
-   bytes and no request is of 0 bytes: massif keeps a block that grows
+   bytes, aligned blocks (whose slop reaches their alignment) are freed,
+   never realloc'd, and no request is of 0 bytes: massif keeps a block that grows
    within its slop in place and memtrack moves it, which would part the
-   two arenas for a reason the model is not about. */
+   two arenas for a reason the model is not about. So would alignments
+   beyond a page: a memalign's layout depends on its superblock's address
+   modulo the alignment, and superblocks are only page-aligned, at
+   addresses that depend on each tool's own mappings. */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -35,6 +39,8 @@ static int slop(long n) {
   }
   for (long i = 0; i < n; i++) free(keep[2 * i]);
   for (long i = 0; i < n; i++) keep[2 * i] = malloc(48);
+  void* top = malloc((size_t)n * 64); /* the peak, with the 48-byte blocks live */
+  free(top);
   for (long i = 0; i < 2 * n; i++) free(keep[i]);
   return 0;
 }
@@ -44,6 +50,7 @@ struct mix {
   long events;
   void* slot[256];
   size_t size[256], cap[256];
+  char aligned[256];
 };
 
 static unsigned long next(struct mix* m) {
@@ -58,7 +65,7 @@ static void* mix(void* arg) {
     unsigned r = (unsigned)(next(m) % 1000);
     if (!m->slot[s]) {
       size_t n = 1 + next(m) % (r < 500 ? 200 : 4000);
-      size_t align = (size_t)16 << (next(m) % 13); /* 16 .. 64 KiB */
+      size_t align = (size_t)16 << (next(m) % 9); /* 16 .. 4096 */
       if (r < 4) n = ((size_t)1 << 20) + next(m) % (8u << 20); /* 1 .. 9 MiB */
       if (r < 150) {
         m->slot[s] = calloc(1, n);
@@ -74,8 +81,9 @@ static void* mix(void* arg) {
       }
       if (!m->slot[s]) continue;
       m->size[s] = m->cap[s] = n;
+      m->aligned[s] = r >= 150 && r < 240;
       ((char*)m->slot[s])[0] = (char)e;
-    } else if (r < 550 || m->cap[s] > ((size_t)1 << 20)) {
+    } else if (r < 550 || m->cap[s] > ((size_t)1 << 20) || m->aligned[s]) {
       free(m->slot[s]);
       m->slot[s] = NULL;
     } else if (r < 750 && m->size[s] > 1) {
