@@ -15,7 +15,8 @@
                              aligned_alloc (alignments 16 to 4096), now
                              and then a block of 1 to 9 MiB (beyond 4 MiB
                              the arena gives each its own superblock).
-     arena_slop threads      the mix in four threads at once.
+     arena_slop threads      the mix in four threads at once, alignments
+                             up to 64 KiB (for the self-check only).
    A growing realloc asks for twice the most the block ever held plus 64
    bytes, aligned blocks (whose slop reaches their alignment) are freed,
    never realloc'd, and no request is of 0 bytes: massif keeps a block that grows
@@ -51,6 +52,7 @@ struct mix {
   void* slot[256];
   size_t size[256], cap[256];
   char aligned[256];
+  unsigned align_shifts; /* alignments 16 << 0 .. 16 << (align_shifts - 1) */
 };
 
 static unsigned long next(struct mix* m) {
@@ -65,7 +67,7 @@ static void* mix(void* arg) {
     unsigned r = (unsigned)(next(m) % 1000);
     if (!m->slot[s]) {
       size_t n = 1 + next(m) % (r < 500 ? 200 : 4000);
-      size_t align = (size_t)16 << (next(m) % 9); /* 16 .. 4096 */
+      size_t align = (size_t)16 << (next(m) % m->align_shifts);
       if (r < 4) n = ((size_t)1 << 20) + next(m) % (8u << 20); /* 1 .. 9 MiB */
       if (r < 150) {
         m->slot[s] = calloc(1, n);
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
   static struct mix m[4];
   if (strcmp(mode, "mix") == 0) {
     m[0].rng = 12345;
+    m[0].align_shifts = 9; /* up to 4096 */
     m[0].events = n ? n : 20000;
     mix(&m[0]);
     return 0;
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
     pthread_t t[4];
     for (int i = 0; i < 4; i++) {
       m[i].rng = 1000 + (unsigned long)i;
+      m[i].align_shifts = 13; /* up to 64 KiB */
       m[i].events = n ? n : 5000;
       pthread_create(&t[i], NULL, mix, &m[i]);
     }
