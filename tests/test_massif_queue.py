@@ -140,6 +140,14 @@ def test_self_check_needs_the_queue_off(clients, workdir):
     assert "ARENA" not in r.stderr
 
 
+@pytest.mark.parametrize("arg", ["--arena-model-check=maybe", "--arena-model-check"])
+def test_self_check_bad_value(arg, workdir):
+    r = helpers.run_memtrack([arg], ["/bin/true"], workdir)
+    assert r.returncode == 1
+    assert f"Bad option: {arg}:" in r.stderr
+    assert len([l for l in r.stderr.splitlines() if l.strip()]) == 1, r.stderr
+
+
 def test_self_check_is_a_debugging_option(workdir):
     r = helpers.run_memtrack(["--help-debug"], [], workdir)
     assert "--arena-model-check=no|yes" in r.stdout
