@@ -452,10 +452,7 @@ void check(SizeT align, SizeT n, Addr real, MBlock* b) {
 
 void post_options() {
   g_check = g_opts.arena_model_check;
-  if (g_check && g_opts.freelist_vol > 0) {
-    VG_(fmsg)("Bad option: --arena-model-check=yes: compares with the real arena, so it needs --freelist-vol=0\n");
-    VG_(exit)(1);
-  }
+  tl_assert(!g_check || g_opts.freelist_vol == 0);  // the options refuse the queue with the check
   g_active = g_check || (g_opts.massif_out_file && g_opts.freelist_vol > 0);
   if (!g_active) return;
   // The client arena's admin bytes, from the running core: its effective

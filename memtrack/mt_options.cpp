@@ -156,6 +156,13 @@ int g_mc_level = 2;
   __builtin_unreachable();
 }
 
+// The arena model's self-check compares with the real arena, which the
+// queue of freed blocks reshapes: the two cannot go together (either order).
+void check_model_check(const char* arg) {
+  if (g_opts.arena_model_check && g_opts.freelist_vol != kFreelistAuto && g_opts.freelist_vol > 0)
+    bad(arg, "--arena-model-check=yes compares with the real arena, so it needs --freelist-vol=0");
+}
+
 }  // namespace
 
 void set_defaults() {
@@ -254,6 +261,7 @@ Bool process(const HChar* arg) {
   if (VG_(strncmp)(arg, "--arena-model-check", 19) == 0) {
     if (arg[19] != '=') bad(arg, "missing '=<value>'");
     if (!parse_bool(arg + 20, &g_opts.arena_model_check)) bad(arg, "expected yes or no");
+    check_model_check(arg);
     return True;
   }
   SizeT n;
@@ -278,6 +286,7 @@ Bool process(const HChar* arg) {
         if (!parse_uint(v, &x)) bad(arg, "expected a whole number");
         if (x < r.min || x > r.max) bad(arg, "value out of range");
         *static_cast<ULong*>(r.target) = x;
+        if (r.target == &g_opts.freelist_vol) check_model_check(arg);
         return True;
       }
       case kStacks: {
