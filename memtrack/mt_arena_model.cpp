@@ -47,9 +47,11 @@
 // there (it sees the mapping go) and counts such events; see
 // docs/design.md for what they cost.
 //
-// Memory: a 64-byte record per block of the model (live or free) and a
-// hash entry per live block, from the tool arena; nothing when the model
-// is off.
+// Cost: a 64-byte record per block of the model (live or free) and a hash
+// entry per live block, from the tool arena; the search is the arena's own.
+// With --leak-check=full and a massif file, python3 (177,018 allocations)
+// ran 5% longer with 8 MB more peak RSS, sqlite3 5% and 0.3 MB
+// (docs/design.md). Nothing runs when the model is off.
 #include "mt_arena_model.h"
 #include "mt_options.h"
 
@@ -98,7 +100,7 @@ MBlock* g_head[A::kLists];
 PtrMap<MBlock> g_by_real;  // live blocks by the real payload address
 
 struct Stats {
-  ULong allocs, frees, superblocks, reclaims, unsplittable, external_reclaims, order_differs, checked;
+  ULong allocs, frees, superblocks, reclaims, unsplittable, external_reclaims, checked;
 } g_st;
 
 // The last operations, printed when the self-check fails.
@@ -411,9 +413,8 @@ void note(char kind, SizeT align, SizeT n, Addr real, SizeT usable) {
             align, n, what);
   VG_(umsg)("memtrack:   real block %#lx, usable %lu; model block %#lx, usable %lu\n", real,
             VG_(cli_malloc_usable_size)(reinterpret_cast<void*>(real)), model_real, model_usable);
-  VG_(umsg)("memtrack:   model: %lu superblocks, %llu made, %llu reclaimed (%llu by other arenas), %llu in another "
-            "order than the real ones\n",
-            g_sbs.size(), g_st.superblocks, g_st.reclaims, g_st.external_reclaims, g_st.order_differs);
+  VG_(umsg)("memtrack:   model: %lu superblocks, %llu made, %llu reclaimed (%llu by other arenas)\n", g_sbs.size(),
+            g_st.superblocks, g_st.reclaims, g_st.external_reclaims);
   ULong first = g_nops > kOps ? g_nops - kOps : 0;
   for (ULong i = first; i < g_nops; i++) {
     const Op& o = g_ops[i % kOps];
@@ -435,7 +436,6 @@ void check(SizeT align, SizeT n, Addr real, MBlock* b) {
       Sb* o = g_sbs[i];
       if (o == sb || !o->real) continue;
       if (o->real == sb->real) check_failed("the model made a superblock, the real arena did not", align, n, real, real, usable_of(b));
-      if ((o->base < sb->base) != (o->real < sb->real)) g_st.order_differs++;
     }
     if (!client_heap_at(sb->real)) check_failed("no client heap mapping at the new superblock", align, n, real, sb->real + off, usable_of(b));
     // Where the model's address-space rule put it: the real place.
@@ -510,8 +510,8 @@ void print_stats() {
             g_st.allocs, g_st.frees, g_st.superblocks, g_st.unsplittable, g_st.reclaims, g_sbs.size(), tool_bytes());
   if (g_check)
     VG_(dmsg)("memtrack: arena model check: %'llu allocations placed as the real arena placed them; %'llu waiting "
-              "superblocks reclaimed by other arenas, %'llu superblocks in another order than the real ones\n",
-              g_st.checked, g_st.external_reclaims, g_st.order_differs);
+              "superblocks reclaimed by other arenas\n",
+              g_st.checked, g_st.external_reclaims);
 }
 
 }  // namespace mt::arena_model
