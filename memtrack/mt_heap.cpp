@@ -13,6 +13,7 @@
 #include "mt_massif.h"
 #include "mt_custom.h"
 #include "mt_unwind.h"
+#include "mt_arena_model.h"
 
 namespace mt::heap {
 
@@ -104,6 +105,8 @@ class FreedQueue {
   // p: a block to give back to the arena later; nullptr for a custom
   // allocator's block, which only adds its size to the queue, as in memcheck.
   void put(void* p, SizeT size) {
+    // massif's arena gets the block back now, queue or not.
+    if (p && arena_model::active()) arena_model::free(reinterpret_cast<Addr>(p));
     if (vol_ == 0) {  // no queue: reused at once, as DHAT does
       if (p) VG_(cli_free)(p);
       return;
@@ -308,6 +311,7 @@ void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero,
   SizeT counted = req ? req : 1;
   void* p = VG_(cli_malloc)(align, counted);
   if (!p) return nullptr;
+  if (arena_model::active()) arena_model::alloc(align, counted, reinterpret_cast<Addr>(p));
   g_freed_queue.release();
   if (zero) VG_(memset)(p, 0, counted);
   else if (g_opts.malloc_fill != kNoFill) malloc_fill(p, req);
@@ -480,6 +484,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
 
   void* p_new = VG_(cli_malloc)(VG_(clo_alignment), n);
   if (!p_new) return nullptr;  // old block untouched
+  if (arena_model::active()) arena_model::alloc(VG_(clo_alignment), n, reinterpret_cast<Addr>(p_new));
   g_freed_queue.release();
   VG_(memcpy)(p_new, p_old, b->size);
   if (g_opts.malloc_fill != kNoFill) malloc_fill(static_cast<char*>(p_new) + b->req_size(), n - b->req_size());
@@ -526,7 +531,9 @@ void init() {
 void post_options() {
   g_zero_fill = leak::zero_filling();
   // After leak::post_options(), which settles the search mode.
-  const bool no_queue_by_default = g_opts.freelist_vol == kFreelistAuto && g_opts.leak_check != leak::Mode::kFull;
+  // The arena model's self-check compares with a real arena without the queue.
+  const bool no_queue_by_default =
+      g_opts.freelist_vol == kFreelistAuto && (g_opts.leak_check != leak::Mode::kFull || g_opts.arena_model_check);
   if (g_opts.freelist_vol == kFreelistAuto) g_opts.freelist_vol = no_queue_by_default ? 0 : 20000000;
   // memcheck's warning, wherever memcheck would give it.
   if (!no_queue_by_default && g_opts.freelist_big_blocks >= g_opts.freelist_vol && VG_(clo_verbosity) == 1 &&

@@ -1,6 +1,7 @@
 // memtrack's entry: registers the tool with the core, wires the modules
 // together, and writes the end-of-run outputs.
 #include "mt_rt.h"
+#include "mt_arena_model.h"
 #include "mt_access.h"
 #include "mt_clientreq.h"
 #include "mt_deadstack.h"
@@ -49,6 +50,7 @@ void post_clo_init() {
   VG_(track_die_mem_munmap)(unmapped);
   VG_(track_die_mem_brk)(unmapped);
   heap::post_options();
+  arena_model::post_options();  // after the heap settled --freelist-vol
   unwind::init();  // after --num-callers is known
   options::note_ignored();
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
@@ -116,6 +118,7 @@ void fini(Int exit_status) {
       VG_(dmsg)("memtrack: queue of freed blocks: %'llu bytes in %'llu blocks held back (--freelist-vol=%llu)\n", bytes,
                 blocks, g_opts.freelist_vol);
     }
+    arena_model::print_stats();
     if (deadstack::enabled()) {
       ULong covered, written, switches, mirrored;
       deadstack::stats(&covered, &written, &switches, &mirrored);

@@ -25,6 +25,7 @@
 #include "mt_massif.h"
 #include "mt_heap.h"
 #include "mt_sites.h"
+#include "mt_arena_model.h"
 
 namespace mt::massif {
 
@@ -246,6 +247,10 @@ SizeT usable_of(const Block* b) {
   if (g_massif_usable.size())
     if (Usable* u = g_massif_usable.get(reinterpret_cast<UWord>(b))) return u->bytes;
   if (b->zero_req) return 0;
+  // With memcheck's queue of freed blocks on, the real arena is not massif's
+  // (it holds freed blocks back): the model of it places blocks as massif's
+  // run would.
+  if (arena_model::active()) return arena_model::usable(b->start);
   return VG_(cli_malloc_usable_size)(reinterpret_cast<void*>(b->start));
 }
 

@@ -156,6 +156,13 @@ int g_mc_level = 2;
   __builtin_unreachable();
 }
 
+// The arena model's self-check compares with the real arena, which the
+// queue of freed blocks reshapes: the two cannot go together (either order).
+void check_model_check(const char* arg) {
+  if (g_opts.arena_model_check && g_opts.freelist_vol != kFreelistAuto && g_opts.freelist_vol > 0)
+    bad(arg, "--arena-model-check=yes compares with the real arena, so it needs --freelist-vol=0");
+}
+
 }  // namespace
 
 void set_defaults() {
@@ -185,6 +192,7 @@ void set_defaults() {
   g_opts.heap_admin = 8;
   g_opts.threshold = 1.0;
   g_opts.peak_inaccuracy = 1.0;
+  g_opts.arena_model_check = false;
 }
 
 bool parse_bool(const char* v, bool* out) {
@@ -249,6 +257,13 @@ bool parse_size(const char* v, ULong* out) {
 
 Bool process(const HChar* arg) {
   if (arg[0] != '-') return False;
+  // The debugging option (--help-debug), outside the table and --help.
+  if (VG_(strncmp)(arg, "--arena-model-check", 19) == 0) {
+    if (arg[19] != '=') bad(arg, "missing '=<value>'");
+    if (!parse_bool(arg + 20, &g_opts.arena_model_check)) bad(arg, "expected yes or no");
+    check_model_check(arg);
+    return True;
+  }
   SizeT n;
   Row* table = rows(&n);
   for (SizeT i = 0; i < n; i++) {
@@ -271,6 +286,7 @@ Bool process(const HChar* arg) {
         if (!parse_uint(v, &x)) bad(arg, "expected a whole number");
         if (x < r.min || x > r.max) bad(arg, "value out of range");
         *static_cast<ULong*>(r.target) = x;
+        if (r.target == &g_opts.freelist_vol) check_model_check(arg);
         return True;
       }
       case kStacks: {
@@ -463,7 +479,13 @@ void print_usage() {
       "      --xtree-leak-file\n");
 }
 
-void print_debug_usage() { VG_(printf)("    (none)\n"); }
+void print_debug_usage() {
+  VG_(printf)(
+      "    --arena-model-check=no|yes       run the model of the client arena that the massif file\n"
+      "                                     uses with --freelist-vol > 0 beside the real arena (needs\n"
+      "                                     --freelist-vol=0) and stop at the first block they place\n"
+      "                                     differently [no]\n");
+}
 
 void note_ignored() {
   if (VG_(clo_verbosity) < 1 || VG_(clo_xml)) return;  // where memcheck keeps its own warnings back

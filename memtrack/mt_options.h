@@ -56,6 +56,8 @@ struct Options {
   ULong heap_admin;            // --heap-admin: bytes counted per live block as extra
   double threshold;            // --threshold: % of the total a tree node needs
   double peak_inaccuracy;      // --peak-inaccuracy: % above the last peak for a new one
+  // Debugging (--help-debug).
+  bool arena_model_check;      // --arena-model-check: run mt_arena_model beside the real arena, stop at a difference
 };
 
 extern Options g_opts;

@@ -225,6 +225,43 @@ constexpr bool kXmlSummaries = MT_VG_XML_PROTOCOL6;
 // nothing in any version. No declaration tells; valgrind.h's numbers do.
 constexpr bool kPoolFreesCounted = MT_VG_AT_LEAST(3, 27);
 
+// The client arena (coregrind/m_mallocfree.c), which mt::arena_model
+// simulates. The core exports none of this to tools; the placement
+// algorithm and these numbers are the same in every release from 3.19 to
+// 3.27, so none depends on a version today: a release that changes them
+// changes them here. What the running core does tell (the client arena's
+// redzone, --profile-heap's admin word, --alignment) is read from it.
+namespace arena {
+// VG_MIN_MALLOC_SZB on amd64: payloads are multiples of it and aligned to it;
+// VG_(cli_malloc) with exactly this alignment is a plain arena malloc, any
+// other is an arena memalign.
+constexpr SizeT kMinMalloc = 16;
+// sizeof(Superblock): its size, a pointer and padding to kMinMalloc (the
+// padding is a whole kMinMalloc when the two fields already fill one).
+constexpr SizeT kSuperblockHeader = 32;
+// The client arena's superblocks: at least this big, and unsplittable (one
+// block, unmapped when it is freed) from this size + 1 on, except those made
+// for memalign.
+constexpr SizeT kClientSuperblock = 4194304;
+// Free lists: 112, by payload size in units of kMinMalloc; lists 0..63 hold
+// one size each, lists 64..111 start at these sizes (units), growing by
+// 5%, then 10%, then 20% (pszB_to_listNo_SLOW).
+constexpr UInt kLists = 112;
+constexpr UInt kExactLists = 64;
+constexpr UInt kListStart[kLists - kExactLists] = {
+    64,   67,   70,   74,   77,   81,   85,   90,   94,   99,   104,  109,  114,  120,  126,  133,
+    139,  153,  169,  185,  204,  224,  247,  272,  299,  329,  362,  398,  438,  482,  530,  583,
+    641,  770,  924,  1109, 1331, 1597, 1916, 2300, 2760, 3312, 3974, 4769, 5723, 6868, 8241, 9890};
+// A search gives up on a list after this many blocks (moving the list's
+// head one along) and tries the next list, except on the last list.
+constexpr UInt kSearchesPerList = 100;
+// swizzle(): after a block leaves a list, the head moves to the lowest
+// address among this many blocks either side of it.
+constexpr UInt kSwizzleReach = 5;
+// The widest alignment VG_(arena_memalign) takes.
+constexpr SizeT kMaxAlign = 16 * 1024 * 1024;
+}  // namespace arena
+
 }  // namespace mt::vgcompat
 
 // The shapes of the heap hooks the core calls (VG_(needs_malloc_replacement)).
