@@ -31,6 +31,9 @@ BOOTSTRAP_HINT = "run scripts/bootstrap --tests (it installs the test packages)"
 SCRIPTS = ("memtrack", "memtrack_print", "memtrack_diff", "memtrack_report")
 MANS = ("memtrack.1", "memtrack_print.1", "memtrack_diff.1", "memtrack_report.1")
 DOCS = ("README.md", "manual.md", "design.md", "format.md", "ci.md")
+# The scripts' shared library, installed as PKGDATADIR/memtrack_lib (every
+# file of its folder in the tree: one Makefile.am forgets is missed here).
+LIB = tuple(sorted(p.name for p in (REPO / "scripts" / "memtrack_lib").iterdir() if p.is_file()))
 JOBS = str(min(4, os.cpu_count() or 1))
 
 
@@ -106,6 +109,21 @@ def _check_leak_run(r, workdir, tooldir):
     return profs[0]
 
 
+def _check_report(prof, workdir, env, libdir):
+    """The installed memtrack_report (first on env's PATH) and memtrack_diff
+    work from where they are, with the library in libdir: the page inlines
+    that folder's report.css and report.js."""
+    page = Path(workdir) / "installed-report.html"
+    r = helpers.run(["memtrack_report", prof, "-o", page], workdir, env=env)
+    assert r.returncode == 0 and r.stderr == "", r
+    text = page.read_text()
+    for name in ("report.css", "report.js"):
+        assert (Path(libdir) / name).read_text() in text, name
+    r = helpers.run(["memtrack_diff", prof, prof, "--max-growth=0%"], workdir, env=env)
+    assert r.returncode == 0 and "No site changed." in r.stdout, r
+    page.unlink()
+
+
 # ---------------------------------------------------------------------------
 # (a) ./configure --prefix=... && make install, without root
 
@@ -124,6 +142,7 @@ def test_user_install_gives_a_working_memtrack_command(distsrc, clients, workdir
     tooldir = prefix / "libexec" / "memtrack"
     ours = {f"bin/{s}" for s in SCRIPTS} | {f"share/man/man1/{m}" for m in MANS} \
         | {f"share/doc/memtrack/{d}" for d in DOCS} \
+        | {f"share/memtrack/memtrack_lib/{n}" for n in LIB} \
         | {f"libexec/memtrack/memtrack-{plat}", f"libexec/memtrack/vgpreload_memtrack-{plat}.so",
            "include/valgrind/memtrack.h", "include/valgrind/valgrind.h"}
     links = {f"libexec/memtrack/{n}" for n in os.listdir(helpers.VG_TOOLDIR) if "memtrack" not in n}
@@ -138,6 +157,7 @@ def test_user_install_gives_a_working_memtrack_command(distsrc, clients, workdir
     prof = _check_leak_run(r, workdir, tooldir)
     r = helpers.run(["memtrack_print", prof], workdir, env=env)
     assert r.returncode == 0 and "leak_trivial" in r.stdout, r
+    _check_report(prof, workdir, env, prefix / "share/memtrack/memtrack_lib")
 
     # <valgrind/memtrack.h> with -I<prefix>/include: the prefix's copy, and
     # the valgrind.h it includes from beside it (a link to valgrind's).
@@ -179,7 +199,7 @@ def test_destdir_install_and_uninstall_list_exactly_our_files(built_tool, workdi
     (plain ./configure, as scripts/bootstrap runs it: beside valgrind's own
     tools, the scripts under /usr/local) and that `make uninstall` takes
     exactly that away again."""
-    v = _make_vars(["bindir", "mandir", "docdir", "VG_TOOLDIR", "VG_SYSTOOLDIR", "VG_HEADERDIR",
+    v = _make_vars(["bindir", "mandir", "docdir", "pkgdatadir", "VG_TOOLDIR", "VG_SYSTOOLDIR", "VG_HEADERDIR",
                     "VG_INCLUDEDIR", "VG_PLATFORM", "VG_BINARY"])
     dest = workdir / "dest"
     _run_ok(["make", "-s", "install", f"DESTDIR={dest}"], BUILDDIR)
@@ -189,6 +209,7 @@ def test_destdir_install_and_uninstall_list_exactly_our_files(built_tool, workdi
     want = {f"{rel(v['bindir'])}/{s}" for s in SCRIPTS} \
         | {f"{rel(v['mandir'])}/man1/{m}" for m in MANS} \
         | {f"{rel(v['docdir'])}/{d}" for d in DOCS} \
+        | {f"{rel(v['pkgdatadir'])}/memtrack_lib/{n}" for n in LIB} \
         | {f"{rel(v['VG_TOOLDIR'])}/memtrack-{plat}", f"{rel(v['VG_TOOLDIR'])}/vgpreload_memtrack-{plat}.so",
            f"{rel(v['VG_HEADERDIR'])}/memtrack.h"}
     beside_valgrind = v["VG_TOOLDIR"] == v["VG_SYSTOOLDIR"]
@@ -277,6 +298,7 @@ def test_debian_package_builds_installs_our_files_and_runs(distsrc, clients, wor
     assert files == ({f"usr/bin/{s}" for s in SCRIPTS}
                      | {f"usr/share/man/man1/{m}" for m in MANS}
                      | {f"usr/share/doc/memtrack/{d}" for d in (*DOCS, "copyright", "changelog.Debian")}
+                     | {f"usr/share/memtrack/memtrack_lib/{n}" for n in LIB}
                      | {"usr/include/valgrind/memtrack.h",
                         "usr/libexec/valgrind/memtrack-amd64-linux",
                         "usr/libexec/valgrind/vgpreload_memtrack-amd64-linux.so"})
@@ -306,3 +328,5 @@ def test_debian_package_builds_installs_our_files_and_runs(distsrc, clients, wor
     assert len(profs) == 1, profs
     r = helpers.run([root / "usr/bin/memtrack_print", profs[0]], run_dir)
     assert r.returncode == 0 and "leak_trivial" in r.stdout, r
+    _check_report(profs[0], run_dir, {"PATH": f"{root / 'usr/bin'}:{os.environ['PATH']}"},
+                  root / "usr/share/memtrack/memtrack_lib")

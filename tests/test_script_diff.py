@@ -8,8 +8,9 @@ each variant changes is known by construction (see the client's header);
 every figure the script prints is also checked against a comparison this
 file makes on its own from the two profiles' JSON. The gate must fail
 (exit 1, naming the threshold) on the grown and the leaking program and
-pass on the unchanged one; bad input files and options give one line and
-exit status 2."""
+pass on the unchanged one; two profiles that cannot be compared give one
+line and exit status 2 (other bad input files and options:
+test_script_bad_input.py)."""
 import json
 import math
 import re
@@ -19,7 +20,7 @@ import pytest
 
 import helpers
 import profile_helpers as ph
-import script_inputs as inputs
+import test_script_bad_input as tbi
 import test_script_print as tsp
 import workloads
 
@@ -394,39 +395,12 @@ def test_profiles_written_by_dhat(runs, workdir):
 
 
 # ---------------------------------------------------------------------------
-# Bad input
+# Two profiles that cannot be compared (other bad input:
+# test_script_bad_input.py)
 
 
 def _bad(workdir, args, *expect):
-    r = mdiff(args, workdir)
-    assert r.returncode == 2, r
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1, r
-    assert lines[0].startswith("memtrack_diff: error: "), r
-    assert "Traceback" not in r.stderr
-    for e in expect:
-        assert e in lines[0], (e, lines[0])
-    assert r.stdout == ""
-    return lines[0]
-
-
-@pytest.mark.parametrize("side", ["base", "new"])
-@pytest.mark.parametrize("case", list(inputs.PROFILE_CASES))
-def test_bad_profile(case, side, runs, workdir):
-    content, expect = inputs.PROFILE_CASES[case]
-    path = workdir / "in.json"
-    inputs.write_profile_case(path, content, runs["LEAK"].read_text())
-    args = [path, runs["base"]] if side == "base" else [runs["base"], path]
-    line = _bad(workdir, [*args, "--max-growth=10%"], expect)
-    assert str(path) in line
-
-
-def test_truncated_profiles(runs, workdir):
-    good = runs["base"].read_bytes().rstrip()
-    path = workdir / "cut.json"
-    for n in range(1, len(good), max(1, len(good) // 30)):
-        path.write_bytes(good[:n])
-        _bad(workdir, [runs["base"], path], "truncated memtrack profile")
+    return tbi.bad("memtrack_diff", args, workdir, *expect)
 
 
 def test_profiles_of_different_modes(runs, workdir):
@@ -450,23 +424,6 @@ def test_leak_gate_needs_leak_figures(runs, workdir):
     _bad(workdir, [noleak, runs["base"], "--max-new-leaks=0"], str(noleak))
     # Without the leak gate they compare.
     assert mdiff([runs["base"], noleak], workdir).returncode == 0
-
-
-@pytest.mark.parametrize("args,expect", [
-    (["--max-growth=ten%"], "--max-growth"), (["--max-growth=10"], "say 10%"),
-    (["--max-growth=-5%"], "--max-growth"), (["--max-peak=64XB"], "--max-peak"),
-    (["--max-peak=-1"], "--max-peak"), (["--max-new-leaks=lots"], "--max-new-leaks"),
-    (["--growth-of=heap"], "--growth-of"), (["--depth=-1"], "--depth"),
-    (["--match=lines"], "--match"), (["--sort=size"], "--sort"), (["--top=1e3"], "--top"),
-    (["--leak-kinds=leaky"], "--leak-kinds"), (["--bogus"], "--bogus"),
-])
-def test_bad_options(args, expect, runs, workdir):
-    line = _bad(workdir, [runs["base"], runs["base"], *args])
-    assert expect in line, line
-
-
-def test_one_file_is_not_enough(runs, workdir):
-    _bad(workdir, [runs["base"]], "required")
 
 
 # ---------------------------------------------------------------------------

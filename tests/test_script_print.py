@@ -6,9 +6,9 @@ whose allocations are known by construction (tests/clients/print_insights.c,
 peak.c), memcheck's LEAK SUMMARY and loss records for the same program,
 DHAT's summary lines for a profile written by the real DHAT, and, for the
 heap-over-time graph, a massif file written by the real massif read by a
-small parser here and by Valgrind's ms_print. Bad input files give one line
-on standard error and exit status 2, never a traceback; --help, the man
-page and `make install` cover every option."""
+small parser here and by Valgrind's ms_print. --help, the man page and
+`make install` cover every option. Bad input files and options, for this
+script and the others: test_script_bad_input.py."""
 import json
 import math
 import os
@@ -21,7 +21,7 @@ import pytest
 import helpers
 import leak_helpers
 import profile_helpers as ph
-import script_inputs as inputs
+import test_script_bad_input as tbi
 import workloads
 
 SCRIPT = helpers.REPO / "scripts" / "memtrack_print"
@@ -797,93 +797,21 @@ def test_closed_pipe_is_not_an_error(sqlite_run, workdir):
 
 
 # ---------------------------------------------------------------------------
-# Bad input: one line on stderr, exit status 2, nothing on stdout
+# A massif file cut short (bad input of every kind, for all the scripts:
+# test_script_bad_input.py)
 
 
-def _bad(workdir, args, *expect):
-    r = mprint(args, workdir)
-    assert r.returncode == 2, r
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1, r
-    assert lines[0].startswith("memtrack_print: error: "), r
-    assert "Traceback" not in r.stderr
-    for e in expect:
-        assert e in lines[0], (e, lines[0])
-    assert r.stdout == ""
-    return lines[0]
-
-
-@pytest.mark.parametrize("case", list(inputs.PROFILE_CASES))
-def test_bad_profile(case, insights_run, workdir):
-    content, expect = inputs.PROFILE_CASES[case]
-    path = workdir / "in.json"
-    inputs.write_profile_case(path, content, insights_run["prof"].read_text())
-    line = _bad(workdir, [path], expect)
-    assert str(path) in line
-
-
-def test_every_cut_of_a_profile_is_truncated(insights_run, workdir):
-    """Wherever the file stops, the error is "truncated"."""
-    good = insights_run["prof"].read_bytes().rstrip()
-    assert good.endswith(b"}")
-    path = workdir / "cut.json"
-    for n in sorted({1, 2, len(good) - 1, *range(1, len(good), max(1, len(good) // 80))}):
-        path.write_bytes(good[:n])
-        _bad(workdir, [path], "truncated memtrack profile")
-
-
-@pytest.mark.parametrize("case", list(inputs.MASSIF_CASES))
-def test_bad_massif_file(case, peak_run, workdir):
-    content, expect = inputs.MASSIF_CASES[case]
-    path = workdir / "in.massif"
-    inputs.write_massif_case(path, content, peak_run["massif"].read_text(), peak_run["prof"])
-    line = _bad(workdir, [peak_run["prof"], "--massif", path], expect)
-    assert str(path) in line
-
-
-def test_every_cut_of_a_massif_file(peak_run, workdir):
-    """A massif file cut between two snapshots is a shorter valid file (with
-    the snapshots before the cut); cut anywhere else it is "truncated"."""
+def test_massif_file_cut_between_snapshots_is_a_shorter_one(peak_run, workdir):
+    """Cut between two snapshots, a massif file is a valid shorter one: the
+    graph has the snapshots before the cut."""
     good = peak_run["massif"].read_text()
-    lines = good.splitlines(keepends=True)
     path = workdir / "cut.massif"
-    between, inside = [], []
-    for i in range(len(lines)):
-        # A cut after lines[:i]: between snapshots when the next line opens
-        # one ('#---' then 'snapshot=').
-        if i + 1 < len(lines) and lines[i].startswith("#") and lines[i + 1].startswith("snapshot="):
-            n = sum(1 for l in lines[:i] if l.startswith("snapshot="))
-            if n:
-                between.append((i, n))
-        elif re.match(r"^(time|mem_heap_B|mem_stacks_B|heap_tree)=", lines[i - 1] if i else ""):
-            if not (lines[i - 1].startswith("heap_tree=empty")):
-                inside.append(i)
-    assert len(between) > 10 and len(inside) > 10
-    for i, n in between[::3] + between[-1:]:
-        path.write_text("".join(lines[:i]))
-        js = as_json([peak_run["prof"], "--massif", path, "--sections=graph"], workdir)
-        assert len(js["heap_over_time"]["snapshots"]) == n
-    for i in inside[::4]:
-        path.write_text("".join(lines[:i]))
-        _bad(workdir, [peak_run["prof"], "--massif", path], "truncated massif file")
-    for n in range(30, len(good) - 1, max(1, len(good) // 25)):
-        if good[n - 1] == "\n":
-            continue
+    between, _ = tbi.massif_cuts(good)
+    assert len(between) > 10, between
+    for n, snaps in between[::3] + between[-1:]:
         path.write_text(good[:n])
-        _bad(workdir, [peak_run["prof"], "--massif", path], "truncated massif file")
-
-
-@pytest.mark.parametrize("args,expect", [
-    (["--top=-1"], "--top"), (["--top=x"], "--top"), (["--sort=sideways"], "--sort"),
-    (["--frames=1.5"], "--frames"), (["--x=3"], "--x"), (["--y=1001"], "--y"),
-    (["--leak-kinds=lost"], "--leak-kinds"), (["--sections=graph,footer"], "--sections"),
-    (["--short-lived=soon"], "--short-lived"), (["--format=xml"], "--format"),
-    (["--bogus"], "--bogus"), ([], "required"),
-])
-def test_bad_options(args, expect, insights_run, workdir):
-    extra = [insights_run["prof"]] if args else []
-    line = _bad(workdir, [*args, *extra])
-    assert expect in line, line
+        js = as_json([peak_run["prof"], "--massif", path, "--sections=graph"], workdir)
+        assert len(js["heap_over_time"]["snapshots"]) == snaps
 
 
 # ---------------------------------------------------------------------------
@@ -972,4 +900,4 @@ def test_make_install_installs_both_scripts_and_man_pages(insights_run, workdir)
     assert r.returncode == 0 and "Top 1 of" in r.stdout, r
     r = helpers.run([bindir / "memtrack_diff", prof, prof, "--max-growth=0%"], workdir)
     assert r.returncode == 0 and "No site changed." in r.stdout, r
-    assert not list(bindir.glob("__pycache__")), "the scripts must not write bytecode"
+    assert not list(dest.rglob("__pycache__")), "the scripts must not write bytecode"

@@ -8,8 +8,9 @@ profile's JSON, the massif file read by a small parser here, ms_print's
 table of the same file, memcheck's LEAK SUMMARY of the same program, and
 clients whose allocations are known by construction. Frame strings full of
 HTML's special characters must come out as the same text. A screenshot must
-be a real picture. Bad input files give one line and exit status 2;
---help, the man page and `make install` cover every option and file."""
+be a real picture. --help, the man page and `make install` cover every
+option and file; bad input files and options (one line, exit status 2):
+test_script_bad_input.py."""
 import json
 import os
 import re
@@ -21,7 +22,6 @@ import pytest
 
 import browser
 import helpers
-import script_inputs as inputs
 import workloads
 
 SCRIPT = helpers.REPO / "scripts" / "memtrack_report"
@@ -871,86 +871,19 @@ def test_massif_of_another_command_is_noted(peak_run, workdir, clients):
 
 
 # ---------------------------------------------------------------------------
-# Bad input: one line, exit status 2, nothing written
+# Input files it must not overwrite (bad input files and options, for this
+# script and the others: test_script_bad_input.py)
 
 
-def _bad(workdir, args, *expect):
-    out = workdir / "out.html"
-    r = report([*args, "-o", out], workdir)
-    assert r.returncode == 2, r
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1, r
-    assert lines[0].startswith("memtrack_report: error: "), r
-    assert "Traceback" not in r.stderr
-    for e in expect:
-        assert e in lines[0], (e, lines[0])
-    assert r.stdout == ""
-    assert not out.exists()
-    assert not [p for p in workdir.iterdir() if p.name.startswith(".memtrack_report.")]
-    return lines[0]
-
-
-def _profile_text(peak_run):
-    return peak_run["prof"].read_text()
-
-
-@pytest.mark.parametrize("case", list(inputs.PROFILE_CASES))
-def test_bad_profile(case, peak_run, workdir):
-    """The same cases as memtrack_print's, with the same messages: both read
-    profiles with memtrack_print's reader."""
-    content, expect = inputs.PROFILE_CASES[case]
-    path = workdir / "in.json"
-    inputs.write_profile_case(path, content, _profile_text(peak_run))
-    line = _bad(workdir, [path], expect)
-    assert str(path) in line
-
-
-def test_every_cut_of_a_profile_is_truncated(peak_run, workdir):
-    """Whatever byte the profile stops at, the error says it is truncated."""
-    good = peak_run["prof"].read_bytes().rstrip()
-    assert good.endswith(b"}")
-    cuts = sorted({1, len(good) - 1, *range(1, len(good), max(1, len(good) // 60))})
-    path = workdir / "cut.json"
-    for n in cuts:
-        path.write_bytes(good[:n])
-        _bad(workdir, [path], "truncated memtrack profile")
-
-
-@pytest.mark.parametrize("case", list(inputs.MASSIF_CASES))
-def test_bad_massif_file(case, peak_run, workdir):
-    content, expect = inputs.MASSIF_CASES[case]
-    path = workdir / "in.massif"
-    inputs.write_massif_case(path, content, peak_run["massif"].read_text(), peak_run["prof"])
-    line = _bad(workdir, [peak_run["prof"], "--massif", path], expect)
-    assert str(path) in line
-
-
-def test_every_cut_of_a_massif_file(peak_run, workdir):
-    """A massif file cut anywhere: the report is written (the cut fell between
-    two snapshots: a shorter file, valid) or it is "truncated"; never
-    anything else."""
-    good = peak_run["massif"].read_bytes()
-    path = workdir / "cut.massif"
-    written = truncated = 0
-    step = max(1, len(good) // 80)
-    # Sampled cut points, plus every point just before a snapshot's header,
-    # where the cut file is a valid shorter one (the sampled points alone
-    # may never land there: it depends on the file's length).
-    cuts = set(range(20, len(good) - 1, step))
-    cuts.update(m.start() for m in re.finditer(rb"#-+\nsnapshot=", good) if m.start() > 20)
-    for n in sorted(cuts):
-        path.write_bytes(good[:n])
-        out = workdir / "cut.html"
-        r = report([peak_run["prof"], "--massif", path, "-o", out], workdir)
-        if r.returncode == 0:
-            written += 1
-            assert good[:n].endswith(b"\n"), r
-            out.unlink()
-        else:
-            assert r.returncode == 2, r
-            assert len(r.stderr.splitlines()) == 1 and "truncated massif file" in r.stderr, r
-            truncated += 1
-    assert truncated > written > 0, (truncated, written)
+def test_page_inlines_the_librarys_style_and_script(peak_run, workdir):
+    """The page's CSS and JavaScript are files of scripts/memtrack_lib,
+    inlined whole; the script is JavaScript node can parse."""
+    page = make_report(workdir, peak_run["prof"]).read_text()
+    lib = helpers.REPO / "scripts" / "memtrack_lib"
+    assert f"<style>\n{(lib / 'report.css').read_text()}</style>" in page
+    assert f"<script>\n{(lib / 'report.js').read_text()}</script>" in page
+    r = helpers.run(["node", "--check", lib / "report.js"], workdir)
+    assert r.returncode == 0 and r.stderr == "", r
 
 
 def test_report_never_overwrites_its_input(peak_run, workdir):
@@ -979,18 +912,6 @@ def test_lone_surrogate_in_a_frame(workdir):
     assert json.loads(prof.read_text())["ftbl"][1] == "0x1: f\ud800g (a.c:1)"
     page = view(make_report(workdir, prof))
     assert page["top"][0]["frames"] == ["0x1: f?g (a.c:1)"]
-
-
-def test_bad_options(peak_run, workdir):
-    for args, expect in ((["--top=-1"], "--top"), (["--top=x"], "--top"),
-                         (["--sort=sideways"], "--sort"), (["--bogus"], "--bogus"),
-                         ([], "")):
-        r = report([*args] + ([peak_run["prof"]] if args else []), workdir)
-        assert r.returncode == 2, r
-        assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith("memtrack_report: error:")
-        assert expect in r.stderr, r
-        assert "Traceback" not in r.stderr
-    assert list(workdir.iterdir()) == []
 
 
 # ---------------------------------------------------------------------------

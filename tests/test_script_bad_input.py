@@ -1,0 +1,232 @@
+"""Bad input to every script (memtrack_print, memtrack_diff, memtrack_report):
+one line on standard error, "SCRIPT: error: ...", exit status 2, nothing on
+standard output and no file written (memtrack_report leaves neither its
+page nor a temporary file).
+
+The three read their files with the same readers (scripts/memtrack_lib),
+so each case of tests/script_inputs.py must give the same words from each
+script, whichever place the file has on its command line (both sides of
+memtrack_diff). A file cut anywhere is "truncated", except a massif file
+cut between two snapshots, which is a shorter valid one. The bad options
+are each script's own; memtrack_diff's checks of two profiles against each
+other (modes, figures a threshold needs) are in test_script_diff.py."""
+import re
+
+import pytest
+
+import helpers
+import script_inputs as inputs
+
+PYTHON = "/usr/bin/python3"
+SCRIPTS = ("memtrack_print", "memtrack_diff", "memtrack_report")
+GOOD = "<good profile>"  # in an argv below: the run's good profile
+
+# The ways a script is given a profile to read (BAD: the file of the case).
+BAD = "<bad file>"
+PROFILE_READERS = {
+    "print": ("memtrack_print", [BAD]),
+    "diff-base": ("memtrack_diff", [BAD, GOOD, "--max-growth=10%"]),
+    "diff-new": ("memtrack_diff", [GOOD, BAD, "--max-growth=10%"]),
+    "report": ("memtrack_report", [BAD]),
+}
+# ... and a massif-format file.
+MASSIF_READERS = {
+    "print": ("memtrack_print", [GOOD, "--massif", BAD]),
+    "report": ("memtrack_report", [GOOD, "--massif", BAD]),
+}
+# Bad options: (script, argv, words of the error line).
+BAD_OPTIONS = [
+    ("memtrack_print", ["--top=-1", GOOD], "--top"),
+    ("memtrack_print", ["--top=x", GOOD], "--top"),
+    ("memtrack_print", ["--sort=sideways", GOOD], "--sort"),
+    ("memtrack_print", ["--frames=1.5", GOOD], "--frames"),
+    ("memtrack_print", ["--x=3", GOOD], "--x"),
+    ("memtrack_print", ["--y=1001", GOOD], "--y"),
+    ("memtrack_print", ["--leak-kinds=lost", GOOD], "--leak-kinds"),
+    ("memtrack_print", ["--sections=graph,footer", GOOD], "--sections"),
+    ("memtrack_print", ["--short-lived=soon", GOOD], "--short-lived"),
+    ("memtrack_print", ["--format=xml", GOOD], "--format"),
+    ("memtrack_print", ["--bogus", GOOD], "--bogus"),
+    ("memtrack_print", [], "required"),
+    ("memtrack_diff", [GOOD, GOOD, "--max-growth=ten%"], "--max-growth"),
+    ("memtrack_diff", [GOOD, GOOD, "--max-growth=10"], "say 10%"),
+    ("memtrack_diff", [GOOD, GOOD, "--max-growth=-5%"], "--max-growth"),
+    ("memtrack_diff", [GOOD, GOOD, "--max-peak=64XB"], "--max-peak"),
+    ("memtrack_diff", [GOOD, GOOD, "--max-peak=-1"], "--max-peak"),
+    ("memtrack_diff", [GOOD, GOOD, "--max-new-leaks=lots"], "--max-new-leaks"),
+    ("memtrack_diff", [GOOD, GOOD, "--growth-of=heap"], "--growth-of"),
+    ("memtrack_diff", [GOOD, GOOD, "--depth=-1"], "--depth"),
+    ("memtrack_diff", [GOOD, GOOD, "--match=lines"], "--match"),
+    ("memtrack_diff", [GOOD, GOOD, "--sort=size"], "--sort"),
+    ("memtrack_diff", [GOOD, GOOD, "--top=1e3"], "--top"),
+    ("memtrack_diff", [GOOD, GOOD, "--leak-kinds=leaky"], "--leak-kinds"),
+    ("memtrack_diff", [GOOD, GOOD, "--bogus"], "--bogus"),
+    ("memtrack_diff", [GOOD], "required"),
+    ("memtrack_report", ["--top=-1", GOOD], "--top"),
+    ("memtrack_report", ["--top=x", GOOD], "--top"),
+    ("memtrack_report", ["--sort=sideways", GOOD], "--sort"),
+    ("memtrack_report", ["--bogus", GOOD], "--bogus"),
+    ("memtrack_report", [], "required"),
+]
+
+
+@pytest.fixture(scope="module")
+def good_run(clients, tmp_path_factory):
+    """tests/clients/peak.c under memtrack (leak search on) and under the
+    real massif (time in bytes): the good files each case is made from."""
+    d = tmp_path_factory.mktemp("good")
+    exe = clients.path("peak")
+    prof = d / "peak.json"
+    r = helpers.run_memtrack([f"--dhat-out-file={prof}", "--leak-check=full"], [exe], d)
+    assert r.returncode == 0 and prof.is_file(), r
+    massif = d / "peak.massif"
+    m = helpers.run_tool("massif", ["--time-unit=B", "--stacks=no",
+                                    f"--massif-out-file={massif}"], [exe], d)
+    assert m.returncode == 0, m
+    return {"prof": prof, "massif": massif}
+
+
+def run(script, argv, workdir):
+    """The script on argv (memtrack_report writing its page into workdir)."""
+    out = ["-o", workdir / "out.html"] if script == "memtrack_report" else []
+    return helpers.run([PYTHON, helpers.REPO / "scripts" / script, *argv, *out], workdir)
+
+
+def _argv(argv, good, bad=None):
+    return [good if a == GOOD else bad if a == BAD else a for a in argv]
+
+
+def bad(script, argv, workdir, *expect):
+    """Runs the script, which must refuse: one line naming the problem,
+    status 2, no output; returns the line."""
+    before = sorted(workdir.iterdir())
+    r = run(script, argv, workdir)
+    assert r.returncode == 2, r
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r
+    assert lines[0].startswith(f"{script}: error: "), r
+    assert "Traceback" not in r.stderr
+    for e in expect:
+        assert e in lines[0], (e, lines[0])
+    assert r.stdout == ""
+    assert sorted(workdir.iterdir()) == before, "a refused run wrote a file"
+    return lines[0]
+
+
+# ---------------------------------------------------------------------------
+# Profiles
+
+
+@pytest.mark.parametrize("reader", list(PROFILE_READERS))
+@pytest.mark.parametrize("case", list(inputs.PROFILE_CASES))
+def test_bad_profile(case, reader, good_run, workdir):
+    content, expect = inputs.PROFILE_CASES[case]
+    script, argv = PROFILE_READERS[reader]
+    path = workdir / "in.json"
+    inputs.write_profile_case(path, content, good_run["prof"].read_text())
+    line = bad(script, _argv(argv, good_run["prof"], path), workdir, expect)
+    assert str(path) in line
+
+
+@pytest.mark.parametrize("reader", ["print", "diff-new", "report"])
+def test_every_cut_of_a_profile_is_truncated(reader, good_run, workdir):
+    """Whatever byte the profile stops at, the error says it is truncated."""
+    script, argv = PROFILE_READERS[reader]
+    good = good_run["prof"].read_bytes().rstrip()
+    assert good.endswith(b"}")
+    path = workdir / "cut.json"
+    for n in sorted({1, 2, len(good) - 1, *range(1, len(good), max(1, len(good) // 80))}):
+        path.write_bytes(good[:n])
+        bad(script, _argv(argv, good_run["prof"], path), workdir, "truncated memtrack profile")
+
+
+# ---------------------------------------------------------------------------
+# Massif-format files
+
+
+@pytest.mark.parametrize("reader", list(MASSIF_READERS))
+@pytest.mark.parametrize("case", list(inputs.MASSIF_CASES))
+def test_bad_massif_file(case, reader, good_run, workdir):
+    content, expect = inputs.MASSIF_CASES[case]
+    script, argv = MASSIF_READERS[reader]
+    path = workdir / "in.massif"
+    inputs.write_massif_case(path, content, good_run["massif"].read_text(), good_run["prof"])
+    line = bad(script, _argv(argv, good_run["prof"], path), workdir, expect)
+    assert str(path) in line
+
+
+def massif_cuts(good):
+    """Where massif's file may be cut after a whole line: (between, inside),
+    between = [(byte offset, snapshots before it)] where a snapshot's
+    header starts, inside = [byte offset] right after a figure of a
+    snapshot that still has its tree to come or is not complete."""
+    lines = good.splitlines(keepends=True)
+    offsets = [0]
+    for ln in lines:
+        offsets.append(offsets[-1] + len(ln))
+    between, inside = [], []
+    for i in range(1, len(lines)):
+        if i + 1 < len(lines) and lines[i].startswith("#") and lines[i + 1].startswith("snapshot="):
+            n = sum(1 for ln in lines[:i] if ln.startswith("snapshot="))
+            if n:
+                between.append((offsets[i], n))
+        elif re.match(r"^(time|mem_heap_B|mem_stacks_B|heap_tree)=", lines[i - 1]) \
+                and not lines[i - 1].startswith("heap_tree=empty"):
+            inside.append(offsets[i])
+    return between, inside
+
+
+@pytest.mark.parametrize("reader", list(MASSIF_READERS))
+def test_every_cut_of_a_massif_file(reader, good_run, workdir):
+    """Cut between two snapshots, a massif file is a shorter valid one (the
+    script succeeds); cut inside a snapshot or inside a line, it is
+    "truncated", and never anything else."""
+    script, argv = MASSIF_READERS[reader]
+    good = good_run["massif"].read_text()
+    assert good.isascii()  # (byte offsets are character offsets)
+    between, inside = massif_cuts(good)
+    assert len(between) > 10 and len(inside) > 10, (between, inside)
+    path = workdir / "cut.massif"
+    args = _argv(argv, good_run["prof"], path)
+    for n, _ in between[::3] + between[-1:]:
+        path.write_text(good[:n])
+        r = run(script, args, workdir)
+        assert r.returncode == 0 and r.stderr == "", r
+        (workdir / "out.html").unlink(missing_ok=True)
+    for n in inside[::4]:
+        path.write_text(good[:n])
+        bad(script, args, workdir, "truncated massif file")
+    # Sampled byte offsets: one inside a line is truncated; one at a line
+    # end may fall between two snapshots.
+    for n in range(20, len(good) - 1, max(1, len(good) // 80)):
+        path.write_text(good[:n])
+        if good[n - 1] != "\n":
+            bad(script, args, workdir, "truncated massif file")
+            continue
+        r = run(script, args, workdir)
+        assert r.returncode in (0, 2), r
+        if r.returncode == 2:
+            assert r.stderr.count("\n") == 1 and "truncated massif file" in r.stderr, r
+        (workdir / "out.html").unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------
+# Options
+
+
+@pytest.mark.parametrize("script,argv,expect", BAD_OPTIONS,
+                         ids=[f"{s}:{' '.join(a) or 'nothing'}" for s, a, _ in BAD_OPTIONS])
+def test_bad_options(script, argv, expect, good_run, workdir):
+    bad(script, _argv(argv, good_run["prof"]), workdir, expect)
+
+
+def test_every_script_of_the_library_is_covered():
+    """Every script make install points at memtrack_lib (Makefile.am's
+    SCRIPTS_USING_LIB) has its bad options here and reads bad profiles
+    here: a new script joins these tables."""
+    text = (helpers.REPO / "Makefile.am").read_text()
+    m = re.search(r"^SCRIPTS_USING_LIB\s*=\s*(.*)$", text, re.M)
+    assert m, "no SCRIPTS_USING_LIB in Makefile.am"
+    assert set(m[1].split()) == set(SCRIPTS)
+    assert {s for s, *_ in BAD_OPTIONS} == set(SCRIPTS)
+    assert {s for s, _ in PROFILE_READERS.values()} == set(SCRIPTS)
