@@ -166,7 +166,8 @@ def massif_cuts(good):
         offsets.append(offsets[-1] + len(ln))
     between, inside = [], []
     for i in range(1, len(lines)):
-        if i + 1 < len(lines) and lines[i].startswith("#") and lines[i + 1].startswith("snapshot="):
+        if (i + 1 < len(lines) and lines[i].startswith("#")
+                and lines[i + 1].startswith("snapshot=")):
             n = sum(1 for ln in lines[:i] if ln.startswith("snapshot="))
             if n:
                 between.append((offsets[i], n))

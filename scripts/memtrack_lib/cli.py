@@ -35,6 +35,18 @@ class Parser(argparse.ArgumentParser):
         fail(self.prog, message.replace("\n", " "))
 
 
+def add_frames_option(p):
+    """--frames, of a script that prints stacks (frame_lines)."""
+    p.add_argument("--frames", default="12", metavar="N",
+                   help="frames shown per site, 0 for all [12]")
+
+
+def add_format_option(p):
+    """--format, of a script that prints text or one JSON document."""
+    p.add_argument("--format", default="text", choices=("text", "json"),
+                   help="text for people, json for tools [text]")
+
+
 def version(prog):
     """What --version prints."""
     return f"{prog} (memtrack) {VERSION}"
