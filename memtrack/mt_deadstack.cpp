@@ -7,7 +7,6 @@
 // holding zero is no pointer either way.
 #include "mt_deadstack.h"
 #include "mt_arch.h"
-#include "mt_leak.h"
 #include "mt_options.h"
 
 namespace mt::deadstack {

@@ -3,7 +3,7 @@
 #include "mt_errors.h"
 #include "mt_sites.h"
 #include "mt_heap.h"
-#include "mt_leak.h"
+#include "mt_leak_kinds.h"
 #include "mt_options.h"
 
 namespace mt::errors {
@@ -84,26 +84,6 @@ Bool eq_error(VgRes res, const Error* e1, const Error* e2) {
 
 void before_pp(const Error*) {}
 
-const char* leak_kind_text(UChar k) {
-  switch (k) {
-    case leak::kDefinite: return "definitely lost";
-    case leak::kIndirect: return "indirectly lost";
-    case leak::kPossible: return "possibly lost";
-    default: return "still reachable";
-  }
-}
-
-
-// Protocol 4's names for the kinds (memcheck's).
-const char* leak_kind_xml(UChar k) {
-  switch (k) {
-    case leak::kDefinite: return "Leak_DefinitelyLost";
-    case leak::kIndirect: return "Leak_IndirectlyLost";
-    case leak::kPossible: return "Leak_PossiblyLost";
-    default: return "Leak_StillReachable";
-  }
-}
-
 // A loss record's headline ("... bytes in N blocks are ... in loss record
 // n of m"), without the newline.
 void leak_line(const LeakText& t, char* line, SizeT size) {
@@ -117,10 +97,10 @@ void leak_line(const LeakText& t, char* line, SizeT size) {
     commas_delta(t.direct, t.old_direct, t.delta, dir, sizeof dir);
     commas_delta(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
     VG_(snprintf)(line, size, "%s (%s direct, %s indirect) bytes in %s blocks are %s in %sloss record %u of %u",
-                  tot, dir, ind, blk, leak_kind_text(t.kind), fresh, t.n, t.of);
+                  tot, dir, ind, blk, leak::names(t.kind).words, fresh, t.n, t.of);
   } else {
     VG_(snprintf)(line, size, "%s bytes in %s blocks are %s in %sloss record %u of %u", tot, blk,
-                  leak_kind_text(t.kind), fresh, t.n, t.of);
+                  leak::names(t.kind).words, fresh, t.n, t.of);
   }
 }
 
@@ -130,7 +110,7 @@ void pp_leak(const Error* err) {
   leak_line(t, line, sizeof line);
   if (VG_(clo_xml)) {
     // The numbers in <leakedbytes>/<leakedblocks> have no commas.
-    VG_(printf_xml)("  <kind>%s</kind>\n", leak_kind_xml(t.kind));
+    VG_(printf_xml)("  <kind>%s</kind>\n", leak::names(t.kind).xml);
     VG_(printf_xml)("  <xwhat>\n");
     VG_(printf_xml)("    <text>%s</text>\n", line);
     VG_(printf_xml)("    <leakedbytes>%llu</leakedbytes>\n", (ULong)(t.direct + t.indirect));
@@ -312,10 +292,11 @@ struct LeakSupp {
   UInt search;
   ULong bytes, blocks;
 };
+UInt g_leak_search;  // the latest leak search's number (leak_search_begins)
 
 Bool read_leak_kinds(Int fd, HChar** bufpp, SizeT* nBufp, Int* lineno, Supp* su) {
   LeakSupp* ls = static_cast<LeakSupp*>(alloc_zeroed("mt.supp.leak", sizeof(LeakSupp)));
-  ls->kinds = (1u << leak::kKindBits) - 1;
+  ls->kinds = leak::kAllKinds;
   UInt* kinds = &ls->kinds;
   VG_(set_supp_extra)(su, ls);
   // True from get_line: end of file or a frame line, which the core reads
@@ -387,9 +368,8 @@ const HChar* get_error_name(const Error* err) {
 
 SizeT print_extra_suppression_info(const Error* err, HChar* buf, Int nBuf) {
   if (VG_(get_error_kind)(err) == kLeak) {
-    static const char* names[] = {"reachable", "possible", "indirect", "definite"};
     const LeakText* t = static_cast<const LeakText*>(VG_(get_error_extra)(err));
-    Int n = (Int)VG_(snprintf)(buf, nBuf, "match-leak-kinds: %s", names[t->kind & 3]);
+    Int n = (Int)VG_(snprintf)(buf, nBuf, "match-leak-kinds: %s", leak::names(t->kind).token);
     return n < nBuf ? (SizeT)n : (SizeT)nBuf;
   }
   if (VG_(get_error_kind)(err) == kFishy) {
@@ -406,7 +386,7 @@ SizeT print_extra_suppression_use(const Supp* su, HChar* buf, Int nBuf) {
     const LeakSupp* ls = static_cast<const LeakSupp*>(VG_(get_supp_extra)(su));
     // As memcheck: only what the latest search suppressed (an entry used by
     // an earlier search only, such as one loaded twice, shows its count alone).
-    if (ls->search != leak::search_number() || ls->blocks == 0) {
+    if (ls->search != g_leak_search || ls->blocks == 0) {
       buf[0] = 0;
       return 0;
     }
@@ -719,6 +699,8 @@ void illegal_mempool(ThreadId tid, Addr pool, const Known& known) {
   sync_suppressions();
   VG_(maybe_record_error)(tid, kMempool, pool, nullptr, &x);
 }
+
+void leak_search_begins(UInt n) { g_leak_search = n; }
 
 void pp_loss_record(ExeContext* where, const LeakText& t) {
   char line[320];

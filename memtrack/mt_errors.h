@@ -46,7 +46,7 @@ void illegal_mempool(ThreadId tid, Addr pool, const Known& known);
 
 // One loss record, as the leak checker computed it.
 struct LeakText {
-  UChar kind;  // leak::Kind
+  UChar kind;  // leak::Kind (mt_leak_kinds.h)
   ULong direct, indirect, blocks;
   ULong old_direct, old_indirect, old_blocks;
   bool delta;  // print "(+x)"/"(-x)" changes since the previous search
@@ -56,6 +56,10 @@ struct LeakText {
 // Reports a loss record through the core (memcheck's way: a unique error
 // with the allocation stack). Returns true if a suppression matched.
 bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count);
+// A leak search starts reporting, as search number n (memcheck's
+// leak_search_gen): -s shows what each Leak suppression took in the latest
+// search only.
+void leak_search_begins(UInt n);
 // Prints a loss record as text at once, not through the error manager (no
 // suppression, no count): memcheck's block_list monitor command does.
 void pp_loss_record(ExeContext* where, const LeakText& t);

@@ -563,17 +563,15 @@ void print_summary_xml(Delta delta) {
   const Counts& c = g_counts;
   const Counts& p = g_prev;
   VG_(printf_xml)("<leak_summary>\n");
-  xml_counts("definitely_lost", c.bytes[kDefinite], p.bytes[kDefinite], c.blocks[kDefinite], p.blocks[kDefinite], dm, true);
-  xml_counts("indirectly_lost", c.bytes[kIndirect], p.bytes[kIndirect], c.blocks[kIndirect], p.blocks[kIndirect], dm, true);
-  xml_counts("possibly_lost", c.bytes[kPossible], p.bytes[kPossible], c.blocks[kPossible], p.blocks[kPossible], dm, true);
-  xml_counts("still_reachable", c.bytes[kReachable], p.bytes[kReachable], c.blocks[kReachable], p.blocks[kReachable], dm,
-             false);
-  static const char* names[kNumHeuristics] = {"", "stdstring", "length64", "newarray", "multipleinheritance"};
+  // memcheck's order, from definite down; still_reachable stays open for
+  // its heuristics.
+  for (int k = kDefinite; k >= kReachable; k--)
+    xml_counts(names(k).tag, c.bytes[k], p.bytes[k], c.blocks[k], p.blocks[k], dm, k != kReachable);
   for (UInt h = 1; h < kNumHeuristics; h++) {
     if (!c.heur_blocks[h] && !p.heur_blocks[h]) continue;
     char b1[64], b2[64];
     VG_(printf_xml)("    <reachable_heuristic>\n");
-    VG_(printf_xml)("      <kind>%s</kind>\n", names[h]);
+    VG_(printf_xml)("      <kind>%s</kind>\n", kHeuristicNames[h]);
     VG_(printf_xml)("      <bytes>%s</bytes>\n", commas_delta(c.heur_bytes[h], p.heur_bytes[h], dm, b1, 64));
     VG_(printf_xml)("      <blocks>%s</blocks>\n", commas_delta(c.heur_blocks[h], p.heur_blocks[h], dm, b2, 64));
     VG_(printf_xml)("    </reachable_heuristic>\n");
@@ -589,23 +587,17 @@ void print_summary(Delta delta) {
   const Counts& c = g_counts;
   const Counts& p = g_prev;
   VG_(umsg)("LEAK SUMMARY:\n");
-  VG_(umsg)("   definitely lost: %s bytes in %s blocks\n", commas_delta(c.bytes[kDefinite], p.bytes[kDefinite], dm, b1, 64),
-            commas_delta(c.blocks[kDefinite], p.blocks[kDefinite], dm, b2, 64));
-  VG_(umsg)("   indirectly lost: %s bytes in %s blocks\n", commas_delta(c.bytes[kIndirect], p.bytes[kIndirect], dm, b1, 64),
-            commas_delta(c.blocks[kIndirect], p.blocks[kIndirect], dm, b2, 64));
-  VG_(umsg)("     possibly lost: %s bytes in %s blocks\n", commas_delta(c.bytes[kPossible], p.bytes[kPossible], dm, b1, 64),
-            commas_delta(c.blocks[kPossible], p.blocks[kPossible], dm, b2, 64));
-  VG_(umsg)("   still reachable: %s bytes in %s blocks\n", commas_delta(c.bytes[kReachable], p.bytes[kReachable], dm, b1, 64),
-            commas_delta(c.blocks[kReachable], p.blocks[kReachable], dm, b2, 64));
+  for (int k = kDefinite; k >= kReachable; k--)
+    VG_(umsg)("%s: %s bytes in %s blocks\n", names(k).label, commas_delta(c.bytes[k], p.bytes[k], dm, b1, 64),
+              commas_delta(c.blocks[k], p.blocks[k], dm, b2, 64));
   bool any_heur = false;
   for (UInt h = 1; h < kNumHeuristics; h++)
     if (c.heur_blocks[h] || p.heur_blocks[h]) any_heur = true;
   if (any_heur) {
-    static const char* names[kNumHeuristics] = {"", "stdstring", "length64", "newarray", "multipleinheritance"};
     VG_(umsg)("                      of which reachable via heuristic:\n");
     for (UInt h = 1; h < kNumHeuristics; h++)
       if (c.heur_blocks[h] || p.heur_blocks[h])
-        VG_(umsg)("                        %-19s: %s bytes in %s blocks\n", names[h],
+        VG_(umsg)("                        %-19s: %s bytes in %s blocks\n", kHeuristicNames[h],
                   commas_delta(c.heur_bytes[h], p.heur_bytes[h], dm, b1, 64), commas_delta(c.heur_blocks[h], p.heur_blocks[h], dm, b2, 64));
   }
   VG_(umsg)("        suppressed: %s bytes in %s blocks\n", commas_delta(c.supp_bytes, p.supp_bytes, dm, b1, 64),
@@ -627,7 +619,6 @@ const Counts& found_counts() {
   static const Counts kNone = {};
   return g_found_none ? kNone : g_counts;
 }
-UInt search_number() { return g_search_number; }
 
 void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),
                  void* ctx) {
@@ -739,6 +730,7 @@ void report(ThreadId tid, const Params& p) {
   Delta delta = p.delta;
   UInt t0 = VG_(read_millisecond_timer)();
   g_search_number++;
+  errors::leak_search_begins(g_search_number);
   custom::report_overlap();
   if (g_lb.empty()) {
     if (text_at(1)) {  // memcheck: verbosity only, not the mode
@@ -943,9 +935,6 @@ void report_at_exit() {
 // heap or custom block record, which the program may have freed since.
 
 namespace {
-
-const char* const kHeuristicNames[kNumHeuristics] = {"none", "stdstring", "length64", "newarray",
-                                                      "multipleinheritance"};
 
 // memcheck's test, wrap-around included: [lo, lo + len).
 bool wpa_hit(UWord v) { return v >= g_wpa.lo && v < g_wpa.lo + g_wpa.len; }

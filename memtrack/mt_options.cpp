@@ -343,7 +343,7 @@ Bool process(const HChar* arg) {
         bool yes;
         if (!parse_bool(v, &yes)) bad(arg, "expected yes or no");
         *static_cast<UInt*>(r.target) =
-            yes ? (1u << leak::kKindBits) - 1 : (leak::bit(leak::kDefinite) | leak::bit(leak::kPossible));
+            yes ? leak::kAllKinds : (leak::bit(leak::kDefinite) | leak::bit(leak::kPossible));
         return True;
       }
       case kShowPossible: {

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "mt_rt.h"
-#include "mt_leak.h"
+#include "mt_leak_kinds.h"
 
 namespace mt {
 
