@@ -279,25 +279,6 @@ void write_sarif(const char* path) {
 
 }  // namespace
 
-// VG_(fmsg_bad_option) only stops the run while the options are parsed;
-// after that (post_clo_init) it prints and returns.
-[[noreturn]] static void bad_combination(const char* opt, const char* why) {
-  VG_(fmsg_bad_option)(opt, "%s\n", why);
-  VG_(exit)(1);
-  __builtin_unreachable();
-}
-
-void post_options() {
-  // A gate that cannot be checked must not pass silently.
-  // (--xml=yes always searches: leak::post_options makes it a full search.)
-  if (g_opts.leak_limit && g_opts.leak_check == leak::Mode::kNo && !VG_(clo_xml))
-    bad_combination("--leak-limit", "it needs the leak search at exit, which --leak-check=no turns off");
-  if (g_opts.mode != Mode::kHeap) {
-    if (g_opts.peak_limit) bad_combination("--peak-limit", "it counts heap blocks: only with --mode=heap");
-    if (g_opts.total_limit) bad_combination("--total-limit", "it counts heap blocks: only with --mode=heap");
-  }
-}
-
 void after_alloc(ThreadId tid) {
   const Totals& t = sites::totals();
   if (g_opts.peak_limit && !g_breach[0].hit && t.cur_bytes > g_opts.peak_limit) {

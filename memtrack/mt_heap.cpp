@@ -7,7 +7,6 @@
 #include "mt_errors.h"
 #include "mt_options.h"
 #include "mt_sites.h"
-#include "mt_leak.h"
 #include "mt_fastcall.h"
 #include "mt_gates.h"
 #include "mt_massif.h"
@@ -28,8 +27,9 @@ Usage g_usage;
 // block recycles from freed memory. Blocks this big come from fresh
 // mappings of the client arena, already zero.
 constexpr SizeT kZeroFillMax = 128 * 1024;
-bool g_zero_fill;  // leak::zero_filling(), fixed after the options
-inline bool zero_fill() { return g_zero_fill; }
+// --scrub-stack (settled: options::settle) asks for it whenever a leak
+// search may run.
+inline bool zero_fill() { return g_opts.scrub_stack == kScrubYes; }
 
 // memcheck's --malloc-fill and --free-fill (mc_malloc_wrappers.c): the
 // program asked for these bytes, so they replace the zero fill above.
@@ -529,17 +529,6 @@ void init() {
 }
 
 void post_options() {
-  g_zero_fill = leak::zero_filling();
-  // After leak::post_options(), which settles the search mode.
-  // The arena model's self-check compares with a real arena without the queue.
-  const bool no_queue_by_default =
-      g_opts.freelist_vol == kFreelistAuto && (g_opts.leak_check != leak::Mode::kFull || g_opts.arena_model_check);
-  if (g_opts.freelist_vol == kFreelistAuto) g_opts.freelist_vol = no_queue_by_default ? 0 : 20000000;
-  // memcheck's warning, wherever memcheck would give it.
-  if (!no_queue_by_default && g_opts.freelist_big_blocks >= g_opts.freelist_vol && VG_(clo_verbosity) == 1 &&
-      !VG_(clo_xml))
-    VG_(message)(Vg_UserMsg, "Warning: --freelist-big-blocks value %llu has no effect\nas it is >= to --freelist-vol value %llu\n",
-                 g_opts.freelist_big_blocks, g_opts.freelist_vol);
   g_freed_queue.init(g_opts.freelist_vol, g_opts.freelist_big_blocks);
   if (g_opts.freed_history > 0) {
     g_freed_cap = g_opts.freed_history;

@@ -1152,15 +1152,4 @@ bool block_list(UInt from, UInt to, UInt max_blocks, UInt heuristics) {
   return true;
 }
 
-bool zero_filling() {
-  // Costs too little to measure, so every mode that searches gets it.
-  return g_opts.scrub_stack != kScrubNo && (g_opts.scrub_stack == kScrubYes || g_opts.leak_check != Mode::kNo);
-}
-
-void post_options() {
-  // memcheck always searches fully when writing XML (its loss records are
-  // the XML's leak errors), whatever --leak-check says; so does memtrack.
-  if (VG_(clo_xml)) g_opts.leak_check = Mode::kFull;
-}
-
 }  // namespace mt::leak

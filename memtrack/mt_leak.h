@@ -15,12 +15,6 @@ struct Counts {
 };
 
 void init();
-// After options: settles the leak-check mode (--xml=yes implies full).
-void post_options();
-// Whether new heap blocks are zero-filled: whenever a leak search may run
-// (--leak-check other than no, --xml=yes, or --scrub-stack=yes), unless
-// --scrub-stack=no. Valid after post_options().
-bool zero_filling();
 
 // What one search looks for and shows. memcheck.h's requests and the
 // end-of-run search take it from the options (from_options); vgdb's

@@ -33,14 +33,14 @@ namespace mt {
 namespace {
 
 void post_clo_init() {
-  // First the checks that may stop the run, while there is nothing to clean
-  // up (the adopted suppressions' temporary files go once the core has read
-  // them: at the first error, or at fini).
-  // (Output file names were expanded once as their options were read: a
-  // bad %q{VAR} has already stopped the run.)
-  gates::post_options();
+  // First the options' own step, which may stop the run, while there is
+  // nothing to clean up (the adopted suppressions' temporary files go once
+  // the core has read them: at the first error, or at fini). (Output file
+  // names were expanded once as their options were read: a bad %q{VAR} has
+  // already stopped the run.) After it g_opts holds every default
+  // resolved, and the modules below take it in any order.
+  options::settle();
   errors::adopt_memcheck_suppressions();
-  leak::post_options();  // first: --xml=yes makes the search full, which the heap's zero-fill asks
   deadstack::post_options();
   // Memory going away: the core takes one function per event.
   auto unmapped = [](Addr a, SizeT len) {
@@ -50,7 +50,7 @@ void post_clo_init() {
   VG_(track_die_mem_munmap)(unmapped);
   VG_(track_die_mem_brk)(unmapped);
   heap::post_options();
-  arena_model::post_options();  // after the heap settled --freelist-vol
+  arena_model::post_options();
   unwind::init();  // after --num-callers is known
   options::note_ignored();
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
