@@ -6,6 +6,7 @@
 #include "mt_clientreq.h"
 #include "mt_fastcall.h"
 #include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_options.h"
 #include "mt_profile.h"
 #include "mt_sites.h"
@@ -50,7 +51,7 @@ void event(ThreadId tid, Mode wanted, ULong weight) {
 }
 
 void histogram(Addr a) {
-  const Block* b = heap::index().containing(a);
+  const Block* b = store::containing(a);
   if (!b) {
     VG_(message)(Vg_UserMsg, "Warning: address for user histogram request not found %llx\n", (ULong)a);
     return;

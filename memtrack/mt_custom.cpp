@@ -17,6 +17,7 @@
 #include "mt_custom.h"
 #include "mt_undef.h"
 #include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_massif.h"
 #include "mt_options.h"
 
@@ -213,7 +214,7 @@ void freelike(ThreadId tid, Addr p, UInt rz) {
     retire(tid, c);
     return;
   }
-  Block* b = heap::index().at(p);
+  Block* b = store::at(p);
   if (b && !b->released) {
     if (g_opts.show_mismatched_frees) errors::mismatched_free(tid, b, errors::kFnFree);
     heap::release_for_leaks(tid, b);
@@ -240,7 +241,7 @@ void resize_in_place(ThreadId tid, Addr p, SizeT old_size, SizeT new_size, UInt 
   }
   // A malloc'd block is checked as memcheck checks it, but keeps its size:
   // the profile must stay DHAT's (docs/manual.md).
-  Block* b = heap::index().at(p);
+  Block* b = store::at(p);
   if (!b || b->released || b->req_size() != old_size || new_size == 0) bad_free(tid, p);
 }
 
@@ -321,7 +322,7 @@ void free_inside(ThreadId tid, Addr lo, Addr hi) {
   gone.free();
   Vec<Block*> heap_gone;
   heap_gone.init("mt.custom.autofree");
-  heap::index().each_starting_in(lo, hi + 1, [&](Block* b) {
+  store::index().each_starting_in(lo, hi + 1, [&](Block* b) {
     if (!b->released && b->start + b->req_size() <= hi) heap_gone.push(b);
   });
   for (SizeT i = 0; i < heap_gone.size(); i++) {
@@ -468,7 +469,7 @@ void merge_into(const Vec<LeakItem>& a, const Vec<LeakItem>& b, Vec<LeakItem>* o
 }
 
 SizeT size_of(const LeakItem& x) { return x.b ? x.b->req_size() : x.c->size; }
-ExeContext* ec_of(const LeakItem& x) { return shown_alloc_stack(x.b ? heap::alloc_context(x.b) : x.c->ec); }
+ExeContext* ec_of(const LeakItem& x) { return shown_alloc_stack(x.b ? store::alloc_context(x.b) : x.c->ec); }
 bool is_meta_chunk(const LeakItem& x) { return x.c && x.c->pool && x.c->pool->metapool; }
 
 // What memcheck's leak search does with two neighbours (in address order)

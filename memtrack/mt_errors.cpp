@@ -2,6 +2,7 @@
 // and their suppressions.
 #include "mt_errors.h"
 #include "mt_sites.h"
+#include "mt_store.h"
 #include "mt_heap.h"
 #include "mt_leak_kinds.h"
 #include "mt_options.h"
@@ -679,7 +680,7 @@ void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known) {
 
 void mismatched_free(ThreadId tid, const Block* b, FreeFn fn) {
   Known k = {Known::kLive, b->start, b->req_size(), nullptr, nullptr};
-  k.alloc_ec = heap::alloc_context(b);
+  k.alloc_ec = store::alloc_context(b);
   mismatched_free(tid, k, fn);
 }
 

@@ -22,7 +22,7 @@
 #include "mt_custom.h"
 #include "mt_deadstack.h"
 #include "mt_errors.h"
-#include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_options.h"
 #include "mt_sites.h"
 #include "mt_undef.h"
@@ -139,7 +139,7 @@ Int find(Addr a) {
 // as --keep-stacktraces shows it: with none or free every block has the
 // null stack, so each kind is one loss record, as in memcheck.
 SizeT req_of(const LB& x) { return x.b ? x.b->req_size() : x.c->size; }
-ExeContext* ec_of(const LB& x) { return shown_alloc_stack(x.b ? heap::alloc_context(x.b) : x.c->ec); }
+ExeContext* ec_of(const LB& x) { return shown_alloc_stack(x.b ? store::alloc_context(x.b) : x.c->ec); }
 
 // ---- heuristics (interior pointers memcheck accepts as reachable) --------
 
@@ -651,12 +651,12 @@ bool analyse(UInt heuristics) {
     g_lb.push(x);
   };
   if (!custom::any()) {
-    heap::index().each([&](Block* b) { if (!b->released) push_block(b->start, b->start + b->size, b, nullptr); });
+    store::index().each([&](Block* b) { if (!b->released) push_block(b->start, b->start + b->size, b, nullptr); });
   } else {
     // Custom blocks join, by memcheck's rules (mt_custom).
     Vec<custom::LeakItem> items;
     items.init("mt.leak.custom");
-    heap::index().each([&](Block* b) { if (!b->released) items.push({b->start, b->start + b->size, b, nullptr}); });
+    store::index().each([&](Block* b) { if (!b->released) items.push({b->start, b->start + b->size, b, nullptr}); });
     custom::leak_blocks(&items);
     for (SizeT i = 0; i < items.size(); i++) push_block(items[i].start, items[i].end, items[i].b, items[i].c);
     items.free();
@@ -858,7 +858,7 @@ Params from_options(Mode mode, Delta delta) {
 
 void search(ThreadId tid, const Params& p) {
   if (p.mode == Mode::kNo) return;
-  g_list_frees = heap::usage().frees;
+  g_list_frees = store::usage().frees;
   g_list_delta = p.delta;
   analyse(p.heuristics);
   report(tid, p);
@@ -885,9 +885,9 @@ bool exit_analysed() { return g_exit_analysed; }
 
 void report_at_exit() {
   ULong bytes = 0, blocks = 0;
-  heap::index().each([&](Block* b) { if (!b->released) { bytes += b->req_size(); blocks++; } });
+  store::index().each([&](Block* b) { if (!b->released) { bytes += b->req_size(); blocks++; } });
   custom::in_use(&bytes, &blocks);
-  const heap::Usage& u = heap::usage();
+  const store::Usage& u = store::usage();
   if (text_at(1)) {
     VG_(umsg)("\n");
     VG_(umsg)("HEAP SUMMARY:\n");
@@ -1012,7 +1012,7 @@ void wpa_register(ThreadId tid, const HChar* name, UWord v) {
 // The blocks live now, as memcheck's who_points_at takes them: heap blocks
 // and custom ones, by the leak search's rules (mt_custom).
 void live_blocks(Vec<custom::LeakItem>* items) {
-  heap::index().each([&](Block* b) { if (!b->released) items->push({b->start, b->start + b->size, b, nullptr}); });
+  store::index().each([&](Block* b) { if (!b->released) items->push({b->start, b->start + b->size, b, nullptr}); });
   if (custom::any()) custom::leak_blocks(items);
 }
 
@@ -1092,7 +1092,7 @@ bool block_list(UInt from, UInt to, UInt max_blocks, UInt heuristics) {
     VG_(umsg)("Can't print block list : no valid leak search result\n");
     return false;
   }
-  if (g_list_frees != heap::usage().frees) {
+  if (g_list_frees != store::usage().frees) {
     VG_(umsg)("Can't print obsolete block list : redo a leak search first\n");
     return false;
   }

@@ -9,6 +9,7 @@
 #include "mt_custom.h"
 #include "mt_errors.h"
 #include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_instrument.h"
 #include "mt_leak.h"
 #include "mt_gates.h"
@@ -49,7 +50,7 @@ void post_clo_init() {
   };
   VG_(track_die_mem_munmap)(unmapped);
   VG_(track_die_mem_brk)(unmapped);
-  heap::post_options();
+  store::post_options();
   arena_model::post_options();
   unwind::init();  // after --num-callers is known
   options::note_ignored();
@@ -108,13 +109,13 @@ void fini(Int exit_status) {
   gates::write_files();
   if (VG_(clo_stats)) {
     VG_(dmsg)("memtrack: %'lu sites, %'lu live blocks, %'lu bytes of tool memory for heap tracking\n",
-              sites::count(), heap::index().count(), heap::tool_bytes());
+              sites::count(), store::index().count(), store::tool_bytes());
     ULong unwound, reused;
     unwind::stats(&unwound, &reused);
     VG_(dmsg)("memtrack: %'llu heap-call stacks unwound, %'llu reused from the unwind memo\n", unwound, reused);
     if (g_opts.freelist_vol > 0) {
       ULong bytes, blocks;
-      heap::freed_queue_stats(&bytes, &blocks);
+      store::queue_stats(&bytes, &blocks);
       VG_(dmsg)("memtrack: queue of freed blocks: %'llu bytes in %'llu blocks held back (--freelist-vol=%llu)\n", bytes,
                 blocks, g_opts.freelist_vol);
     }
@@ -158,7 +159,7 @@ void pre_clo_init() {
   options::watch_forks();
   sites::init();
   access::init();
-  heap::init();
+  store::init();
   clientreq::init();
   heap::register_with_core();
   custom::init();

@@ -3,7 +3,7 @@
 // goes through StrBuf::append_json so any program name, argument or symbol
 // gives valid JSON.
 #include "mt_profile.h"
-#include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_options.h"
 #include "mt_sites.h"
 #include "mt_leak.h"
@@ -109,7 +109,7 @@ bool write(const char* path) {
 
   // Lifetimes of blocks still live run to now.
   sites::each([](Site* s) { s->scratch = 0; });
-  heap::index().each([&](const Block* b) { b->site->scratch += now - b->alloc_time; });
+  store::index().each([&](const Block* b) { b->site->scratch += now - b->alloc_time; });
 
   StrIndex ftbl;
   ftbl.init("mt.profile.ftbl");
