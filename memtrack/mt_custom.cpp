@@ -10,13 +10,14 @@
 //    no block is "Invalid free() / delete / delete[] / realloc()";
 //  - FREELIKE of a malloc'd block frees it for memcheck (with a mismatch
 //    error); DHAT never sees the request, so the heap module keeps the
-//    memory, and the profile keeps the block (heap::release_for_leaks).
+//    memory, and the profile keeps the block (store::release).
+// Their frees and "total heap usage" go through the block store, as the
+// heap's do (memcheck keeps one set of counters and one free queue).
 // memtrack never writes into custom memory: the allocator owns it. The
 // massif file counts MALLOCLIKE/FREELIKE/RESIZEINPLACE by massif's own rules
 // (mt_massif.cpp), told first, before the checks below.
 #include "mt_custom.h"
 #include "mt_undef.h"
-#include "mt_heap.h"
 #include "mt_store.h"
 #include "mt_massif.h"
 #include "mt_options.h"
@@ -106,18 +107,18 @@ Chunk* new_chunk(ThreadId tid, Addr start, SizeT size, Mempool* pool) {
 // A freed block is remembered, like a freed malloc'd one, so that a later
 // bad free there says "... free'd" with both stacks.
 void retire(ThreadId tid, Chunk* c) {
-  heap::remember_custom_free(tid, c->start, c->size, c->ec);
+  store::custom_freed(tid, c->start, c->size, c->ec);
   g_chunk_mem.put(c);
 }
 
 // A pool chunk, or a block an auto-free pool's chunk took with it, freed:
 // a free in "total heap usage" where memcheck counts one.
 void count_pool_free() {
-  if (vgcompat::kPoolFreesCounted) heap::note_custom_free();
+  if (vgcompat::kPoolFreesCounted) store::count_free();
 }
 
-void bad_free(ThreadId tid, Addr a) { errors::bad_free(tid, a, errors::kFnFree, heap::describe(a)); }
-void illegal_pool(ThreadId tid, Addr pool) { errors::illegal_mempool(tid, pool, heap::describe(pool)); }
+void bad_free(ThreadId tid, Addr a) { errors::bad_free(tid, a, errors::kFnFree, describe(a)); }
+void illegal_pool(ThreadId tid, Addr pool) { errors::illegal_mempool(tid, pool, describe(pool)); }
 
 // -v -v -v: memcheck's trace of each pool request.
 bool tracing() { return VG_(clo_verbosity) > 2; }
@@ -202,12 +203,12 @@ void malloclike(ThreadId tid, Addr p, SizeT size, UInt rz, bool zeroed) {
   if (g_opts.massif_out_file && p) massif::custom_alloc(c->ec, p, size);
   g_blocks.add(c);
   g_block_bytes += size;
-  heap::note_custom_alloc(size);
+  store::custom_made(size);
 }
 
 void freelike(ThreadId tid, Addr p, UInt rz) {
   if (g_opts.massif_out_file && p) massif::custom_free(p);
-  heap::note_custom_free();  // counted whatever happens next, as memcheck does
+  store::count_free();  // counted whatever happens next, as memcheck does
   if (Chunk* c = keyable(p) ? g_blocks.take(p) : nullptr) {
     g_block_bytes -= c->size;
     gone_contents(c->start, c->size, rz);
@@ -217,7 +218,7 @@ void freelike(ThreadId tid, Addr p, UInt rz) {
   Block* b = store::at(p);
   if (b && !b->released) {
     if (g_opts.show_mismatched_frees) errors::mismatched_free(tid, b, errors::kFnFree);
-    heap::release_for_leaks(tid, b);
+    store::release(tid, b);
     return;
   }
   bad_free(tid, p);
@@ -299,7 +300,7 @@ void pool_alloc(ThreadId tid, Addr pool, Addr addr, SizeT size) {
   new_contents(addr, size, mp->rz, mp->zeroed);
   mp->chunks.add(new_chunk(tid, addr, size, mp));
   g_pool_chunks++;
-  heap::note_custom_alloc(size);
+  store::custom_made(size);
 }
 
 // An auto-free pool's chunk going frees every MALLOCLIKE and malloc'd block
@@ -327,7 +328,7 @@ void free_inside(ThreadId tid, Addr lo, Addr hi) {
   });
   for (SizeT i = 0; i < heap_gone.size(); i++) {
     if (tracing()) VG_(umsg)("Auto-free of 0x%lx size=%lu\n", heap_gone[i]->start, heap_gone[i]->req_size());
-    heap::release_for_leaks(tid, heap_gone[i]);
+    store::release(tid, heap_gone[i]);
     count_pool_free();
   }
   heap_gone.free();
@@ -545,6 +546,9 @@ bool realloc_malloclike(ThreadId tid, Addr p, SizeT* old_size) {
   return free_malloclike(tid, p, errors::kFnRealloc);
 }
 
+namespace {
+
+// A chunk of a plain pool (or of a metapool) holding a, with its red zones.
 bool describe_pool_chunk(Addr a, bool metapool, errors::Known* k) {
   if (g_pool_chunks == 0) return false;
   bool found = false;
@@ -559,6 +563,8 @@ bool describe_pool_chunk(Addr a, bool metapool, errors::Known* k) {
   return found;
 }
 
+}  // namespace
+
 bool describe_malloclike(Addr a, errors::Known* k) {
   bool found = false;
   g_blocks.each([&](Chunk* c) {
@@ -567,6 +573,37 @@ bool describe_malloclike(Addr a, errors::Known* k) {
     found = true;
   });
   return found;
+}
+
+// memcheck's order: a plain pool's chunk, a live block (malloc'd, then
+// MALLOCLIKE), a recent free, a metapool's chunk.
+errors::Known describe(Addr a) {
+  errors::Known k = {errors::Known::kNothing, 0, 0, nullptr, nullptr};
+  bool custom = any();
+  if (custom && describe_pool_chunk(a, false, &k)) return k;
+  Block* b = store::containing(a);
+  if (b && !b->released) {
+    k.tag = errors::Known::kLive;
+    k.start = b->start;
+    k.size = b->req_size();
+    k.alloc_ec = store::alloc_context(b);
+    k.recycled = store::recycled(a);
+    return k;
+  }
+  if (custom && describe_malloclike(a, &k)) {
+    k.recycled = store::recycled(a);
+    return k;
+  }
+  if (const store::Freed* f = store::find_freed(a)) {
+    k.tag = errors::Known::kFreed;
+    k.start = f->start;
+    k.size = f->size;
+    k.alloc_ec = f->alloc_ec;
+    k.free_ec = f->free_ec;
+    return k;
+  }
+  if (custom) describe_pool_chunk(a, true, &k);
+  return k;
 }
 
 void in_use(ULong* bytes, ULong* blocks) {

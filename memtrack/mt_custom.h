@@ -38,9 +38,11 @@ bool free_malloclike(ThreadId tid, Addr p, errors::FreeFn fn);
 bool realloc_malloclike(ThreadId tid, Addr p, SizeT* old_size);
 
 // What an error says of address a, in memcheck's order of search: a chunk
-// of a plain pool, (the heap's live blocks,) a MALLOCLIKE block, (recent
-// frees,) a chunk of a metapool. False if a is in none of those here.
-bool describe_pool_chunk(Addr a, bool metapool, errors::Known* k);
+// of a plain pool, a live malloc'd block (mt_store), a MALLOCLIKE block, a
+// recent free (mt_store), a chunk of a metapool. Custom blocks interleave
+// with the heap's there, so the whole search is here, above the store.
+errors::Known describe(Addr a);
+// The MALLOCLIKE block holding a (with memcheck's red zone), if any.
 bool describe_malloclike(Addr a, errors::Known* k);
 
 // MALLOCLIKE blocks count in the HEAP SUMMARY's "in use at exit"; pool

@@ -3,7 +3,6 @@
 #include "mt_errors.h"
 #include "mt_sites.h"
 #include "mt_store.h"
-#include "mt_heap.h"
 #include "mt_leak_kinds.h"
 #include "mt_options.h"
 
@@ -15,6 +14,12 @@ enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1, kFishy = 2, kLeak = 3, kLim
 // memcheck's checks of some releases only (mt_vgcompat.h says which).
 enum : ErrorKind { kReallocZero = 5, kBadAlign = 6, kBadSize = 7, kSizeMismatch = 8, kAlignMismatch = 9 };
 constexpr ErrorKind kMempool = 16;  // custom allocators (mt_custom)
+
+// What the tool knows of an address (init's argument): custom::describe,
+// which sits above this module (it reports errors itself), so it is handed
+// in rather than included. Only a new realloc(p, 0) error and vgdb's
+// who_points_at call it: no hot path goes through the pointer.
+Known (*g_describe)(Addr a);
 
 // A breached limit (kLimit), kept by the core like Extra.
 struct LimitText {
@@ -233,7 +238,7 @@ UInt update_extra(const Error* err) {
       // program that frees with realloc(p, 0) should not pay at every call.
       Extra* x = static_cast<Extra*>(VG_(get_error_extra)(err));
       Addr a = VG_(get_error_address)(err);
-      describe(a, heap::describe(a), &x->ai);
+      describe(a, g_describe(a), &x->ai);
       return sizeof(Extra);
     }
     default: return sizeof(Extra);
@@ -414,7 +419,8 @@ void update_extra_suppression_use(const Error* err, const Supp* su) {
 
 }  // namespace
 
-void init() {
+void init(Known (*describe)(Addr a)) {
+  g_describe = describe;
   VG_(needs_tool_errors)(eq_error, before_pp, pp_error, True /*show thread ids*/, update_extra,
                          recognised_suppression, read_extra_suppression_info,
                          error_matches_suppression, get_error_name, print_extra_suppression_info,
@@ -712,7 +718,7 @@ void pp_loss_record(ExeContext* where, const LeakText& t) {
 
 void pp_describe_addr(Addr a) {
   AddrInfo ai;
-  describe(a, heap::describe(a), &ai);
+  describe(a, g_describe(a), &ai);
   VG_(pp_addrinfo_mc)(a, &ai, False);
   VG_(clear_addrinfo)(&ai);
 }

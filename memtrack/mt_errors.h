@@ -21,7 +21,10 @@ struct Known {
   bool recycled;        // live, over a recently freed block ("recently re-allocated")
 };
 
-void init();
+// describe: what the tool knows of an address (custom::describe, above
+// this module), for the errors that describe their address only when they
+// are new (realloc(p, 0)) and for pp_describe_addr.
+void init(Known (*describe)(Addr a));
 
 // Teams' memcheck suppression files keep working: each suppression file's
 // Memcheck entries of the kinds memtrack reports (Leak, Free, FishyValue,

@@ -35,37 +35,6 @@ inline bool zero_fill() { return g_opts.scrub_stack == kScrubYes; }
 void malloc_fill(void* p, SizeT n) { VG_(memset)(p, g_opts.malloc_fill, n); }
 inline void free_fill(Addr a, SizeT n) { store::fill_freed(a, n); }
 
-// memcheck's order: a plain pool's chunk, a live block (malloc'd, then
-// MALLOCLIKE), a recent free, a metapool's chunk.
-errors::Known what_we_know(Addr a) {
-  errors::Known k = {errors::Known::kNothing, 0, 0, nullptr, nullptr};
-  bool custom = custom::any();
-  if (custom && custom::describe_pool_chunk(a, false, &k)) return k;
-  Block* b = store::containing(a);
-  if (b && !b->released) {
-    k.tag = errors::Known::kLive;
-    k.start = b->start;
-    k.size = b->req_size();
-    k.alloc_ec = store::alloc_context(b);
-    k.recycled = store::recycled(a);
-    return k;
-  }
-  if (custom && custom::describe_malloclike(a, &k)) {
-    k.recycled = store::recycled(a);
-    return k;
-  }
-  if (const store::Freed* f = store::find_freed(a)) {
-    k.tag = errors::Known::kFreed;
-    k.start = f->start;
-    k.size = f->size;
-    k.alloc_ec = f->alloc_ec;
-    k.free_ec = f->free_ec;
-    return k;
-  }
-  if (custom) custom::describe_pool_chunk(a, true, &k);
-  return k;
-}
-
 // Which allocator family a deallocator belongs to.
 AllocKind family_of(errors::FreeFn fn) {
   switch (fn) {
@@ -128,7 +97,7 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
   if (!b || b->released) {
     if (!b && custom::any() && custom::free_malloclike(tid, (Addr)p, fn)) return;
     // Not the start of a live block: report it and leave memory alone.
-    errors::bad_free(tid, (Addr)p, fn, what_we_know((Addr)p));
+    errors::bad_free(tid, (Addr)p, fn, custom::describe((Addr)p));
     if (!b) return;
     // Released by a custom-allocator request: memcheck's error is out, and
     // the block goes now, where DHAT frees it.
@@ -224,7 +193,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
     return p_new;
   }
   if (!b || b->released) {
-    errors::bad_free(tid, (Addr)p_old, errors::kFnRealloc, what_we_know((Addr)p_old));
+    errors::bad_free(tid, (Addr)p_old, errors::kFnRealloc, custom::describe((Addr)p_old));
     return nullptr;
   }
   if (g_opts.show_mismatched_frees && b->alloc_kind() != kAllocMalloc)
@@ -402,13 +371,5 @@ void check_aligned_call(ThreadId tid, const vgcompat::AlignedCall& c) {
       break;
   }
 }
-
-void note_custom_alloc(SizeT n) { store::custom_made(n); }
-void note_custom_free() { store::count_free(); }
-void remember_custom_free(ThreadId tid, Addr start, SizeT size, ExeContext* alloc_ec) {
-  store::custom_freed(tid, start, size, alloc_ec);
-}
-errors::Known describe(Addr a) { return what_we_know(a); }
-void release_for_leaks(ThreadId tid, Block* b) { store::release(tid, b); }
 
 }  // namespace mt::heap

@@ -21,16 +21,4 @@ void* memalign(ThreadId tid, SizeT align, SizeT n);
 // deallocation (before the call itself): memcheck's errors for it.
 void check_aligned_call(ThreadId tid, const vgcompat::AlignedCall& c);
 
-// For custom allocators (mt_custom), which share memcheck's malloc
-// bookkeeping: the "total heap usage" counters, the freed-block history,
-// and what an error says of an address (custom blocks included).
-void note_custom_alloc(SizeT n);
-void note_custom_free();
-void remember_custom_free(ThreadId tid, Addr start, SizeT size, ExeContext* alloc_ec);
-errors::Known describe(Addr a);
-// FREELIKE_BLOCK of a malloc'd block, or an auto-free pool's chunk holding
-// one: freed as memcheck sees it (see Block::released); its memory and
-// its place in the profile stay until the program frees it.
-void release_for_leaks(ThreadId tid, Block* b);
-
 }  // namespace mt::heap

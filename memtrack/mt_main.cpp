@@ -163,7 +163,7 @@ void pre_clo_init() {
   clientreq::init();
   heap::register_with_core();
   custom::init();
-  errors::init();
+  errors::init(custom::describe);
   leak::init();
 }
 
