@@ -56,40 +56,102 @@ bool fishy(ThreadId tid, const char* fn, const char* arg, SizeT v) {
 // profile counts other events, but blocks are still indexed for errors.
 inline bool accounting() { return g_opts.mode == Mode::kHeap; }
 
-// The memory of b is no block now (a free, or a realloc that moves or
-// resizes it).
-void unmade(Block* b) {
-  access::block_removed(b);
-  // Words memcheck.h's requests hid in the block: the memory is no block now.
-  if (undef::g_pages) undef::reveal(b->start, b->size);
-}
+// ---- heap events ------------------------------------------------------------
+//
+// Each of the three functions below is the one place that names who hears
+// of its event, in the order they hear of it; every entry point (the
+// malloc family, the frees, both paths of realloc, a MALLOCLIKE block that
+// realloc moves) goes through them. A new consumer of heap events is a line
+// in each (docs/design.md, "Adding a consumer of heap events"). Calls stay
+// direct: these run at every malloc and free.
 
-// usage: whether the call counts in memcheck's "total heap usage" (a
-// realloc has counted itself already). orig_align: the alignment the program
-// asked for, if any.
-void* new_block(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero, bool usage = true,
-                SizeT orig_align = 0) {
+// Block made: a new block of req bytes (malloc & co., realloc of null or of
+// a MALLOCLIKE block). usage: whether the call counts in memcheck's "total
+// heap usage" (a realloc has counted itself already); zero: calloc's;
+// orig_align: the alignment the program asked for, if any.
+void* block_made(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero, bool usage = true,
+                 SizeT orig_align = 0) {
   SizeT counted = req ? req : 1;
   void* p = VG_(cli_malloc)(align, counted);
   if (!p) return nullptr;
-  if (arena_model::active()) arena_model::alloc(align, counted, reinterpret_cast<Addr>(p));
-  store::release_queued();
+  if (arena_model::active()) arena_model::alloc(align, counted, reinterpret_cast<Addr>(p));  // massif's arena
+  store::release_queued();  // memcheck's queue: after the new block got its memory
   if (zero) VG_(memset)(p, 0, counted);
   else if (g_opts.malloc_fill != kNoFill) malloc_fill(p, req);
   else if (zero_fill() && counted <= kZeroFillMax) VG_(memset)(p, 0, counted);
   if (usage) store::count_alloc(req);
-
   Block* b = store::make((Addr)p, counted, req == 0, sites::of(unwind::here(tid)), kind, orig_align);
-  access::block_added(b);
+  access::block_added(b);  // the heap-granule filter
   massif::on_alloc(b);
   if (accounting()) {
     sites::on_alloc(b->site, counted);
     sites::note_size(b->site, counted);
-    gates::after_alloc(tid);
+    gates::after_alloc(tid);  // after the sites' figures it checks
   }
   return p;
 }
 
+// Block going: the program frees live block b (one a custom-allocator
+// request released included); b still describes it until the store drops it.
+void block_going(ThreadId tid, Block* b) {
+  massif::on_free(b);
+  if (accounting()) {
+    sites::on_free(b->site, b->size);
+    sites::retire(b);
+  }
+  if (!b->released) free_fill(b->start, b->req_size());  // a released block was filled then
+  store::remember_freed(tid, b);
+  access::block_removed(b);
+  // Words memcheck.h's requests hid in the block: the memory is no block now.
+  if (undef::g_pages) undef::reveal(b->start, b->size);
+  store::queue_freed(reinterpret_cast<void*>(b->start), b->req_size());  // back to the arena, or queued
+  store::drop(b);
+}
+
+// Block resized: realloc of live block b to n (> 0) bytes. A shrinking
+// realloc stays in place; a growing one moves (DHAT's rule), and when no
+// memory is to be had the old block stays untouched and this returns null.
+// DHAT counts the implied copy as a read and a write either way.
+void* block_resized(ThreadId tid, Block* b, SizeT n) {
+  massif::on_realloc(b, n);  // first, failed calls included, as massif's own realloc
+  Site* site = b->site;
+  ExeContext* here = unwind::here(tid);
+  const Addr old = b->start;
+  const SizeT old_size = b->size, old_req = b->req_size();
+  void* to = reinterpret_cast<void*>(old);
+  if (n > old_size) {
+    to = VG_(cli_malloc)(VG_(clo_alignment), n);
+    if (!to) return nullptr;  // old block untouched
+    if (arena_model::active()) arena_model::alloc(VG_(clo_alignment), n, reinterpret_cast<Addr>(to));
+    store::release_queued();
+    VG_(memcpy)(to, reinterpret_cast<void*>(old), old_size);
+    if (g_opts.malloc_fill != kNoFill) malloc_fill(static_cast<char*>(to) + old_req, n - old_req);
+    else if (zero_fill() && n <= kZeroFillMax) VG_(memset)(static_cast<char*>(to) + old_size, 0, n - old_size);
+    free_fill(old, old_req);
+    store::remember_freed(tid, b, here);  // the old address is now a freed block, freed here
+  } else if (n < old_req) {
+    // memcheck moves the block and free-fills all of the old one; here the
+    // old block's bytes past the new end are the freed ones.
+    free_fill(old + n, old_req - n);
+  }
+  access::block_removed(b);
+  if (undef::g_pages) undef::reveal(old, old_size);
+  if (to != reinterpret_cast<void*>(old)) store::queue_freed(reinterpret_cast<void*>(old), old_req);
+  if (accounting()) {
+    site->reads += min(old_size, n);
+    site->writes += min(old_size, n);
+    sites::on_resize(site, old_size, n);
+  }
+  store::resize(b, reinterpret_cast<Addr>(to), n, here);  // now a malloc'd block allocated here
+  access::block_added(b);
+  if (accounting()) {
+    sites::note_size(site, n);
+    gates::after_alloc(tid);
+  }
+  return to;
+}
+
+// free, delete, delete[] (and realloc(p, 0) where it frees).
 void release(ThreadId tid, void* p, errors::FreeFn fn) {
   if (!p) return;
   store::count_free();  // memcheck counts every free it is handed, good or bad
@@ -104,50 +166,41 @@ void release(ThreadId tid, void* p, errors::FreeFn fn) {
   } else if (g_opts.show_mismatched_frees && b->alloc_kind() != family_of(fn)) {
     errors::mismatched_free(tid, b, fn);
   }
-  massif::on_free(b);
-  if (accounting()) {
-    sites::on_free(b->site, b->size);
-    sites::retire(b);
-  }
-  if (!b->released) free_fill(b->start, b->req_size());  // a released block was filled then
-  store::remember_freed(tid, b);
-  unmade(b);
-  store::queue_freed(p, b->req_size());
-  store::drop(b);
+  block_going(tid, b);
 }
 
 // ---- the entry points the preload reaches ---------------------------------
 
 void* mt_malloc(ThreadId tid, SizeT n) {
   if (fishy(tid, "malloc", "size", n)) return nullptr;
-  return new_block(tid, n, VG_(clo_alignment), kAllocMalloc, false);
+  return block_made(tid, n, VG_(clo_alignment), kAllocMalloc, false);
 }
 void* mt_new(ThreadId tid, SizeT n) {
   if (fishy(tid, "__builtin_new", "size", n)) return nullptr;
-  return new_block(tid, n, VG_(clo_alignment), kAllocNew, false);
+  return block_made(tid, n, VG_(clo_alignment), kAllocNew, false);
 }
 void* mt_new_aligned(ThreadId tid, SizeT n, SizeT align MT_ORIG_ALIGN_PARAM) {
   if (fishy(tid, "__builtin_new_aligned", "size", n)) return nullptr;
-  return new_block(tid, n, align, kAllocNew, false, true, MT_ORIG_ALIGN_ARG(orig_align));
+  return block_made(tid, n, align, kAllocNew, false, true, MT_ORIG_ALIGN_ARG(orig_align));
 }
 void* mt_vec_new(ThreadId tid, SizeT n) {
   if (fishy(tid, "__builtin_vec_new", "size", n)) return nullptr;
-  return new_block(tid, n, VG_(clo_alignment), kAllocNewVec, false);
+  return block_made(tid, n, VG_(clo_alignment), kAllocNewVec, false);
 }
 void* mt_vec_new_aligned(ThreadId tid, SizeT n, SizeT align MT_ORIG_ALIGN_PARAM) {
   if (fishy(tid, "__builtin_vec_new_aligned", "size", n)) return nullptr;
-  return new_block(tid, n, align, kAllocNewVec, false, true, MT_ORIG_ALIGN_ARG(orig_align));
+  return block_made(tid, n, align, kAllocNewVec, false, true, MT_ORIG_ALIGN_ARG(orig_align));
 }
 void* mt_memalign(MT_MEMALIGN_PARAMS(tid, align, orig_align, n)) {
   if (fishy(tid, "memalign", "size", n)) return nullptr;
-  return new_block(tid, n, align, kAllocMalloc, false, true, MT_ORIG_ALIGN_ARG(orig_align));
+  return block_made(tid, n, align, kAllocMalloc, false, true, MT_ORIG_ALIGN_ARG(orig_align));
 }
 
 void* mt_calloc(ThreadId tid, SizeT nmemb, SizeT size1) {
   if (fishy(tid, "calloc", "nmemb", nmemb) || fishy(tid, "calloc", "size", size1)) return nullptr;
   // The preload already refuses products that overflow; check again anyway.
   if (size1 && nmemb > ~(SizeT)0 / size1) return nullptr;
-  return new_block(tid, nmemb * size1, VG_(clo_alignment), kAllocMalloc, true);
+  return block_made(tid, nmemb * size1, VG_(clo_alignment), kAllocMalloc, true);
 }
 
 void mt_free(ThreadId tid, void* p) { release(tid, p, errors::kFnFree); }
@@ -164,7 +217,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   // --realloc-zero-bytes-frees). (Before 3.21 the preload handled both
   // itself, with malloc and free.)
   if (fishy(tid, "realloc", "size", n)) return nullptr;
-  if (!p_old) return new_block(tid, n, VG_(clo_alignment), kAllocMalloc, false);
+  if (!p_old) return block_made(tid, n, VG_(clo_alignment), kAllocMalloc, false);
   if (n == 0) {
     if (vgcompat::kReallocSizeZeroError && g_opts.show_realloc_size_zero)
       errors::realloc_size_zero(tid, (Addr)p_old);
@@ -183,7 +236,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   SizeT custom_size;
   if (!b && custom::any() && custom::realloc_malloclike(tid, (Addr)p_old, &custom_size)) {
     // memcheck moves a MALLOCLIKE block into a new malloc'd one.
-    void* p_new = new_block(tid, n, VG_(clo_alignment), kAllocMalloc, false, false);
+    void* p_new = block_made(tid, n, VG_(clo_alignment), kAllocMalloc, false, false);
     if (p_new) {
       VG_(memcpy)(p_new, p_old, min(custom_size, n));
       // memcheck's realloc fills any old block; this one is wherever the
@@ -198,53 +251,7 @@ void* mt_realloc(ThreadId tid, void* p_old, SizeT n) {
   }
   if (g_opts.show_mismatched_frees && b->alloc_kind() != kAllocMalloc)
     errors::mismatched_free(tid, b, errors::kFnRealloc);
-  massif::on_realloc(b, n);
-
-  Site* site = b->site;
-  ExeContext* here = unwind::here(tid);
-  if (n <= b->size) {
-    // Shrink (or same size) in place. DHAT counts the implied copy anyway.
-    // memcheck moves the block and free-fills all of the old one; here the
-    // old block's bytes past the new end are the freed ones.
-    if (n < b->req_size()) free_fill(b->start + n, b->req_size() - n);
-    unmade(b);
-    if (accounting()) {
-      sites::on_resize(site, b->size, n);
-      site->reads += n;
-      site->writes += n;
-    }
-    store::resize(b, b->start, n, here);
-    access::block_added(b);
-    if (accounting()) {
-      sites::note_size(site, n);
-      gates::after_alloc(tid);
-    }
-    return p_old;
-  }
-
-  void* p_new = VG_(cli_malloc)(VG_(clo_alignment), n);
-  if (!p_new) return nullptr;  // old block untouched
-  if (arena_model::active()) arena_model::alloc(VG_(clo_alignment), n, reinterpret_cast<Addr>(p_new));
-  store::release_queued();
-  VG_(memcpy)(p_new, p_old, b->size);
-  if (g_opts.malloc_fill != kNoFill) malloc_fill(static_cast<char*>(p_new) + b->req_size(), n - b->req_size());
-  else if (zero_fill() && n <= kZeroFillMax) VG_(memset)(static_cast<char*>(p_new) + b->size, 0, n - b->size);
-  free_fill(b->start, b->req_size());
-  store::remember_freed(tid, b, here);  // the old address is now a freed block, freed here
-  unmade(b);
-  store::queue_freed(p_old, b->req_size());
-  if (accounting()) {
-    site->reads += b->size;
-    site->writes += b->size;
-    sites::on_resize(site, b->size, n);
-  }
-  store::resize(b, (Addr)p_new, n, here);
-  access::block_added(b);
-  if (accounting()) {
-    sites::note_size(site, n);
-    gates::after_alloc(tid);
-  }
-  return p_new;
+  return block_resized(tid, b, n);
 }
 
 SizeT mt_usable_size(ThreadId tid, void* p) {
@@ -272,7 +279,7 @@ void register_with_core() {
 
 void* memalign(ThreadId tid, SizeT align, SizeT n) {
   if (fishy(tid, "memalign", "size", n)) return nullptr;
-  return new_block(tid, n, align, kAllocMalloc, false);
+  return block_made(tid, n, align, kAllocMalloc, false);
 }
 
 namespace {
