@@ -1,7 +1,6 @@
 // Error kinds, their text (memcheck's shapes, so log filters keep working)
 // and their suppressions.
 #include "mt_errors.h"
-#include "mt_sites.h"
 #include "mt_store.h"
 #include "mt_leak_kinds.h"
 #include "mt_options.h"

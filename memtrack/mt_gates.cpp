@@ -1,6 +1,5 @@
 #include "mt_gates.h"
 #include "mt_errors.h"
-#include "mt_heap.h"
 #include "mt_leak.h"
 #include "mt_options.h"
 #include "mt_sites.h"

@@ -7,8 +7,6 @@
 #pragma once
 
 #include "mt_rt.h"
-#include "mt_blocks.h"
-#include "mt_errors.h"
 
 namespace mt::heap {
 

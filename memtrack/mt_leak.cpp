@@ -17,7 +17,6 @@
 // freshly allocated small blocks, which removes the stale pointers that
 // would otherwise hide leaks. docs/manual.md lists what remains different.
 #include "mt_leak.h"
-#include "mt_access.h"
 #include "mt_arch.h"
 #include "mt_custom.h"
 #include "mt_deadstack.h"
