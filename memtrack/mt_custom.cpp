@@ -428,19 +428,6 @@ void pool_change(ThreadId tid, Addr pool, Addr from, Addr to, SizeT size) {
 
 // ---- the leak search's block set ------------------------------------------
 
-// memcheck's binary search (find_chunk_for): with overlapping blocks, the
-// one it lands on first, which need not be the innermost.
-Int mc_find(const Vec<LeakItem>& v, Addr p) {
-  Int lo = 0, hi = (Int)v.size() - 1;
-  while (lo <= hi) {
-    Int mid = (lo + hi) / 2;
-    if (p < v[mid].start) hi = mid - 1;
-    else if (p >= v[mid].end) lo = mid + 1;
-    else return mid;
-  }
-  return -1;
-}
-
 LeakItem item_of(const Chunk* c) {
   LeakItem x;
   x.start = c->start;
@@ -469,15 +456,13 @@ void merge_into(const Vec<LeakItem>& a, const Vec<LeakItem>& b, Vec<LeakItem>* o
   while (j < b.size()) out->push(b[j++]);
 }
 
-SizeT size_of(const LeakItem& x) { return x.b ? x.b->req_size() : x.c->size; }
-ExeContext* ec_of(const LeakItem& x) { return shown_alloc_stack(x.b ? store::alloc_context(x.b) : x.c->ec); }
 bool is_meta_chunk(const LeakItem& x) { return x.c && x.c->pool && x.c->pool->metapool; }
 
 // What memcheck's leak search does with two neighbours (in address order)
 // that overlap: 1 drop the second, -1 drop the first, 0 keep both (a
 // metapool chunk holding the other; anything else is reported).
 int resolve_overlap(const LeakItem& x, const LeakItem& y, bool* reported) {
-  SizeT sx = size_of(x), sy = size_of(y);
+  SizeT sx = req_size(x), sy = req_size(y);
   Addr end1 = x.start + sx - 1, end2 = y.start + sy - 1;
   if (end1 < y.start) return 0;
   bool custom1 = x.c != nullptr, custom2 = y.c != nullptr;
@@ -491,7 +476,7 @@ int resolve_overlap(const LeakItem& x, const LeakItem& y, bool* reported) {
     // memcheck stops the run here (an assertion); memtrack says the same
     // when the search reports, and goes on with both blocks.
     *reported = true;
-    g_overlap = {true, x.start, end1, y.start, end2, ec_of(x), ec_of(y)};
+    g_overlap = {true, x.start, end1, y.start, end2, shown_stack(x), shown_stack(y)};
   }
   return 0;
 }
@@ -613,6 +598,8 @@ void in_use(ULong* bytes, ULong* blocks) {
 
 bool any() { return g_blocks.n || g_pool_chunks; }
 
+ExeContext* shown_stack(const LeakItem& x) { return shown_alloc_stack(x.b ? store::alloc_context(x.b) : x.c->ec); }
+
 void report_overlap() {
   if (!g_overlap.pending) return;
   g_overlap.pending = false;
@@ -653,10 +640,10 @@ void leak_blocks(Vec<LeakItem>* items) {
   g_pools.each([&](Mempool* mp) {
     mp->chunks.each([&](Chunk* c) {
       chunks.push(item_of(c));
-      Int m = mc_find(mallocs, c->start);
+      Int m = find_block(mallocs, c->start);
       if (m >= 0) holds[m] = 1;
       if (c->size > 1) {
-        m = mc_find(mallocs, c->start + c->size - 1);
+        m = find_block(mallocs, c->start + c->size - 1);
         if (m >= 0) holds[m] = 1;
       }
     });

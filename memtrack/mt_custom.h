@@ -57,6 +57,28 @@ struct LeakItem {
   Block* b;
   const Chunk* c;
 };
+// Its size as the program asked for it (memcheck's: a 0-byte block adds 0)
+// and the allocation stack a report shows for it (--keep-stacktraces: with
+// none or free every block has the null stack, so each kind is one loss
+// record, as in memcheck).
+inline SizeT req_size(const LeakItem& x) { return x.b ? x.b->req_size() : x.c->size; }
+ExeContext* shown_stack(const LeakItem& x);
+
+// memcheck's binary search over a leak search's blocks in address order
+// (find_chunk_for): the index of a block holding p, or -1. With overlapping
+// blocks (metapools) it is the one the search lands on first, which need
+// not be the innermost: the block a pointer reaches in memcheck. T is
+// LeakItem or a record that extends it.
+template <class T> Int find_block(const Vec<T>& v, Addr p) {
+  Int lo = 0, hi = (Int)v.size() - 1;
+  while (lo <= hi) {
+    Int mid = (lo + hi) / 2;
+    if (p < v[mid].start) hi = mid - 1;
+    else if (p >= v[mid].end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
 
 // Whether any custom block or pool chunk is live (else the leak search
 // needs nothing from this module).

@@ -76,19 +76,9 @@ ULong limit_of(int i) {
   return i == 0 ? g_opts.peak_limit : i == 1 ? g_opts.total_limit : g_opts.leak_limit;
 }
 
-bool open_or_say(OutFile& f, const char* opt, const char* path) {
-  if (f.open(path)) return true;
-  VG_(umsg)("error: can't open %s file '%s' for writing: %s\n", opt, path, f.why());
-  return false;
-}
-
-void finish(OutFile& f, const char* opt, const char* path) {
-  if (!f.close()) VG_(umsg)("error: writing %s file '%s' failed (disk full?)\n", opt, path);
-}
-
 void write_summary(const char* path) {
   OutFile f;
-  if (!open_or_say(f, "--summary-file", path)) return;
+  if (!f.open_output("--summary-file", path)) return;
   const Totals& t = sites::totals();
   StrBuf cmd;
   cmd.init("mt.gates.cmd");
@@ -132,7 +122,7 @@ void write_summary(const char* path) {
     first = false;
   }
   f.puts("]}\n");
-  finish(f, "--summary-file", path);
+  f.close_output();
 }
 
 // A URI (RFC 3986), not a path: an absolute path becomes a file:// URI,
@@ -243,7 +233,7 @@ void sarif_leak(void* ctx, leak::Kind kind, ULong direct, ULong indirect, ULong 
 
 void write_sarif(const char* path) {
   OutFile f;
-  if (!open_or_say(f, "--sarif-file", path)) return;
+  if (!f.open_output("--sarif-file", path)) return;
   f.puts("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{");
   f.puts("\"tool\":{\"driver\":{\"name\":\"memtrack\",\"informationUri\":\"https://valgrind.org/\",\"rules\":[");
   // The lost kinds' rules (from definite down), then the limits'.
@@ -273,7 +263,7 @@ void write_sarif(const char* path) {
     sarif_result(&s, limit_rules[i][0], "error", text, g_breach[i].where);
   }
   f.puts("]}]}\n");
-  finish(f, "--sarif-file", path);
+  f.close_output();
 }
 
 }  // namespace

@@ -34,10 +34,9 @@ enum State : UChar { kSReachable = 0, kSPossible = 1, kSIndirect = 2, kSUnreache
 
 struct Record;
 
-struct LB {
-  Addr start, end;   // [start, end): counted size, so a 0-byte block covers 1 byte
-  Block* b;          // a heap block, or null and
-  const custom::Chunk* c;  // a custom allocator's block (mt_custom)
+// A block of the search: [start, end) (counted size, so a 0-byte block
+// covers 1 byte), a heap block b, or null and a custom allocator's block c.
+struct LB : custom::LeakItem {
   ULong indirect;    // bytes indirectly lost through this clique leader
   // For block_list, which must not follow b or c (the program may have
   // freed them since, custom blocks without a free memcheck counts): the
@@ -124,21 +123,11 @@ bool readable(Addr a) {
 // one a pointer reaches.
 Int find(Addr a) {
   if (a < g_lo || a >= g_hi) return -1;
-  Int lo = 0, hi = (Int)g_lb.size() - 1;
-  while (lo <= hi) {
-    Int mid = (lo + hi) / 2;
-    if (a < g_lb[mid].start) hi = mid - 1;
-    else if (a >= g_lb[mid].end) lo = mid + 1;
-    else return mid;
-  }
-  return -1;
+  return custom::find_block(g_lb, a);
 }
 
-// Requested size (memcheck's: a 0-byte block adds 0) and allocation stack
-// as --keep-stacktraces shows it: with none or free every block has the
-// null stack, so each kind is one loss record, as in memcheck.
-SizeT req_of(const LB& x) { return x.b ? x.b->req_size() : x.c->size; }
-ExeContext* ec_of(const LB& x) { return shown_alloc_stack(x.b ? store::alloc_context(x.b) : x.c->ec); }
+SizeT req_of(const LB& x) { return custom::req_size(x); }
+ExeContext* ec_of(const LB& x) { return custom::shown_stack(x); }
 
 // ---- heuristics (interior pointers memcheck accepts as reachable) --------
 
@@ -261,6 +250,18 @@ ULong g_scanned;
 ULong g_skipped;       // bytes that faulted
 ULong g_root_skipped;  // ... by the end of marking from the roots, which memcheck prints
 
+// The word loops' step at their first word and at each page start: false
+// if the page is not the client's to read (g_scan_at moves to the next
+// page), else the page's record of words memcheck.h's requests hid.
+inline bool enter_page(Addr p, const undef::Page** hidden) {
+  if (!VG_(am_is_valid_for_client)(p, sizeof(UWord), VKI_PROT_READ)) {
+    g_scan_at = VG_PGROUNDUP(p + 1);
+    return false;
+  }
+  *hidden = undef::page(p);
+  return true;
+}
+
 void mark_range(Addr a, Addr b, bool prior_definite) {
   // Whole words only, as memcheck: a word the end cuts is no pointer (the
   // rest may be a pointer left by a realloc that shrank in place).
@@ -282,13 +283,7 @@ void mark_range(Addr a, Addr b, bool prior_definite) {
   const undef::Page* hidden = nullptr;
   while (g_scan_at < b) {
     Addr p = g_scan_at;
-    if (p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) {
-      if (!VG_(am_is_valid_for_client)(p, sizeof(UWord), VKI_PROT_READ)) {
-        g_scan_at = VG_PGROUNDUP(p + 1);
-        continue;
-      }
-      hidden = undef::page(p);
-    }
+    if ((p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) && !enter_page(p, &hidden)) continue;
     UWord w = *reinterpret_cast<const UWord*>(p);
     g_scanned += sizeof(UWord);
     if (w >= g_lo && w < g_hi && !(hidden && undef::unwritten(hidden, p, w))) found_word(w, prior_definite);
@@ -982,11 +977,9 @@ void wpa_scan(Addr a, Addr b) {
   while (g_scan_at < b) {
     Addr p = g_scan_at;
     if (p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) {
-      if (!VG_(am_is_valid_for_client)(p, sizeof(UWord), VKI_PROT_READ)) {
-        g_scan_at = VG_PGROUNDUP(p + 1);
-        continue;
-      }
-      hidden = undef::page(p);
+      const undef::Page* h;
+      if (!enter_page(p, &h)) continue;
+      hidden = h;
     }
     UWord w = *reinterpret_cast<const UWord*>(p);
     if (wpa_hit(w) && !(hidden && undef::unwritten(hidden, p, w))) {

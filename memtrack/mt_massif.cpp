@@ -656,8 +656,7 @@ void write_at_exit() {
 
   HChar* path = options::output_path("--massif-out-file", g_opts.massif_out_file);
   OutFile f;
-  if (!f.open(path)) {
-    VG_(umsg)("error: can't open massif-format output file '%s' for writing: %s\n", path, f.why());
+  if (!f.open_output("massif-format output", path)) {
     dealloc(path);
     return;
   }
@@ -672,7 +671,7 @@ void write_at_exit() {
     f.printf("heap_tree=%s\n", kKinds[s.kind == kPeak ? 2 : s.tree ? 1 : 0]);
     if (s.tree) write_tree(f, s);
   }
-  if (!f.close()) VG_(umsg)("error: writing massif-format output file '%s' failed (disk full?)\n", path);
+  f.close_output();
   if (VG_(clo_verbosity) > 1)
     VG_(dmsg)("memtrack: massif file: %u snapshots kept of %llu taken, %llu cullings\n", g_n, g_taken, g_cullings);
   dealloc(path);

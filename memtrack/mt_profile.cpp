@@ -182,8 +182,7 @@ bool write(const char* path) {
   });
 
   OutFile f;
-  if (!f.open(path)) {
-    VG_(umsg)("error: can't open memtrack profile file '%s' for writing: %s\n", path, f.why());
+  if (!f.open_output("memtrack profile", path)) {
     for (SizeT i = 0; i < pps.size(); i++) { pps[i]->frames.free(); dealloc(pps[i]); }
     return false;
   }
@@ -260,11 +259,7 @@ bool write(const char* path) {
   f.puts(" ]\n}\n");
 
   for (SizeT i = 0; i < pps.size(); i++) { pps[i]->frames.free(); dealloc(pps[i]); }
-  if (!f.close()) {
-    VG_(umsg)("error: writing memtrack profile file '%s' failed (disk full?)\n", path);
-    return false;
-  }
-  return true;
+  return f.close_output();
 }
 
 }  // namespace mt::profile
