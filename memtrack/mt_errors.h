@@ -11,7 +11,8 @@ namespace mt::errors {
 // Which deallocator the program called.
 enum FreeFn : UChar { kFnFree, kFnDelete, kFnDeleteVec, kFnRealloc };
 
-// What the tool knows of the freed address, filled in by the heap module.
+// What the tool knows of an address (custom::describe fills it in: the
+// block store's blocks and the custom allocators').
 struct Known {
   enum Tag : UChar { kNothing, kLive, kFreed, kChunk /* of a mempool */ } tag;
   Addr start;           // block start (live or recently freed)
@@ -85,7 +86,8 @@ void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value);
 // Heap-call checks that memcheck of some releases makes (which ones:
 // mt_vgcompat.h); the same texts, XML kinds and suppression kinds.
 // realloc(p, 0): "realloc() with size 0" (ReallocZero), p described as
-// the heap module knows it when the error is new (as memcheck does).
+// the describer given to init knows it when the error is new (as memcheck
+// does).
 void realloc_size_zero(ThreadId tid, Addr p);
 // An alignment an aligned call should not get: "Invalid alignment value: N
 // (why)", or with size (a size that is no multiple of it) "Invalid size
