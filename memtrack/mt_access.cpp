@@ -4,7 +4,7 @@
 // once: DHAT folds them there when the block retires, and every block
 // retires by the end, so the figures are the same with 32-byte blocks.
 #include "mt_access.h"
-#include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_sites.h"
 
 namespace mt::access {
@@ -97,7 +97,7 @@ namespace {
 // The full path: find the block, count, mark it touched, remember it.
 template <bool kWrite>
 __attribute__((noinline)) void slow_access(Addr a, UWord size, Recent* r) {
-  const Block* b = heap::index().containing(a);
+  const Block* b = store::containing(a);
   if (!b) return;
   Site* s = b->site;
   ULong* counter = kWrite ? &s->writes : &s->reads;

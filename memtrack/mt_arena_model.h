@@ -18,7 +18,7 @@ namespace mt::arena_model {
 extern bool g_active;
 inline bool active() { return g_active; }
 
-// After heap::post_options (which settles --freelist-vol).
+// After the options (settled: --freelist-vol is known).
 void post_options();
 
 // Every client-arena allocation memtrack makes for a client block, right

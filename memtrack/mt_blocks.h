@@ -33,12 +33,12 @@ struct Block {
   ULong was_read : 1;       // any load or syscall read inside it
   ULong was_written : 1;    // any store or syscall write inside it
   ULong user_histo : 1;     // the program asked for a histogram of it
-  ULong realloced : 1;      // has a realloc stack in the heap module's side table
+  ULong realloced : 1;      // has a realloc stack in the block store's side table (mt_store)
   // Freed by FREELIKE_BLOCK or an auto-free pool (mt_custom): gone for
   // memcheck's views (leak search, in use at exit, errors), still live for
   // DHAT's, which never sees those requests.
   ULong released : 1;
-  ULong aligned : 1;        // has an alignment in the heap module's side table
+  ULong aligned : 1;        // has an alignment in the block store's side table
 
   SizeT req_size() const { return zero_req ? 0 : size; }
   AllocKind alloc_kind() const { return static_cast<AllocKind>(kind); }

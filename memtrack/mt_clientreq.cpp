@@ -6,6 +6,8 @@
 #include "mt_clientreq.h"
 #include "mt_fastcall.h"
 #include "mt_heap.h"
+#include "mt_access.h"
+#include "mt_store.h"
 #include "mt_options.h"
 #include "mt_profile.h"
 #include "mt_sites.h"
@@ -50,7 +52,7 @@ void event(ThreadId tid, Mode wanted, ULong weight) {
 }
 
 void histogram(Addr a) {
-  const Block* b = heap::index().containing(a);
+  const Block* b = store::containing(a);
   if (!b) {
     VG_(message)(Vg_UserMsg, "Warning: address for user histogram request not found %llx\n", (ULong)a);
     return;
@@ -67,9 +69,12 @@ void histogram(Addr a) {
                  "request ignored\n", b->size);
     return;
   }
+  const bool had = b->site->acc != nullptr;
   if (!sites::want_histogram(b->site, b->size))
     VG_(message)(Vg_UserMsg,
                  "Warning: user histogram request ignored: the block's allocation site has blocks of other sizes\n");
+  else if (!had)
+    access::forget_all();  // blocks of this site in the access cache must now count per byte
 }
 
 // memcheck.h's leak requests, so CI tests written for memcheck work here,

@@ -10,13 +10,15 @@
 //    no block is "Invalid free() / delete / delete[] / realloc()";
 //  - FREELIKE of a malloc'd block frees it for memcheck (with a mismatch
 //    error); DHAT never sees the request, so the heap module keeps the
-//    memory, and the profile keeps the block (heap::release_for_leaks).
+//    memory, and the profile keeps the block (store::release).
+// Their frees and "total heap usage" go through the block store, as the
+// heap's do (memcheck keeps one set of counters and one free queue).
 // memtrack never writes into custom memory: the allocator owns it. The
 // massif file counts MALLOCLIKE/FREELIKE/RESIZEINPLACE by massif's own rules
 // (mt_massif.cpp), told first, before the checks below.
 #include "mt_custom.h"
 #include "mt_undef.h"
-#include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_massif.h"
 #include "mt_options.h"
 
@@ -105,18 +107,18 @@ Chunk* new_chunk(ThreadId tid, Addr start, SizeT size, Mempool* pool) {
 // A freed block is remembered, like a freed malloc'd one, so that a later
 // bad free there says "... free'd" with both stacks.
 void retire(ThreadId tid, Chunk* c) {
-  heap::remember_custom_free(tid, c->start, c->size, c->ec);
+  store::custom_freed(tid, c->start, c->size, c->ec);
   g_chunk_mem.put(c);
 }
 
 // A pool chunk, or a block an auto-free pool's chunk took with it, freed:
 // a free in "total heap usage" where memcheck counts one.
 void count_pool_free() {
-  if (vgcompat::kPoolFreesCounted) heap::note_custom_free();
+  if (vgcompat::kPoolFreesCounted) store::count_free();
 }
 
-void bad_free(ThreadId tid, Addr a) { errors::bad_free(tid, a, errors::kFnFree, heap::describe(a)); }
-void illegal_pool(ThreadId tid, Addr pool) { errors::illegal_mempool(tid, pool, heap::describe(pool)); }
+void bad_free(ThreadId tid, Addr a) { errors::bad_free(tid, a, errors::kFnFree, describe(a)); }
+void illegal_pool(ThreadId tid, Addr pool) { errors::illegal_mempool(tid, pool, describe(pool)); }
 
 // -v -v -v: memcheck's trace of each pool request.
 bool tracing() { return VG_(clo_verbosity) > 2; }
@@ -201,22 +203,22 @@ void malloclike(ThreadId tid, Addr p, SizeT size, UInt rz, bool zeroed) {
   if (g_opts.massif_out_file && p) massif::custom_alloc(c->ec, p, size);
   g_blocks.add(c);
   g_block_bytes += size;
-  heap::note_custom_alloc(size);
+  store::custom_made(size);
 }
 
 void freelike(ThreadId tid, Addr p, UInt rz) {
   if (g_opts.massif_out_file && p) massif::custom_free(p);
-  heap::note_custom_free();  // counted whatever happens next, as memcheck does
+  store::count_free();  // counted whatever happens next, as memcheck does
   if (Chunk* c = keyable(p) ? g_blocks.take(p) : nullptr) {
     g_block_bytes -= c->size;
     gone_contents(c->start, c->size, rz);
     retire(tid, c);
     return;
   }
-  Block* b = heap::index().at(p);
+  Block* b = store::at(p);
   if (b && !b->released) {
     if (g_opts.show_mismatched_frees) errors::mismatched_free(tid, b, errors::kFnFree);
-    heap::release_for_leaks(tid, b);
+    store::release(tid, b);
     return;
   }
   bad_free(tid, p);
@@ -240,7 +242,7 @@ void resize_in_place(ThreadId tid, Addr p, SizeT old_size, SizeT new_size, UInt 
   }
   // A malloc'd block is checked as memcheck checks it, but keeps its size:
   // the profile must stay DHAT's (docs/manual.md).
-  Block* b = heap::index().at(p);
+  Block* b = store::at(p);
   if (!b || b->released || b->req_size() != old_size || new_size == 0) bad_free(tid, p);
 }
 
@@ -298,7 +300,7 @@ void pool_alloc(ThreadId tid, Addr pool, Addr addr, SizeT size) {
   new_contents(addr, size, mp->rz, mp->zeroed);
   mp->chunks.add(new_chunk(tid, addr, size, mp));
   g_pool_chunks++;
-  heap::note_custom_alloc(size);
+  store::custom_made(size);
 }
 
 // An auto-free pool's chunk going frees every MALLOCLIKE and malloc'd block
@@ -321,12 +323,12 @@ void free_inside(ThreadId tid, Addr lo, Addr hi) {
   gone.free();
   Vec<Block*> heap_gone;
   heap_gone.init("mt.custom.autofree");
-  heap::index().each_starting_in(lo, hi + 1, [&](Block* b) {
+  store::index().each_starting_in(lo, hi + 1, [&](Block* b) {
     if (!b->released && b->start + b->req_size() <= hi) heap_gone.push(b);
   });
   for (SizeT i = 0; i < heap_gone.size(); i++) {
     if (tracing()) VG_(umsg)("Auto-free of 0x%lx size=%lu\n", heap_gone[i]->start, heap_gone[i]->req_size());
-    heap::release_for_leaks(tid, heap_gone[i]);
+    store::release(tid, heap_gone[i]);
     count_pool_free();
   }
   heap_gone.free();
@@ -426,19 +428,6 @@ void pool_change(ThreadId tid, Addr pool, Addr from, Addr to, SizeT size) {
 
 // ---- the leak search's block set ------------------------------------------
 
-// memcheck's binary search (find_chunk_for): with overlapping blocks, the
-// one it lands on first, which need not be the innermost.
-Int mc_find(const Vec<LeakItem>& v, Addr p) {
-  Int lo = 0, hi = (Int)v.size() - 1;
-  while (lo <= hi) {
-    Int mid = (lo + hi) / 2;
-    if (p < v[mid].start) hi = mid - 1;
-    else if (p >= v[mid].end) lo = mid + 1;
-    else return mid;
-  }
-  return -1;
-}
-
 LeakItem item_of(const Chunk* c) {
   LeakItem x;
   x.start = c->start;
@@ -467,15 +456,13 @@ void merge_into(const Vec<LeakItem>& a, const Vec<LeakItem>& b, Vec<LeakItem>* o
   while (j < b.size()) out->push(b[j++]);
 }
 
-SizeT size_of(const LeakItem& x) { return x.b ? x.b->req_size() : x.c->size; }
-ExeContext* ec_of(const LeakItem& x) { return shown_alloc_stack(x.b ? heap::alloc_context(x.b) : x.c->ec); }
 bool is_meta_chunk(const LeakItem& x) { return x.c && x.c->pool && x.c->pool->metapool; }
 
 // What memcheck's leak search does with two neighbours (in address order)
 // that overlap: 1 drop the second, -1 drop the first, 0 keep both (a
 // metapool chunk holding the other; anything else is reported).
 int resolve_overlap(const LeakItem& x, const LeakItem& y, bool* reported) {
-  SizeT sx = size_of(x), sy = size_of(y);
+  SizeT sx = req_size(x), sy = req_size(y);
   Addr end1 = x.start + sx - 1, end2 = y.start + sy - 1;
   if (end1 < y.start) return 0;
   bool custom1 = x.c != nullptr, custom2 = y.c != nullptr;
@@ -489,7 +476,7 @@ int resolve_overlap(const LeakItem& x, const LeakItem& y, bool* reported) {
     // memcheck stops the run here (an assertion); memtrack says the same
     // when the search reports, and goes on with both blocks.
     *reported = true;
-    g_overlap = {true, x.start, end1, y.start, end2, ec_of(x), ec_of(y)};
+    g_overlap = {true, x.start, end1, y.start, end2, shown_stack(x), shown_stack(y)};
   }
   return 0;
 }
@@ -544,6 +531,9 @@ bool realloc_malloclike(ThreadId tid, Addr p, SizeT* old_size) {
   return free_malloclike(tid, p, errors::kFnRealloc);
 }
 
+namespace {
+
+// A chunk of a plain pool (or of a metapool) holding a, with its red zones.
 bool describe_pool_chunk(Addr a, bool metapool, errors::Known* k) {
   if (g_pool_chunks == 0) return false;
   bool found = false;
@@ -558,6 +548,8 @@ bool describe_pool_chunk(Addr a, bool metapool, errors::Known* k) {
   return found;
 }
 
+}  // namespace
+
 bool describe_malloclike(Addr a, errors::Known* k) {
   bool found = false;
   g_blocks.each([&](Chunk* c) {
@@ -568,12 +560,45 @@ bool describe_malloclike(Addr a, errors::Known* k) {
   return found;
 }
 
+// memcheck's order: a plain pool's chunk, a live block (malloc'd, then
+// MALLOCLIKE), a recent free, a metapool's chunk.
+errors::Known describe(Addr a) {
+  errors::Known k = {errors::Known::kNothing, 0, 0, nullptr, nullptr};
+  bool custom = any();
+  if (custom && describe_pool_chunk(a, false, &k)) return k;
+  Block* b = store::containing(a);
+  if (b && !b->released) {
+    k.tag = errors::Known::kLive;
+    k.start = b->start;
+    k.size = b->req_size();
+    k.alloc_ec = store::alloc_context(b);
+    k.recycled = store::recycled(a);
+    return k;
+  }
+  if (custom && describe_malloclike(a, &k)) {
+    k.recycled = store::recycled(a);
+    return k;
+  }
+  if (const store::Freed* f = store::find_freed(a)) {
+    k.tag = errors::Known::kFreed;
+    k.start = f->start;
+    k.size = f->size;
+    k.alloc_ec = f->alloc_ec;
+    k.free_ec = f->free_ec;
+    return k;
+  }
+  if (custom) describe_pool_chunk(a, true, &k);
+  return k;
+}
+
 void in_use(ULong* bytes, ULong* blocks) {
   *bytes += g_block_bytes;
   *blocks += g_blocks.n;
 }
 
 bool any() { return g_blocks.n || g_pool_chunks; }
+
+ExeContext* shown_stack(const LeakItem& x) { return shown_alloc_stack(x.b ? store::alloc_context(x.b) : x.c->ec); }
 
 void report_overlap() {
   if (!g_overlap.pending) return;
@@ -615,10 +640,10 @@ void leak_blocks(Vec<LeakItem>* items) {
   g_pools.each([&](Mempool* mp) {
     mp->chunks.each([&](Chunk* c) {
       chunks.push(item_of(c));
-      Int m = mc_find(mallocs, c->start);
+      Int m = find_block(mallocs, c->start);
       if (m >= 0) holds[m] = 1;
       if (c->size > 1) {
-        m = mc_find(mallocs, c->start + c->size - 1);
+        m = find_block(mallocs, c->start + c->size - 1);
         if (m >= 0) holds[m] = 1;
       }
     });

@@ -38,9 +38,11 @@ bool free_malloclike(ThreadId tid, Addr p, errors::FreeFn fn);
 bool realloc_malloclike(ThreadId tid, Addr p, SizeT* old_size);
 
 // What an error says of address a, in memcheck's order of search: a chunk
-// of a plain pool, (the heap's live blocks,) a MALLOCLIKE block, (recent
-// frees,) a chunk of a metapool. False if a is in none of those here.
-bool describe_pool_chunk(Addr a, bool metapool, errors::Known* k);
+// of a plain pool, a live malloc'd block (mt_store), a MALLOCLIKE block, a
+// recent free (mt_store), a chunk of a metapool. Custom blocks interleave
+// with the heap's there, so the whole search is here, above the store.
+errors::Known describe(Addr a);
+// The MALLOCLIKE block holding a (with memcheck's red zone), if any.
 bool describe_malloclike(Addr a, errors::Known* k);
 
 // MALLOCLIKE blocks count in the HEAP SUMMARY's "in use at exit"; pool
@@ -55,6 +57,28 @@ struct LeakItem {
   Block* b;
   const Chunk* c;
 };
+// Its size as the program asked for it (memcheck's: a 0-byte block adds 0)
+// and the allocation stack a report shows for it (--keep-stacktraces: with
+// none or free every block has the null stack, so each kind is one loss
+// record, as in memcheck).
+inline SizeT req_size(const LeakItem& x) { return x.b ? x.b->req_size() : x.c->size; }
+ExeContext* shown_stack(const LeakItem& x);
+
+// memcheck's binary search over a leak search's blocks in address order
+// (find_chunk_for): the index of a block holding p, or -1. With overlapping
+// blocks (metapools) it is the one the search lands on first, which need
+// not be the innermost: the block a pointer reaches in memcheck. T is
+// LeakItem or a record that extends it.
+template <class T> Int find_block(const Vec<T>& v, Addr p) {
+  Int lo = 0, hi = (Int)v.size() - 1;
+  while (lo <= hi) {
+    Int mid = (lo + hi) / 2;
+    if (p < v[mid].start) hi = mid - 1;
+    else if (p >= v[mid].end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
 
 // Whether any custom block or pool chunk is live (else the leak search
 // needs nothing from this module).

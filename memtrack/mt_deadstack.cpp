@@ -7,7 +7,6 @@
 // holding zero is no pointer either way.
 #include "mt_deadstack.h"
 #include "mt_arch.h"
-#include "mt_leak.h"
 #include "mt_options.h"
 
 namespace mt::deadstack {
@@ -166,12 +165,7 @@ const Mirror* find(Addr a) {
 
 }  // namespace
 
-bool enabled() {
-  // auto: whenever a search may run. (yes also serves programs that run
-  // memcheck.h's searches themselves under --leak-check=no.)
-  return g_opts.scrub_stack == kScrubYes ||
-         (g_opts.scrub_stack == kScrubAuto && g_opts.leak_check != leak::Mode::kNo);
-}
+bool enabled() { return g_opts.scrub_stack == kScrubYes; }  // auto is settled (options::settle)
 
 void post_options() {
   g_exited.init("mt.deadstack.exited");

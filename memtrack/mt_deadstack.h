@@ -28,10 +28,10 @@
 namespace mt::deadstack {
 
 // Whether dead stack is tracked: --scrub-stack=yes, or auto whenever a leak
-// search may run (--leak-check other than no, --xml=yes).
+// search may run (--leak-check other than no, --xml=yes), as options::settle
+// decides.
 bool enabled();
-// After options and leak::post_options(): follows thread exits, and
-// mappings when enabled.
+// After the options: follows thread exits, and mappings when enabled.
 void post_options();
 
 // Memory unmapped (munmap, brk shrinking): mirrors and exited threads'

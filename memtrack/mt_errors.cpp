@@ -1,9 +1,8 @@
 // Error kinds, their text (memcheck's shapes, so log filters keep working)
 // and their suppressions.
 #include "mt_errors.h"
-#include "mt_sites.h"
-#include "mt_heap.h"
-#include "mt_leak.h"
+#include "mt_store.h"
+#include "mt_leak_kinds.h"
 #include "mt_options.h"
 
 namespace mt::errors {
@@ -14,6 +13,12 @@ enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1, kFishy = 2, kLeak = 3, kLim
 // memcheck's checks of some releases only (mt_vgcompat.h says which).
 enum : ErrorKind { kReallocZero = 5, kBadAlign = 6, kBadSize = 7, kSizeMismatch = 8, kAlignMismatch = 9 };
 constexpr ErrorKind kMempool = 16;  // custom allocators (mt_custom)
+
+// What the tool knows of an address (init's argument): custom::describe,
+// which sits above this module (it reports errors itself), so it is handed
+// in rather than included. Only a new realloc(p, 0) error and vgdb's
+// who_points_at call it: no hot path goes through the pointer.
+Known (*g_describe)(Addr a);
 
 // A breached limit (kLimit), kept by the core like Extra.
 struct LimitText {
@@ -84,26 +89,6 @@ Bool eq_error(VgRes res, const Error* e1, const Error* e2) {
 
 void before_pp(const Error*) {}
 
-const char* leak_kind_text(UChar k) {
-  switch (k) {
-    case leak::kDefinite: return "definitely lost";
-    case leak::kIndirect: return "indirectly lost";
-    case leak::kPossible: return "possibly lost";
-    default: return "still reachable";
-  }
-}
-
-
-// Protocol 4's names for the kinds (memcheck's).
-const char* leak_kind_xml(UChar k) {
-  switch (k) {
-    case leak::kDefinite: return "Leak_DefinitelyLost";
-    case leak::kIndirect: return "Leak_IndirectlyLost";
-    case leak::kPossible: return "Leak_PossiblyLost";
-    default: return "Leak_StillReachable";
-  }
-}
-
 // A loss record's headline ("... bytes in N blocks are ... in loss record
 // n of m"), without the newline.
 void leak_line(const LeakText& t, char* line, SizeT size) {
@@ -117,10 +102,10 @@ void leak_line(const LeakText& t, char* line, SizeT size) {
     commas_delta(t.direct, t.old_direct, t.delta, dir, sizeof dir);
     commas_delta(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
     VG_(snprintf)(line, size, "%s (%s direct, %s indirect) bytes in %s blocks are %s in %sloss record %u of %u",
-                  tot, dir, ind, blk, leak_kind_text(t.kind), fresh, t.n, t.of);
+                  tot, dir, ind, blk, leak::names(t.kind).words, fresh, t.n, t.of);
   } else {
     VG_(snprintf)(line, size, "%s bytes in %s blocks are %s in %sloss record %u of %u", tot, blk,
-                  leak_kind_text(t.kind), fresh, t.n, t.of);
+                  leak::names(t.kind).words, fresh, t.n, t.of);
   }
 }
 
@@ -130,7 +115,7 @@ void pp_leak(const Error* err) {
   leak_line(t, line, sizeof line);
   if (VG_(clo_xml)) {
     // The numbers in <leakedbytes>/<leakedblocks> have no commas.
-    VG_(printf_xml)("  <kind>%s</kind>\n", leak_kind_xml(t.kind));
+    VG_(printf_xml)("  <kind>%s</kind>\n", leak::names(t.kind).xml);
     VG_(printf_xml)("  <xwhat>\n");
     VG_(printf_xml)("    <text>%s</text>\n", line);
     VG_(printf_xml)("    <leakedbytes>%llu</leakedbytes>\n", (ULong)(t.direct + t.indirect));
@@ -252,7 +237,7 @@ UInt update_extra(const Error* err) {
       // program that frees with realloc(p, 0) should not pay at every call.
       Extra* x = static_cast<Extra*>(VG_(get_error_extra)(err));
       Addr a = VG_(get_error_address)(err);
-      describe(a, heap::describe(a), &x->ai);
+      describe(a, g_describe(a), &x->ai);
       return sizeof(Extra);
     }
     default: return sizeof(Extra);
@@ -312,10 +297,11 @@ struct LeakSupp {
   UInt search;
   ULong bytes, blocks;
 };
+UInt g_leak_search;  // the latest leak search's number (leak_search_begins)
 
 Bool read_leak_kinds(Int fd, HChar** bufpp, SizeT* nBufp, Int* lineno, Supp* su) {
   LeakSupp* ls = static_cast<LeakSupp*>(alloc_zeroed("mt.supp.leak", sizeof(LeakSupp)));
-  ls->kinds = (1u << leak::kKindBits) - 1;
+  ls->kinds = leak::kAllKinds;
   UInt* kinds = &ls->kinds;
   VG_(set_supp_extra)(su, ls);
   // True from get_line: end of file or a frame line, which the core reads
@@ -387,9 +373,8 @@ const HChar* get_error_name(const Error* err) {
 
 SizeT print_extra_suppression_info(const Error* err, HChar* buf, Int nBuf) {
   if (VG_(get_error_kind)(err) == kLeak) {
-    static const char* names[] = {"reachable", "possible", "indirect", "definite"};
     const LeakText* t = static_cast<const LeakText*>(VG_(get_error_extra)(err));
-    Int n = (Int)VG_(snprintf)(buf, nBuf, "match-leak-kinds: %s", names[t->kind & 3]);
+    Int n = (Int)VG_(snprintf)(buf, nBuf, "match-leak-kinds: %s", leak::names(t->kind).token);
     return n < nBuf ? (SizeT)n : (SizeT)nBuf;
   }
   if (VG_(get_error_kind)(err) == kFishy) {
@@ -406,7 +391,7 @@ SizeT print_extra_suppression_use(const Supp* su, HChar* buf, Int nBuf) {
     const LeakSupp* ls = static_cast<const LeakSupp*>(VG_(get_supp_extra)(su));
     // As memcheck: only what the latest search suppressed (an entry used by
     // an earlier search only, such as one loaded twice, shows its count alone).
-    if (ls->search != leak::search_number() || ls->blocks == 0) {
+    if (ls->search != g_leak_search || ls->blocks == 0) {
       buf[0] = 0;
       return 0;
     }
@@ -433,7 +418,8 @@ void update_extra_suppression_use(const Error* err, const Supp* su) {
 
 }  // namespace
 
-void init() {
+void init(Known (*describe)(Addr a)) {
+  g_describe = describe;
   VG_(needs_tool_errors)(eq_error, before_pp, pp_error, True /*show thread ids*/, update_extra,
                          recognised_suppression, read_extra_suppression_info,
                          error_matches_suppression, get_error_name, print_extra_suppression_info,
@@ -699,7 +685,7 @@ void bad_free(ThreadId tid, Addr a, FreeFn fn, const Known& known) {
 
 void mismatched_free(ThreadId tid, const Block* b, FreeFn fn) {
   Known k = {Known::kLive, b->start, b->req_size(), nullptr, nullptr};
-  k.alloc_ec = heap::alloc_context(b);
+  k.alloc_ec = store::alloc_context(b);
   mismatched_free(tid, k, fn);
 }
 
@@ -720,6 +706,8 @@ void illegal_mempool(ThreadId tid, Addr pool, const Known& known) {
   VG_(maybe_record_error)(tid, kMempool, pool, nullptr, &x);
 }
 
+void leak_search_begins(UInt n) { g_leak_search = n; }
+
 void pp_loss_record(ExeContext* where, const LeakText& t) {
   char line[320];
   leak_line(t, line, sizeof line);
@@ -729,7 +717,7 @@ void pp_loss_record(ExeContext* where, const LeakText& t) {
 
 void pp_describe_addr(Addr a) {
   AddrInfo ai;
-  describe(a, heap::describe(a), &ai);
+  describe(a, g_describe(a), &ai);
   VG_(pp_addrinfo_mc)(a, &ai, False);
   VG_(clear_addrinfo)(&ai);
 }

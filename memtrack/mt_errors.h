@@ -11,7 +11,8 @@ namespace mt::errors {
 // Which deallocator the program called.
 enum FreeFn : UChar { kFnFree, kFnDelete, kFnDeleteVec, kFnRealloc };
 
-// What the tool knows of the freed address, filled in by the heap module.
+// What the tool knows of an address (custom::describe fills it in: the
+// block store's blocks and the custom allocators').
 struct Known {
   enum Tag : UChar { kNothing, kLive, kFreed, kChunk /* of a mempool */ } tag;
   Addr start;           // block start (live or recently freed)
@@ -21,7 +22,10 @@ struct Known {
   bool recycled;        // live, over a recently freed block ("recently re-allocated")
 };
 
-void init();
+// describe: what the tool knows of an address (custom::describe, above
+// this module), for the errors that describe their address only when they
+// are new (realloc(p, 0)) and for pp_describe_addr.
+void init(Known (*describe)(Addr a));
 
 // Teams' memcheck suppression files keep working: each suppression file's
 // Memcheck entries of the kinds memtrack reports (Leak, Free, FishyValue,
@@ -46,7 +50,7 @@ void illegal_mempool(ThreadId tid, Addr pool, const Known& known);
 
 // One loss record, as the leak checker computed it.
 struct LeakText {
-  UChar kind;  // leak::Kind
+  UChar kind;  // leak::Kind (mt_leak_kinds.h)
   ULong direct, indirect, blocks;
   ULong old_direct, old_indirect, old_blocks;
   bool delta;  // print "(+x)"/"(-x)" changes since the previous search
@@ -56,6 +60,10 @@ struct LeakText {
 // Reports a loss record through the core (memcheck's way: a unique error
 // with the allocation stack). Returns true if a suppression matched.
 bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count);
+// A leak search starts reporting, as search number n (memcheck's
+// leak_search_gen): -s shows what each Leak suppression took in the latest
+// search only.
+void leak_search_begins(UInt n);
 // Prints a loss record as text at once, not through the error manager (no
 // suppression, no count): memcheck's block_list monitor command does.
 void pp_loss_record(ExeContext* where, const LeakText& t);
@@ -78,7 +86,8 @@ void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value);
 // Heap-call checks that memcheck of some releases makes (which ones:
 // mt_vgcompat.h); the same texts, XML kinds and suppression kinds.
 // realloc(p, 0): "realloc() with size 0" (ReallocZero), p described as
-// the heap module knows it when the error is new (as memcheck does).
+// the describer given to init knows it when the error is new (as memcheck
+// does).
 void realloc_size_zero(ThreadId tid, Addr p);
 // An alignment an aligned call should not get: "Invalid alignment value: N
 // (why)", or with size (a size that is no multiple of it) "Invalid size

@@ -1,6 +1,5 @@
 #include "mt_gates.h"
 #include "mt_errors.h"
-#include "mt_heap.h"
 #include "mt_leak.h"
 #include "mt_options.h"
 #include "mt_sites.h"
@@ -72,25 +71,14 @@ void json_string(OutFile& f, const char* s) {
 }
 
 const char* const kLimitNames[] = {"peak", "total", "leak"};
-const char* const kKindNames[] = {"reachable", "possible", "indirect", "definite"};
 
 ULong limit_of(int i) {
   return i == 0 ? g_opts.peak_limit : i == 1 ? g_opts.total_limit : g_opts.leak_limit;
 }
 
-bool open_or_say(OutFile& f, const char* opt, const char* path) {
-  if (f.open(path)) return true;
-  VG_(umsg)("error: can't open %s file '%s' for writing: %s\n", opt, path, f.why());
-  return false;
-}
-
-void finish(OutFile& f, const char* opt, const char* path) {
-  if (!f.close()) VG_(umsg)("error: writing %s file '%s' failed (disk full?)\n", opt, path);
-}
-
 void write_summary(const char* path) {
   OutFile f;
-  if (!open_or_say(f, "--summary-file", path)) return;
+  if (!f.open_output("--summary-file", path)) return;
   const Totals& t = sites::totals();
   StrBuf cmd;
   cmd.init("mt.gates.cmd");
@@ -115,7 +103,7 @@ void write_summary(const char* path) {
     const leak::Counts& c = leak::found_counts();
     f.puts(",\"leaks\":{");
     for (int k = leak::kDefinite; k >= 0; k--)
-      f.printf("%s\"%s\":{\"bytes\":%llu,\"blocks\":%llu}", k == leak::kDefinite ? "" : ",", kKindNames[k],
+      f.printf("%s\"%s\":{\"bytes\":%llu,\"blocks\":%llu}", k == leak::kDefinite ? "" : ",", leak::names(k).token,
                c.bytes[k], c.blocks[k]);
     f.printf(",\"suppressed\":{\"bytes\":%llu,\"blocks\":%llu}}", c.supp_bytes, c.supp_blocks);
   } else {
@@ -134,7 +122,7 @@ void write_summary(const char* path) {
     first = false;
   }
   f.puts("]}\n");
-  finish(f, "--summary-file", path);
+  f.close_output();
 }
 
 // A URI (RFC 3986), not a path: an absolute path becomes a file:// URI,
@@ -234,32 +222,30 @@ void sarif_result(Sarif* s, const char* rule, const char* level, const char* tex
   s->first = false;
 }
 
-const char* const kLeakRules[] = {"still-reachable", "possibly-lost", "indirectly-lost", "definitely-lost"};
-const char* const kLeakWords[] = {"still reachable", "possibly lost", "indirectly lost", "definitely lost"};
-
 void sarif_leak(void* ctx, leak::Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec) {
   if (kind == leak::kReachable) return;  // not a defect
   char b[32], k[32], text[160];
   VG_(snprintf)(text, sizeof text, "%s bytes in %s blocks are %s", commas(direct + indirect, b, sizeof b),
-                commas(blocks, k, sizeof k), kLeakWords[kind]);
+                commas(blocks, k, sizeof k), leak::names(kind).words);
   const char* level = (g_opts.errors_for_leak_kinds & (1u << kind)) ? "error" : "warning";
-  sarif_result(static_cast<Sarif*>(ctx), kLeakRules[kind], level, text, ec);
+  sarif_result(static_cast<Sarif*>(ctx), leak::names(kind).rule, level, text, ec);
 }
 
 void write_sarif(const char* path) {
   OutFile f;
-  if (!open_or_say(f, "--sarif-file", path)) return;
+  if (!f.open_output("--sarif-file", path)) return;
   f.puts("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{");
   f.puts("\"tool\":{\"driver\":{\"name\":\"memtrack\",\"informationUri\":\"https://valgrind.org/\",\"rules\":[");
-  static const char* const rules[][2] = {
-      {"definitely-lost", "Heap block no longer pointed to at exit"},
-      {"indirectly-lost", "Heap block reachable only from lost blocks"},
-      {"possibly-lost", "Heap block reachable only through interior pointers"},
-      {"peak-limit", "Live heap bytes exceeded --peak-limit"},
-      {"total-limit", "Bytes allocated exceeded --total-limit"},
-      {"leak-limit", "Bytes lost exceeded --leak-limit"}};
-  for (SizeT i = 0; i < sizeof rules / sizeof rules[0]; i++)
-    f.printf("%s{\"id\":\"%s\",\"shortDescription\":{\"text\":\"%s\"}}", i ? "," : "", rules[i][0], rules[i][1]);
+  // The lost kinds' rules (from definite down), then the limits'.
+  static const char* const limit_rules[][2] = {{"peak-limit", "Live heap bytes exceeded --peak-limit"},
+                                               {"total-limit", "Bytes allocated exceeded --total-limit"},
+                                               {"leak-limit", "Bytes lost exceeded --leak-limit"}};
+  auto rule = [&f](const char* sep, const char* id, const char* text) {
+    f.printf("%s{\"id\":\"%s\",\"shortDescription\":{\"text\":\"%s\"}}", sep, id, text);
+  };
+  for (int k = leak::kDefinite; k > leak::kReachable; k--)
+    rule(k == leak::kDefinite ? "" : ",", leak::names(k).rule, leak::names(k).rule_text);
+  for (const auto& r : limit_rules) rule(",", r[0], r[1]);
   f.puts("]}},\"invocations\":[{\"executionSuccessful\":true,\"commandLine\":");
   StrBuf cmd;
   cmd.init("mt.gates.cmd");
@@ -269,38 +255,18 @@ void write_sarif(const char* path) {
   f.puts("}],\"results\":[");
   Sarif s = {&f, true};
   if (leak::exit_analysed()) leak::each_record(sarif_leak, &s);
-  static const char* const limit_rules[] = {"peak-limit", "total-limit", "leak-limit"};
   for (int i = 0; i < 3; i++) {
     if (!g_breach[i].hit || g_breach[i].suppressed) continue;
     char v[32], l[32], text[200];
     VG_(snprintf)(text, sizeof text, "%s limit of %s bytes exceeded: %s bytes; the site that contributed most:",
                   kLimitNames[i], commas(limit_of(i), l, sizeof l), commas(g_breach[i].value, v, sizeof v));
-    sarif_result(&s, limit_rules[i], "error", text, g_breach[i].where);
+    sarif_result(&s, limit_rules[i][0], "error", text, g_breach[i].where);
   }
   f.puts("]}]}\n");
-  finish(f, "--sarif-file", path);
+  f.close_output();
 }
 
 }  // namespace
-
-// VG_(fmsg_bad_option) only stops the run while the options are parsed;
-// after that (post_clo_init) it prints and returns.
-[[noreturn]] static void bad_combination(const char* opt, const char* why) {
-  VG_(fmsg_bad_option)(opt, "%s\n", why);
-  VG_(exit)(1);
-  __builtin_unreachable();
-}
-
-void post_options() {
-  // A gate that cannot be checked must not pass silently.
-  // (--xml=yes always searches: leak::post_options makes it a full search.)
-  if (g_opts.leak_limit && g_opts.leak_check == leak::Mode::kNo && !VG_(clo_xml))
-    bad_combination("--leak-limit", "it needs the leak search at exit, which --leak-check=no turns off");
-  if (g_opts.mode != Mode::kHeap) {
-    if (g_opts.peak_limit) bad_combination("--peak-limit", "it counts heap blocks: only with --mode=heap");
-    if (g_opts.total_limit) bad_combination("--total-limit", "it counts heap blocks: only with --mode=heap");
-  }
-}
 
 void after_alloc(ThreadId tid) {
   const Totals& t = sites::totals();

@@ -8,10 +8,8 @@
 
 namespace mt::gates {
 
-// After the options are read (first thing in post_clo_init, so that nothing
-// needs cleaning up when it stops the run): rejects limits that could never
-// be checked, checks the file names.
-void post_options();
+// (Limits that could never be checked are refused with the options:
+// options::settle.)
 // After every allocation's accounting (cheap: two compares when no limit).
 void after_alloc(ThreadId tid);
 // At exit, after the leak search was analysed and reported.

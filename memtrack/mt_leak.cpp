@@ -17,12 +17,11 @@
 // freshly allocated small blocks, which removes the stale pointers that
 // would otherwise hide leaks. docs/manual.md lists what remains different.
 #include "mt_leak.h"
-#include "mt_access.h"
 #include "mt_arch.h"
 #include "mt_custom.h"
 #include "mt_deadstack.h"
 #include "mt_errors.h"
-#include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_options.h"
 #include "mt_sites.h"
 #include "mt_undef.h"
@@ -35,10 +34,9 @@ enum State : UChar { kSReachable = 0, kSPossible = 1, kSIndirect = 2, kSUnreache
 
 struct Record;
 
-struct LB {
-  Addr start, end;   // [start, end): counted size, so a 0-byte block covers 1 byte
-  Block* b;          // a heap block, or null and
-  const custom::Chunk* c;  // a custom allocator's block (mt_custom)
+// A block of the search: [start, end) (counted size, so a 0-byte block
+// covers 1 byte), a heap block b, or null and a custom allocator's block c.
+struct LB : custom::LeakItem {
   ULong indirect;    // bytes indirectly lost through this clique leader
   // For block_list, which must not follow b or c (the program may have
   // freed them since, custom blocks without a free memcheck counts): the
@@ -125,21 +123,11 @@ bool readable(Addr a) {
 // one a pointer reaches.
 Int find(Addr a) {
   if (a < g_lo || a >= g_hi) return -1;
-  Int lo = 0, hi = (Int)g_lb.size() - 1;
-  while (lo <= hi) {
-    Int mid = (lo + hi) / 2;
-    if (a < g_lb[mid].start) hi = mid - 1;
-    else if (a >= g_lb[mid].end) lo = mid + 1;
-    else return mid;
-  }
-  return -1;
+  return custom::find_block(g_lb, a);
 }
 
-// Requested size (memcheck's: a 0-byte block adds 0) and allocation stack
-// as --keep-stacktraces shows it: with none or free every block has the
-// null stack, so each kind is one loss record, as in memcheck.
-SizeT req_of(const LB& x) { return x.b ? x.b->req_size() : x.c->size; }
-ExeContext* ec_of(const LB& x) { return shown_alloc_stack(x.b ? heap::alloc_context(x.b) : x.c->ec); }
+SizeT req_of(const LB& x) { return custom::req_size(x); }
+ExeContext* ec_of(const LB& x) { return custom::shown_stack(x); }
 
 // ---- heuristics (interior pointers memcheck accepts as reachable) --------
 
@@ -262,6 +250,18 @@ ULong g_scanned;
 ULong g_skipped;       // bytes that faulted
 ULong g_root_skipped;  // ... by the end of marking from the roots, which memcheck prints
 
+// The word loops' step at their first word and at each page start: false
+// if the page is not the client's to read (g_scan_at moves to the next
+// page), else the page's record of words memcheck.h's requests hid.
+inline bool enter_page(Addr p, const undef::Page** hidden) {
+  if (!VG_(am_is_valid_for_client)(p, sizeof(UWord), VKI_PROT_READ)) {
+    g_scan_at = VG_PGROUNDUP(p + 1);
+    return false;
+  }
+  *hidden = undef::page(p);
+  return true;
+}
+
 void mark_range(Addr a, Addr b, bool prior_definite) {
   // Whole words only, as memcheck: a word the end cuts is no pointer (the
   // rest may be a pointer left by a realloc that shrank in place).
@@ -283,13 +283,7 @@ void mark_range(Addr a, Addr b, bool prior_definite) {
   const undef::Page* hidden = nullptr;
   while (g_scan_at < b) {
     Addr p = g_scan_at;
-    if (p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) {
-      if (!VG_(am_is_valid_for_client)(p, sizeof(UWord), VKI_PROT_READ)) {
-        g_scan_at = VG_PGROUNDUP(p + 1);
-        continue;
-      }
-      hidden = undef::page(p);
-    }
+    if ((p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) && !enter_page(p, &hidden)) continue;
     UWord w = *reinterpret_cast<const UWord*>(p);
     g_scanned += sizeof(UWord);
     if (w >= g_lo && w < g_hi && !(hidden && undef::unwritten(hidden, p, w))) found_word(w, prior_definite);
@@ -563,17 +557,15 @@ void print_summary_xml(Delta delta) {
   const Counts& c = g_counts;
   const Counts& p = g_prev;
   VG_(printf_xml)("<leak_summary>\n");
-  xml_counts("definitely_lost", c.bytes[kDefinite], p.bytes[kDefinite], c.blocks[kDefinite], p.blocks[kDefinite], dm, true);
-  xml_counts("indirectly_lost", c.bytes[kIndirect], p.bytes[kIndirect], c.blocks[kIndirect], p.blocks[kIndirect], dm, true);
-  xml_counts("possibly_lost", c.bytes[kPossible], p.bytes[kPossible], c.blocks[kPossible], p.blocks[kPossible], dm, true);
-  xml_counts("still_reachable", c.bytes[kReachable], p.bytes[kReachable], c.blocks[kReachable], p.blocks[kReachable], dm,
-             false);
-  static const char* names[kNumHeuristics] = {"", "stdstring", "length64", "newarray", "multipleinheritance"};
+  // memcheck's order, from definite down; still_reachable stays open for
+  // its heuristics.
+  for (int k = kDefinite; k >= kReachable; k--)
+    xml_counts(names(k).tag, c.bytes[k], p.bytes[k], c.blocks[k], p.blocks[k], dm, k != kReachable);
   for (UInt h = 1; h < kNumHeuristics; h++) {
     if (!c.heur_blocks[h] && !p.heur_blocks[h]) continue;
     char b1[64], b2[64];
     VG_(printf_xml)("    <reachable_heuristic>\n");
-    VG_(printf_xml)("      <kind>%s</kind>\n", names[h]);
+    VG_(printf_xml)("      <kind>%s</kind>\n", kHeuristicNames[h]);
     VG_(printf_xml)("      <bytes>%s</bytes>\n", commas_delta(c.heur_bytes[h], p.heur_bytes[h], dm, b1, 64));
     VG_(printf_xml)("      <blocks>%s</blocks>\n", commas_delta(c.heur_blocks[h], p.heur_blocks[h], dm, b2, 64));
     VG_(printf_xml)("    </reachable_heuristic>\n");
@@ -589,23 +581,17 @@ void print_summary(Delta delta) {
   const Counts& c = g_counts;
   const Counts& p = g_prev;
   VG_(umsg)("LEAK SUMMARY:\n");
-  VG_(umsg)("   definitely lost: %s bytes in %s blocks\n", commas_delta(c.bytes[kDefinite], p.bytes[kDefinite], dm, b1, 64),
-            commas_delta(c.blocks[kDefinite], p.blocks[kDefinite], dm, b2, 64));
-  VG_(umsg)("   indirectly lost: %s bytes in %s blocks\n", commas_delta(c.bytes[kIndirect], p.bytes[kIndirect], dm, b1, 64),
-            commas_delta(c.blocks[kIndirect], p.blocks[kIndirect], dm, b2, 64));
-  VG_(umsg)("     possibly lost: %s bytes in %s blocks\n", commas_delta(c.bytes[kPossible], p.bytes[kPossible], dm, b1, 64),
-            commas_delta(c.blocks[kPossible], p.blocks[kPossible], dm, b2, 64));
-  VG_(umsg)("   still reachable: %s bytes in %s blocks\n", commas_delta(c.bytes[kReachable], p.bytes[kReachable], dm, b1, 64),
-            commas_delta(c.blocks[kReachable], p.blocks[kReachable], dm, b2, 64));
+  for (int k = kDefinite; k >= kReachable; k--)
+    VG_(umsg)("%s: %s bytes in %s blocks\n", names(k).label, commas_delta(c.bytes[k], p.bytes[k], dm, b1, 64),
+              commas_delta(c.blocks[k], p.blocks[k], dm, b2, 64));
   bool any_heur = false;
   for (UInt h = 1; h < kNumHeuristics; h++)
     if (c.heur_blocks[h] || p.heur_blocks[h]) any_heur = true;
   if (any_heur) {
-    static const char* names[kNumHeuristics] = {"", "stdstring", "length64", "newarray", "multipleinheritance"};
     VG_(umsg)("                      of which reachable via heuristic:\n");
     for (UInt h = 1; h < kNumHeuristics; h++)
       if (c.heur_blocks[h] || p.heur_blocks[h])
-        VG_(umsg)("                        %-19s: %s bytes in %s blocks\n", names[h],
+        VG_(umsg)("                        %-19s: %s bytes in %s blocks\n", kHeuristicNames[h],
                   commas_delta(c.heur_bytes[h], p.heur_bytes[h], dm, b1, 64), commas_delta(c.heur_blocks[h], p.heur_blocks[h], dm, b2, 64));
   }
   VG_(umsg)("        suppressed: %s bytes in %s blocks\n", commas_delta(c.supp_bytes, p.supp_bytes, dm, b1, 64),
@@ -627,7 +613,6 @@ const Counts& found_counts() {
   static const Counts kNone = {};
   return g_found_none ? kNone : g_counts;
 }
-UInt search_number() { return g_search_number; }
 
 void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),
                  void* ctx) {
@@ -660,12 +645,12 @@ bool analyse(UInt heuristics) {
     g_lb.push(x);
   };
   if (!custom::any()) {
-    heap::index().each([&](Block* b) { if (!b->released) push_block(b->start, b->start + b->size, b, nullptr); });
+    store::index().each([&](Block* b) { if (!b->released) push_block(b->start, b->start + b->size, b, nullptr); });
   } else {
     // Custom blocks join, by memcheck's rules (mt_custom).
     Vec<custom::LeakItem> items;
     items.init("mt.leak.custom");
-    heap::index().each([&](Block* b) { if (!b->released) items.push({b->start, b->start + b->size, b, nullptr}); });
+    store::index().each([&](Block* b) { if (!b->released) items.push({b->start, b->start + b->size, b, nullptr}); });
     custom::leak_blocks(&items);
     for (SizeT i = 0; i < items.size(); i++) push_block(items[i].start, items[i].end, items[i].b, items[i].c);
     items.free();
@@ -739,6 +724,7 @@ void report(ThreadId tid, const Params& p) {
   Delta delta = p.delta;
   UInt t0 = VG_(read_millisecond_timer)();
   g_search_number++;
+  errors::leak_search_begins(g_search_number);
   custom::report_overlap();
   if (g_lb.empty()) {
     if (text_at(1)) {  // memcheck: verbosity only, not the mode
@@ -866,7 +852,7 @@ Params from_options(Mode mode, Delta delta) {
 
 void search(ThreadId tid, const Params& p) {
   if (p.mode == Mode::kNo) return;
-  g_list_frees = heap::usage().frees;
+  g_list_frees = store::usage().frees;
   g_list_delta = p.delta;
   analyse(p.heuristics);
   report(tid, p);
@@ -893,9 +879,9 @@ bool exit_analysed() { return g_exit_analysed; }
 
 void report_at_exit() {
   ULong bytes = 0, blocks = 0;
-  heap::index().each([&](Block* b) { if (!b->released) { bytes += b->req_size(); blocks++; } });
+  store::index().each([&](Block* b) { if (!b->released) { bytes += b->req_size(); blocks++; } });
   custom::in_use(&bytes, &blocks);
-  const heap::Usage& u = heap::usage();
+  const store::Usage& u = store::usage();
   if (text_at(1)) {
     VG_(umsg)("\n");
     VG_(umsg)("HEAP SUMMARY:\n");
@@ -944,9 +930,6 @@ void report_at_exit() {
 
 namespace {
 
-const char* const kHeuristicNames[kNumHeuristics] = {"none", "stdstring", "length64", "newarray",
-                                                      "multipleinheritance"};
-
 // memcheck's test, wrap-around included: [lo, lo + len).
 bool wpa_hit(UWord v) { return v >= g_wpa.lo && v < g_wpa.lo + g_wpa.len; }
 
@@ -994,11 +977,9 @@ void wpa_scan(Addr a, Addr b) {
   while (g_scan_at < b) {
     Addr p = g_scan_at;
     if (p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) {
-      if (!VG_(am_is_valid_for_client)(p, sizeof(UWord), VKI_PROT_READ)) {
-        g_scan_at = VG_PGROUNDUP(p + 1);
-        continue;
-      }
-      hidden = undef::page(p);
+      const undef::Page* h;
+      if (!enter_page(p, &h)) continue;
+      hidden = h;
     }
     UWord w = *reinterpret_cast<const UWord*>(p);
     if (wpa_hit(w) && !(hidden && undef::unwritten(hidden, p, w))) {
@@ -1023,7 +1004,7 @@ void wpa_register(ThreadId tid, const HChar* name, UWord v) {
 // The blocks live now, as memcheck's who_points_at takes them: heap blocks
 // and custom ones, by the leak search's rules (mt_custom).
 void live_blocks(Vec<custom::LeakItem>* items) {
-  heap::index().each([&](Block* b) { if (!b->released) items->push({b->start, b->start + b->size, b, nullptr}); });
+  store::index().each([&](Block* b) { if (!b->released) items->push({b->start, b->start + b->size, b, nullptr}); });
   if (custom::any()) custom::leak_blocks(items);
 }
 
@@ -1103,7 +1084,7 @@ bool block_list(UInt from, UInt to, UInt max_blocks, UInt heuristics) {
     VG_(umsg)("Can't print block list : no valid leak search result\n");
     return false;
   }
-  if (g_list_frees != heap::usage().frees) {
+  if (g_list_frees != store::usage().frees) {
     VG_(umsg)("Can't print obsolete block list : redo a leak search first\n");
     return false;
   }
@@ -1161,17 +1142,6 @@ bool block_list(UInt from, UInt to, UInt max_blocks, UInt heuristics) {
   next.free();
   sorted.free();
   return true;
-}
-
-bool zero_filling() {
-  // Costs too little to measure, so every mode that searches gets it.
-  return g_opts.scrub_stack != kScrubNo && (g_opts.scrub_stack == kScrubYes || g_opts.leak_check != Mode::kNo);
-}
-
-void post_options() {
-  // memcheck always searches fully when writing XML (its loss records are
-  // the XML's leak errors), whatever --leak-check says; so does memtrack.
-  if (VG_(clo_xml)) g_opts.leak_check = Mode::kFull;
 }
 
 }  // namespace mt::leak

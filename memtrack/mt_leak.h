@@ -4,25 +4,9 @@
 #pragma once
 
 #include "mt_rt.h"
+#include "mt_leak_kinds.h"
 
 namespace mt::leak {
-
-// memcheck's reachedness states, in its sort order.
-enum Kind : UChar { kReachable = 0, kPossible = 1, kIndirect = 2, kDefinite = 3 };
-constexpr UInt kKindBits = 4;
-inline UInt bit(Kind k) { return 1u << k; }
-// The names memcheck's --show-leak-kinds and match-leak-kinds use, in bit order.
-constexpr const char* kKindTokens = "reachable,possible,indirect,definite";
-
-enum class Mode : UChar { kNo, kSummary, kFull };
-// kNew: records with blocks now and none at the previous search (memcheck
-// 3.21+, vgcompat::kNewLeakSearch).
-enum class Delta : UChar { kAny, kIncreased, kChanged, kNew };
-
-// memcheck's heuristics, in the order they are tried.
-enum Heuristic : UChar { kHeurNone = 0, kStdString = 1, kLength64 = 2, kNewArray = 3, kMultipleInheritance = 4 };
-constexpr UInt kNumHeuristics = 5;
-constexpr const char* kHeuristicTokens = "stdstring,length64,newarray,multipleinheritance";
 
 struct Counts {
   ULong bytes[kKindBits], blocks[kKindBits];   // direct bytes, by Kind
@@ -31,12 +15,6 @@ struct Counts {
 };
 
 void init();
-// After options: settles the leak-check mode (--xml=yes implies full).
-void post_options();
-// Whether new heap blocks are zero-filled: whenever a leak search may run
-// (--leak-check other than no, --xml=yes, or --scrub-stack=yes), unless
-// --scrub-stack=no. Valid after post_options().
-bool zero_filling();
 
 // What one search looks for and shows. memcheck.h's requests and the
 // end-of-run search take it from the options (from_options); vgdb's
@@ -82,8 +60,6 @@ bool block_list(UInt from, UInt to, UInt max_blocks, UInt heuristics);
 const Counts& last_counts();
 // What the last search found: zero if it found no block.
 const Counts& found_counts();
-// How many searches have reported so far (memcheck's leak_search_gen).
-UInt search_number();
 // The loss records of the latest search that were not suppressed.
 void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),
                  void* ctx);

@@ -9,6 +9,7 @@
 #include "mt_custom.h"
 #include "mt_errors.h"
 #include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_instrument.h"
 #include "mt_leak.h"
 #include "mt_gates.h"
@@ -33,14 +34,14 @@ namespace mt {
 namespace {
 
 void post_clo_init() {
-  // First the checks that may stop the run, while there is nothing to clean
-  // up (the adopted suppressions' temporary files go once the core has read
-  // them: at the first error, or at fini).
-  // (Output file names were expanded once as their options were read: a
-  // bad %q{VAR} has already stopped the run.)
-  gates::post_options();
+  // First the options' own step, which may stop the run, while there is
+  // nothing to clean up (the adopted suppressions' temporary files go once
+  // the core has read them: at the first error, or at fini). (Output file
+  // names were expanded once as their options were read: a bad %q{VAR} has
+  // already stopped the run.) After it g_opts holds every default
+  // resolved, and the modules below take it in any order.
+  options::settle();
   errors::adopt_memcheck_suppressions();
-  leak::post_options();  // first: --xml=yes makes the search full, which the heap's zero-fill asks
   deadstack::post_options();
   // Memory going away: the core takes one function per event.
   auto unmapped = [](Addr a, SizeT len) {
@@ -49,8 +50,8 @@ void post_clo_init() {
   };
   VG_(track_die_mem_munmap)(unmapped);
   VG_(track_die_mem_brk)(unmapped);
-  heap::post_options();
-  arena_model::post_options();  // after the heap settled --freelist-vol
+  store::post_options();
+  arena_model::post_options();
   unwind::init();  // after --num-callers is known
   options::note_ignored();
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
@@ -108,13 +109,13 @@ void fini(Int exit_status) {
   gates::write_files();
   if (VG_(clo_stats)) {
     VG_(dmsg)("memtrack: %'lu sites, %'lu live blocks, %'lu bytes of tool memory for heap tracking\n",
-              sites::count(), heap::index().count(), heap::tool_bytes());
+              sites::count(), store::index().count(), store::tool_bytes());
     ULong unwound, reused;
     unwind::stats(&unwound, &reused);
     VG_(dmsg)("memtrack: %'llu heap-call stacks unwound, %'llu reused from the unwind memo\n", unwound, reused);
     if (g_opts.freelist_vol > 0) {
       ULong bytes, blocks;
-      heap::freed_queue_stats(&bytes, &blocks);
+      store::queue_stats(&bytes, &blocks);
       VG_(dmsg)("memtrack: queue of freed blocks: %'llu bytes in %'llu blocks held back (--freelist-vol=%llu)\n", bytes,
                 blocks, g_opts.freelist_vol);
     }
@@ -158,11 +159,11 @@ void pre_clo_init() {
   options::watch_forks();
   sites::init();
   access::init();
-  heap::init();
+  store::init();
   clientreq::init();
   heap::register_with_core();
   custom::init();
-  errors::init();
+  errors::init(custom::describe);
   leak::init();
 }
 

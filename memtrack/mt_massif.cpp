@@ -23,7 +23,7 @@
 // of the non-empty records at each detailed snapshot; frames are resolved
 // only when the file is written.
 #include "mt_massif.h"
-#include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_sites.h"
 #include "mt_arena_model.h"
 
@@ -274,7 +274,7 @@ void finish_realloc() {
     g_massif_usable.put(reinterpret_cast<UWord>(b), u);
   }
   rec_of(g_pend.old_ec)->bytes -= g_pend.old_req;
-  rec_of(heap::alloc_context(b))->bytes += req;
+  rec_of(store::alloc_context(b))->bytes += req;
   Long dheap = (Long)req - (Long)g_pend.old_req;
   Long dextra = (Long)(usable - req) - (Long)(g_pend.old_usable - g_pend.old_req);
   g_heap += dheap;
@@ -576,12 +576,12 @@ void remove_newest(Addr p) {
     g_rec_pool.put(r);
     return;
   }
-  const Block* b = heap::index().at(p);
+  const Block* b = store::at(p);
   if (!b || b->released || uncounted(b)) return;  // massif: a bogus free, no snapshot
   ULong req = b->req_size(), extra = extra_of(b);
   forget_usable(b);
   g_uncounted.put(reinterpret_cast<UWord>(b), b);
-  uncount(heap::alloc_context(b), req, extra);
+  uncount(store::alloc_context(b), req, extra);
 }
 
 }  // namespace
@@ -600,7 +600,7 @@ void free_event(const Block* b) {
     uncount(top->ec, top->req, top->extra);
     top->req = req;
     top->extra = extra;
-    top->ec = heap::alloc_context(b);
+    top->ec = store::alloc_context(b);
     top->older = nullptr;
     Rec* head = g_custom.get(b->start);
     if (!head) {
@@ -611,7 +611,7 @@ void free_event(const Block* b) {
     }
     return;
   }
-  uncount(heap::alloc_context(b), req, extra);
+  uncount(store::alloc_context(b), req, extra);
 }
 
 void realloc_event(const Block* b, SizeT new_size) {
@@ -619,7 +619,7 @@ void realloc_event(const Block* b, SizeT new_size) {
   if (uncounted(b)) return;  // massif's realloc fails there; memtrack's moves on uncounted
   if (new_size < b->req_size()) maybe_peak();
   g_pend.b = b;
-  g_pend.old_ec = heap::alloc_context(b);
+  g_pend.old_ec = store::alloc_context(b);
   g_pend.old_req = b->req_size();
   g_pend.old_usable = usable_of(b);
   g_pend.time = now();
@@ -656,8 +656,7 @@ void write_at_exit() {
 
   HChar* path = options::output_path("--massif-out-file", g_opts.massif_out_file);
   OutFile f;
-  if (!f.open(path)) {
-    VG_(umsg)("error: can't open massif-format output file '%s' for writing: %s\n", path, f.why());
+  if (!f.open_output("massif-format output", path)) {
     dealloc(path);
     return;
   }
@@ -672,7 +671,7 @@ void write_at_exit() {
     f.printf("heap_tree=%s\n", kKinds[s.kind == kPeak ? 2 : s.tree ? 1 : 0]);
     if (s.tree) write_tree(f, s);
   }
-  if (!f.close()) VG_(umsg)("error: writing massif-format output file '%s' failed (disk full?)\n", path);
+  f.close_output();
   if (VG_(clo_verbosity) > 1)
     VG_(dmsg)("memtrack: massif file: %u snapshots kept of %llu taken, %llu cullings\n", g_n, g_taken, g_cullings);
   dealloc(path);

@@ -111,7 +111,7 @@ void leak_check(ThreadId tid, HChar** save) {
         }
         break;
       }
-      case 4: p.show_kinds = (1u << leak::kKindBits) - 1; break;
+      case 4: p.show_kinds = leak::kAllKinds; break;
       case 5: p.show_kinds = leak::bit(leak::kDefinite) | leak::bit(leak::kIndirect) | leak::bit(leak::kPossible); break;
       case 6: p.show_kinds = leak::bit(leak::kDefinite); break;
       case 7: {

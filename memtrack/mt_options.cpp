@@ -49,7 +49,7 @@ Row* rows(SizeT* n) {
       {"free-fill", kFill, &g_opts.free_fill, "<hexnumber>",
        "fill freed malloc'd blocks (not custom ones) with this byte, as memcheck [none]", 0, 0},
       {"leak-check", kLeakCheck, &g_opts.leak_check, "no|summary|full",
-       "search for memory leaks at exit? (yes = full) [summary]", 0, 0},
+       "search for memory leaks at exit? (yes = full) [summary; full with --xml=yes]", 0, 0},
       {"leak-resolution", kResolution, &g_opts.leak_resolution, "low|med|high",
        "how much of the stack must match to merge loss records [high]", 0, 0},
       {"show-leak-kinds", kLeakKinds, &g_opts.show_leak_kinds, "kind1,kind2,...",
@@ -65,8 +65,8 @@ Row* rows(SizeT* n) {
       {"show-possibly-lost", kShowPossible, &g_opts.show_leak_kinds, "no|yes",
        "show possibly lost blocks in a full search [yes]", 0, 0},
       {"scrub-stack", kScrub, &g_opts.scrub_stack, "no|yes|auto",
-       "know dead stack (in tool memory) and zero recycled heap so stale pointers hide no leak; auto: whenever a leak "
-       "search runs [auto]", 0, 0},
+       "know dead stack (in tool memory) and zero recycled heap so stale pointers hide no leak; auto: yes whenever "
+       "a leak search runs at exit [auto]", 0, 0},
       {"show-mismatched-frees", kBool, &g_opts.show_mismatched_frees, "no|yes",
        "report free/delete/delete[] that do not match the allocator [yes]", 0, 0},
       {"show-realloc-size-zero", kBool, &g_opts.show_realloc_size_zero, "no|yes",
@@ -98,7 +98,7 @@ Row* rows(SizeT* n) {
       {"heap-admin", kUInt, &g_opts.heap_admin, "<bytes>",
        "massif file: admin bytes counted per live block as extra heap, as massif [8]", 0, 1024},
       {"freelist-vol", kUInt, &g_opts.freelist_vol, "<number>",
-       "bytes of freed blocks kept from reuse, as memcheck [20000000 with --leak-check=full, else 0]", 0,
+       "bytes of freed blocks kept from reuse, as memcheck [20000000 with --leak-check=full or --xml=yes, else 0]", 0,
        10000000000ULL},
       {"freelist-big-blocks", kUInt, &g_opts.freelist_big_blocks, "<number>",
        "queued freed blocks at least this big are reused first, as memcheck [1000000]", 0, 10000000000ULL},
@@ -343,7 +343,7 @@ Bool process(const HChar* arg) {
         bool yes;
         if (!parse_bool(v, &yes)) bad(arg, "expected yes or no");
         *static_cast<UInt*>(r.target) =
-            yes ? (1u << leak::kKindBits) - 1 : (leak::bit(leak::kDefinite) | leak::bit(leak::kPossible));
+            yes ? leak::kAllKinds : (leak::bit(leak::kDefinite) | leak::bit(leak::kPossible));
         return True;
       }
       case kShowPossible: {
@@ -450,6 +450,45 @@ Bool process(const HChar* arg) {
   VG_(fmsg)("Unknown option: %s\n", arg);
   VG_(exit)(1);
   return False;
+}
+
+namespace {
+// The core's form for an option that the others make useless: it stops the
+// run only while the options are parsed, so settle exits itself.
+[[noreturn]] void bad_combination(const char* opt, const char* why) {
+  VG_(fmsg_bad_option)(opt, "%s\n", why);
+  VG_(exit)(1);
+  __builtin_unreachable();
+}
+}  // namespace
+
+void settle() {
+  // memcheck always searches fully when writing XML (its loss records are
+  // the XML's leak errors), whatever --leak-check says; so does memtrack.
+  if (VG_(clo_xml)) g_opts.leak_check = leak::Mode::kFull;
+  const bool searches = g_opts.leak_check != leak::Mode::kNo;
+  // First what may stop the run, before anything is printed.
+  // A gate that cannot be checked must not pass silently.
+  if (g_opts.leak_limit && !searches)
+    bad_combination("--leak-limit", "it needs the leak search at exit, which --leak-check=no turns off");
+  if (g_opts.mode != Mode::kHeap) {
+    if (g_opts.peak_limit) bad_combination("--peak-limit", "it counts heap blocks: only with --mode=heap");
+    if (g_opts.total_limit) bad_combination("--total-limit", "it counts heap blocks: only with --mode=heap");
+  }
+  // Dead stack and zero-filled blocks cost too little to measure, so every
+  // run that searches gets them. (yes also serves programs that run
+  // memcheck.h's searches themselves under --leak-check=no.)
+  if (g_opts.scrub_stack == kScrubAuto) g_opts.scrub_stack = searches ? kScrubYes : kScrubNo;
+  // memcheck's queue of freed blocks is on with --leak-check=full; the arena
+  // model's self-check compares with a real arena without it.
+  const bool queue_by_default = g_opts.leak_check == leak::Mode::kFull && !g_opts.arena_model_check;
+  const bool no_queue_by_default = g_opts.freelist_vol == kFreelistAuto && !queue_by_default;
+  if (g_opts.freelist_vol == kFreelistAuto) g_opts.freelist_vol = queue_by_default ? 20000000 : 0;
+  // memcheck's warning, wherever memcheck would give it.
+  if (!no_queue_by_default && g_opts.freelist_big_blocks >= g_opts.freelist_vol && VG_(clo_verbosity) == 1 &&
+      !VG_(clo_xml))
+    VG_(message)(Vg_UserMsg, "Warning: --freelist-big-blocks value %llu has no effect\nas it is >= to --freelist-vol value %llu\n",
+                 g_opts.freelist_big_blocks, g_opts.freelist_vol);
 }
 
 void print_usage() {

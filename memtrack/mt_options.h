@@ -4,13 +4,15 @@
 #pragma once
 
 #include "mt_rt.h"
-#include "mt_leak.h"
+#include "mt_leak_kinds.h"
 
 namespace mt {
 
 enum class Mode : UChar { kHeap, kCopy, kAdHoc };
+// --scrub-stack; auto is settled to yes or no (options::settle).
 enum : UChar { kScrubNo = 0, kScrubYes = 1, kScrubAuto = 2 };
-// --freelist-vol not given: memcheck's 20,000,000 with --leak-check=full, else 0.
+// --freelist-vol not given, until options::settle makes it memcheck's
+// 20,000,000 with --leak-check=full, else 0.
 constexpr ULong kFreelistAuto = ~0ULL;
 // --time-unit of the massif-format output: instructions, milliseconds, bytes.
 enum : UChar { kTimeInstrs = 0, kTimeMs = 1, kTimeBytes = 2 };
@@ -29,19 +31,22 @@ struct Options {
   UChar keep_stacktraces;      // --keep-stacktraces (kKeep*), memcheck's option
   int malloc_fill;             // --malloc-fill: byte for new malloc'd blocks, or kNoFill
   int free_fill;               // --free-fill: byte for freed malloc'd blocks, or kNoFill
-  ULong freelist_vol;          // --freelist-vol (memcheck's): bytes of freed blocks held back from reuse, or kFreelistAuto
+  ULong freelist_vol;          // --freelist-vol (memcheck's): bytes of freed blocks held back from reuse (settled)
   ULong freelist_big_blocks;   // --freelist-big-blocks: queued blocks this big are released first
   Mode mode;                   // --mode=heap|copy|ad-hoc
   const char* dhat_out_file;   // --dhat-out-file (expanded at exit)
   bool access_tracking;        // --access-tracking
   ULong histogram_limit;       // --histogram-limit: per-byte counts for sites of blocks up to this size
   // memcheck's leak options, same names and meanings.
-  leak::Mode leak_check;       // --leak-check=no|summary|full|yes
+  leak::Mode leak_check;       // --leak-check=no|summary|full|yes; full with --xml=yes (settled)
   UInt show_leak_kinds;        // --show-leak-kinds (bits of leak::Kind)
   UInt errors_for_leak_kinds;  // --errors-for-leak-kinds
   VgRes leak_resolution;       // --leak-resolution=low|med|high
   UInt leak_heuristics;        // --leak-check-heuristics (bits of leak::Heuristic)
-  UChar scrub_stack;           // --scrub-stack=no|yes|auto (kScrub*): know dead stack so stale pointers hide no leak
+  // --scrub-stack=no|yes|auto (kScrub*): know dead stack (mt_deadstack) and
+  // zero-fill new heap blocks, so stale pointers hide no leak. Settled to
+  // yes or no: auto is yes whenever a leak search may run.
+  UChar scrub_stack;
   // CI gates (mt_gates): 0 = no limit; file names null = not written.
   ULong peak_limit;            // --peak-limit: live heap bytes
   ULong total_limit;           // --total-limit: bytes allocated over the run
@@ -60,6 +65,8 @@ struct Options {
   bool arena_model_check;      // --arena-model-check: run mt_arena_model beside the real arena, stop at a difference
 };
 
+// Every module reads it; only the option parser (options::process) and
+// options::settle write it.
 extern Options g_opts;
 
 // What --keep-stacktraces records and shows (memcheck's MC_(set_freed_at),
@@ -86,6 +93,14 @@ namespace options {
 void set_defaults();
 // The core's process_cmd_line_option hook.
 Bool process(const HChar* arg);
+// Right after the last option, before anything else reads them: resolves
+// the defaults that depend on other options (each stated in its option's
+// row, so in --help: --leak-check with --xml=yes, --scrub-stack=auto,
+// --freelist-vol), refuses the combinations that cannot work (one line,
+// exit 1), and prints memcheck's warning for --freelist-big-blocks. After
+// it nothing writes g_opts, so the modules' post-option steps may run in
+// any order.
+void settle();
 void print_usage();
 void print_debug_usage();
 // After all options: one line for each group of memcheck options given

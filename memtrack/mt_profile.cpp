@@ -3,7 +3,7 @@
 // goes through StrBuf::append_json so any program name, argument or symbol
 // gives valid JSON.
 #include "mt_profile.h"
-#include "mt_heap.h"
+#include "mt_store.h"
 #include "mt_options.h"
 #include "mt_sites.h"
 #include "mt_leak.h"
@@ -109,7 +109,7 @@ bool write(const char* path) {
 
   // Lifetimes of blocks still live run to now.
   sites::each([](Site* s) { s->scratch = 0; });
-  heap::index().each([&](const Block* b) { b->site->scratch += now - b->alloc_time; });
+  store::index().each([&](const Block* b) { b->site->scratch += now - b->alloc_time; });
 
   StrIndex ftbl;
   ftbl.init("mt.profile.ftbl");
@@ -182,8 +182,7 @@ bool write(const char* path) {
   });
 
   OutFile f;
-  if (!f.open(path)) {
-    VG_(umsg)("error: can't open memtrack profile file '%s' for writing: %s\n", path, f.why());
+  if (!f.open_output("memtrack profile", path)) {
     for (SizeT i = 0; i < pps.size(); i++) { pps[i]->frames.free(); dealloc(pps[i]); }
     return false;
   }
@@ -260,11 +259,7 @@ bool write(const char* path) {
   f.puts(" ]\n}\n");
 
   for (SizeT i = 0; i < pps.size(); i++) { pps[i]->frames.free(); dealloc(pps[i]); }
-  if (!f.close()) {
-    VG_(umsg)("error: writing memtrack profile file '%s' failed (disk full?)\n", path);
-    return false;
-  }
-  return true;
+  return f.close_output();
 }
 
 }  // namespace mt::profile

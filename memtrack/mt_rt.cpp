@@ -195,6 +195,20 @@ void OutFile::printf(const char* fmt, ...) {
   dealloc(b);
 }
 
+bool OutFile::open_output(const char* what, const char* path) {
+  what_ = what;
+  path_ = path;
+  if (open(path)) return true;
+  VG_(umsg)("error: can't open %s file '%s' for writing: %s\n", what, path, why());
+  return false;
+}
+
+bool OutFile::close_output() {
+  if (close()) return true;
+  VG_(umsg)("error: writing %s file '%s' failed (disk full?)\n", what_, path_);
+  return false;
+}
+
 bool OutFile::close() {
   if (fd_ < 0) return false;
   flush();

@@ -257,12 +257,22 @@ class OutFile {
   // Why open() failed, in words ("No such file or directory").
   const char* why() const;
 
+  // The same, for an output the user asked for: a failure says so on the
+  // log in one line, the same for every output file ("error: can't open
+  // WHAT file 'PATH' for writing: why", "error: writing WHAT file 'PATH'
+  // failed (disk full?)"). what names the file ("memtrack profile",
+  // "--summary-file"); what and path must outlive the file.
+  bool open_output(const char* what, const char* path);
+  bool close_output();
+
  private:
   void flush();
   Int err_ = 0;
   static constexpr SizeT kBuf = 1 << 16;
   Int fd_ = -1;
   bool failed_ = false;
+  const char* what_ = nullptr;
+  const char* path_ = nullptr;
   SizeT used_ = 0;
   char* buf_ = nullptr;
 };

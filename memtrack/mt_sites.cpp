@@ -5,7 +5,6 @@
 // still holds what it held then. Same numbers, O(1) per event.
 #include "mt_sites.h"
 #include "mt_options.h"
-#include "mt_access.h"
 
 namespace mt {
 
@@ -213,8 +212,7 @@ void note_size(Site* s, SizeT size) {
 bool want_histogram(Site* s, SizeT size) {
   if (s->size_state != kSizeExactly || s->acc_size != size) return false;
   if (!s->acc) {
-    s->acc = make_array<UShort>("mt.sites.acc", size);
-    access::forget_all();  // cached blocks of this site must now count per byte
+    s->acc = make_array<UShort>("mt.sites.acc", size);  // (the caller empties the access cache)
   }
   return true;
 }

@@ -66,6 +66,8 @@ void retire(const Block* b);
 // one-size state and the histogram that depends on it.
 void note_size(Site* s, SizeT size);
 // Turns on the histogram of s for blocks of this size (client request).
+// A new histogram changes how accesses count: the caller empties the access
+// cache (access::forget_all), as sites are below access.
 bool want_histogram(Site* s, SizeT size);
 
 const Totals& totals();
