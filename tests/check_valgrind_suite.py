@@ -38,6 +38,9 @@ def test_suite_is_there():
     assert PARAMS, "no test selected"
 
 
+_LEAK_PARTS = ("loss records (headline and stack)", "LEAK SUMMARY")
+
+
 @pytest.mark.parametrize("test,mode", PARAMS, ids=[f"{t.id}-{m}" for t, m in PARAMS])
 def test_same_as_real_tool(test, mode, tmp_path):
     why_not = BUILD.prereq(test)
@@ -45,12 +48,24 @@ def test_same_as_real_tool(test, mode, tmp_path):
         # The test's own prereq: (a compiler feature, another platform):
         # vg_regtest skips it the same way.
         pytest.skip(why_not)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        ref = pool.submit(vs.run, BUILD, test, test.tool, mode, tmp_path / test.tool)
-        mt = pool.submit(vs.run, BUILD, test, "memtrack", mode, tmp_path / "memtrack")
-        ref, mt = ref.result(), mt.result()
+    def both(where):
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            ref = pool.submit(vs.run, BUILD, test, test.tool, mode, where / test.tool)
+            mt = pool.submit(vs.run, BUILD, test, "memtrack", mode, where / "memtrack")
+            return ref.result(), mt.result()
+
+    ref, mt = both(tmp_path)
     print(f"===== {test.tool}\n{ref}\n\n===== memtrack\n{mt}")
     diffs = vs.compare(test, mode, ref, mt, BUILD.src)
+    if any(d.part in _LEAK_PARTS for d in diffs):
+        # A word of ld.so's data (its relocation time, a root) points into a
+        # big lost block in about one run in 40, for memcheck as for memtrack
+        # (docs/manual.md, "Valgrind's own tests"): a leak difference gets
+        # one more pair of runs, printed too; a real one shows in both.
+        print(f"\n===== the leak figures differ ({diffs[0].first}): both tools run once more")
+        ref, mt = both(tmp_path / "again")
+        print(f"===== {test.tool}\n{ref}\n\n===== memtrack\n{mt}")
+        diffs = vs.compare(test, mode, ref, mt, BUILD.src)
     # The message's first line is what pytest's short summary shows.
     assert not diffs, f"{diffs[0].part}: {diffs[0].first}\n\n" + "\n\n".join(str(d) for d in diffs)
 
