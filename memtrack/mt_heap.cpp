@@ -21,8 +21,10 @@ namespace {
 
 // The leak scan trusts every word in a live block. memcheck ignores words
 // its definedness bits call undefined; memtrack instead zeroes what a new
-// block recycles from freed memory. Blocks this big come from fresh
-// mappings of the client arena, already zero.
+// block recycles from freed memory. Only blocks bigger than the client
+// arena's 4 MiB superblocks are sure to come from fresh, zero mappings;
+// those between this limit and that can reuse freed memory unfilled (a
+// known gap, docs/manual.md "Recycled heap").
 constexpr SizeT kZeroFillMax = 128 * 1024;
 // --scrub-stack (settled: options::settle) asks for it whenever a leak
 // search may run.
