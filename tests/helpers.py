@@ -219,16 +219,34 @@ def base_env(extra=None):
     return env
 
 
+# MEMTRACK_TEST_RUNLOG=FILE: every run() appends one JSON line (test, argv,
+# seconds) to FILE, to find where the suite's time goes (which tools, which
+# runs repeat across tests).
+RUN_LOG = os.environ.get("MEMTRACK_TEST_RUNLOG")
+
+
+def _log_run(argv, cwd, env, stdin, seconds):
+    import json
+    rec = {"test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0], "argv": argv,
+           "env": {k: v for k, v in (env or {}).items()} if isinstance(env, dict) else None,
+           "stdin": str(stdin) if stdin else None, "cwd": str(cwd), "s": round(seconds, 3)}
+    with open(RUN_LOG, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
 def run(argv, cwd, env=None, stdin=None, timeout=TIMEOUT):
     """Runs argv in cwd with base_env(env); stdin is a path or None."""
     argv = [str(a) for a in argv]
     fin = open(stdin, "rb") if stdin else subprocess.DEVNULL
+    t0 = time.monotonic()
     try:
         p = subprocess.run(argv, cwd=str(cwd), env=base_env(env), stdin=fin,
                            capture_output=True, timeout=timeout)
     finally:
         if stdin:
             fin.close()
+    if RUN_LOG:
+        _log_run(argv, cwd, env, stdin, time.monotonic() - t0)
     r = Result(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
                p.stderr.decode("utf-8", "replace"))
     print(f"\n===== {r}")  # shown by pytest when the test fails
