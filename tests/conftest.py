@@ -6,6 +6,15 @@ import pytest
 import helpers
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "version_independent: the Valgrind in use cannot change what this test checks (no oracle, no "
+        "build against it: static checks of the sources, the scripts on bad input, the Debian package, "
+        "which builds against the system's Valgrind whatever the build tree uses); `make check-versions` "
+        "leaves these out, the system's `make check` runs them")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def built_tool():
     problems = helpers.build_problems()

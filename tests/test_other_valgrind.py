@@ -8,6 +8,8 @@ import pytest
 
 import helpers
 
+pytestmark = pytest.mark.version_independent
+
 SCRIPT = helpers.REPO / "scripts" / "other-valgrind"
 
 

@@ -17,6 +17,8 @@ import pytest
 import helpers
 import script_inputs as inputs
 
+pytestmark = pytest.mark.version_independent
+
 PYTHON = "/usr/bin/python3"
 SCRIPTS = ("memtrack_print", "memtrack_diff", "memtrack_report")
 GOOD = "<good profile>"  # in an argv below: the run's good profile
