@@ -13,6 +13,7 @@ enum Kind : ErrorKind { kBadFree = 0, kMismatch = 1, kFishy = 2, kLeak = 3, kLim
 // memcheck's checks of some releases only (mt_vgcompat.h says which).
 enum : ErrorKind { kReallocZero = 5, kBadAlign = 6, kBadSize = 7, kSizeMismatch = 8, kAlignMismatch = 9 };
 constexpr ErrorKind kMempool = 16;  // custom allocators (mt_custom)
+constexpr ErrorKind kOutput = 17;   // an output file not written at exit (never printed by the core)
 
 // What the tool knows of an address (init's argument): custom::describe,
 // which sits above this module (it reports errors itself), so it is handed
@@ -21,10 +22,7 @@ constexpr ErrorKind kMempool = 16;  // custom allocators (mt_custom)
 Known (*g_describe)(Addr a);
 
 // A breached limit (kLimit), kept by the core like Extra.
-struct LimitText {
-  Limit which;
-  ULong value, limit, site_bytes, site_blocks;
-};
+using LimitText = Breach;
 
 // The core copies this (size from update_extra) when it keeps the error.
 struct Extra {
@@ -141,15 +139,9 @@ void headline(const char* xml_kind, const char* what) {
 void pp_limit(const Error* err) {
   const LimitText& t = *static_cast<const LimitText*>(VG_(get_error_extra)(err));
   static const char* const xml_kinds[] = {"PeakLimit", "TotalLimit", "LeakLimit"};
-  static const char* const what[] = {"Heap peak limit", "Total allocation limit", "Leak limit"};
-  static const char* const measured[] = {"bytes live", "bytes allocated", "bytes lost"};
-  static const char* const site_verb[] = {"live", "allocated", "lost"};
-  UInt w = static_cast<UInt>(t.which);
-  char v[32], l[32], sb[32], sk[32], line[320];
-  VG_(snprintf)(line, sizeof line, "%s of %s bytes exceeded: %s %s; the most (%s bytes in %s blocks) %s at", what[w],
-                commas(t.limit, l, sizeof l), commas(t.value, v, sizeof v), measured[w],
-                commas(t.site_bytes, sb, sizeof sb), commas(t.site_blocks, sk, sizeof sk), site_verb[w]);
-  headline(xml_kinds[w], line);
+  char line[400];
+  limit_line(t, line, sizeof line);
+  headline(xml_kinds[static_cast<UInt>(t.which)], line);
   VG_(pp_ExeContext)(VG_(get_error_where)(err));
 }
 
@@ -231,6 +223,7 @@ UInt update_extra(const Error* err) {
   switch (VG_(get_error_kind)(err)) {
     case kLeak: return sizeof(LeakText);
     case kLimit: return sizeof(LimitText);
+    case kOutput: return 0;
     case kReallocZero: {
       // Called for a new error only, while p is still the block it was:
       // describing it costs a look through the freed-block history, which a
@@ -728,14 +721,37 @@ bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool c
   return VG_(unique_error)(tid, kLeak, 0, nullptr, &copy, where, print ? True : False, False, count ? True : False);
 }
 
-bool limit_exceeded(ThreadId tid, Limit which, ULong value, ULong limit, ExeContext* where, ULong site_bytes,
-                    ULong site_blocks) {
+bool limit_exceeded(ThreadId tid, const Breach& b, ExeContext* where) {
   sync_suppressions();
-  LimitText t = {which, value, limit, site_bytes, site_blocks};
+  LimitText t = b;
   // A unique error: reported once, at the site that contributed most, and
   // counted for --error-exitcode like any other.
   return VG_(unique_error)(tid, kLimit, 0, nullptr, &t, where, True /*print*/, False /*no gdb attach*/,
                            True /*count*/);
+}
+
+void limit_line(const Breach& t, char* out, SizeT n) {
+  static const char* const what[] = {"Heap peak limit", "Total allocation limit", "Leak limit"};
+  static const char* const measured[] = {"bytes live", "bytes allocated", "bytes lost"};
+  static const char* const site_verb[] = {"live", "allocated", "lost"};
+  UInt w = static_cast<UInt>(t.which);
+  // A lost figure says what it added up.
+  char parts[160] = "";
+  if (t.which == Limit::kLeak) {
+    char p[150];
+    leak::lost_parts(t.parts, t.kinds, p, sizeof p);
+    VG_(snprintf)(parts, sizeof parts, " (%s)", p);
+  }
+  char v[32], l[32], sb[32], sk[32];
+  VG_(snprintf)(out, (Int)n, "%s of %s bytes exceeded: %s %s%s; the most (%s bytes in %s blocks) %s at", what[w],
+                commas(t.limit, l, sizeof l), commas(t.value, v, sizeof v), measured[w], parts,
+                commas(t.site_bytes, sb, sizeof sb), commas(t.site_blocks, sk, sizeof sk), site_verb[w]);
+}
+
+void output_not_written() {
+  // Counted (so --error-exitcode fails the run and the ERROR SUMMARY says
+  // so) but not printed: OutFile's line has named the file and the reason.
+  VG_(unique_error)(1, kOutput, 0, nullptr, nullptr, VG_(null_ExeContext)(), False /*print*/, False, True /*count*/);
 }
 
 void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value) {

@@ -74,11 +74,28 @@ void pp_describe_addr(Addr a);
 
 // A limit of --peak-limit, --total-limit or --leak-limit was exceeded.
 // where: the allocation stack of the site that contributed most, holding
-// site_bytes in site_blocks.
+// site_bytes in site_blocks. A leak limit's value is the sum of parts
+// (bytes by leak::Kind) over the kinds in the set kinds (--lost-kinds),
+// and its message names each part.
 enum class Limit : UChar { kPeak, kTotal, kLeak };
+struct Breach {
+  Limit which;
+  ULong value, limit, site_bytes, site_blocks;
+  ULong parts[4];  // kLeak: bytes by leak::Kind
+  UInt kinds;      // kLeak: the kinds added up
+};
 // True if a Memtrack:Limit suppression matched it.
-bool limit_exceeded(ThreadId tid, Limit which, ULong value, ULong limit, ExeContext* where, ULong site_bytes,
-                    ULong site_blocks);
+bool limit_exceeded(ThreadId tid, const Breach& b, ExeContext* where);
+// The breach's text line, as the log, the XML's <what> and the SARIF
+// result say it: "Leak limit of 1,024 bytes exceeded: 1,960 bytes lost
+// (320 definitely, 1,640 indirectly); the most (1,960 bytes in 1 blocks)
+// lost at".
+void limit_line(const Breach& b, char* out, SizeT n);
+
+// An output file the user asked for (profile, massif file, summary, SARIF)
+// could not be written at exit: one more error, which makes the run end
+// with --error-exitcode's status (the file's line is already printed).
+void output_not_written();
 
 // An allocation argument that looks like a negative number.
 void fishy_value(ThreadId tid, const char* fn, const char* arg, SizeT value);

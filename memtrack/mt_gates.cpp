@@ -12,14 +12,13 @@ namespace mt::gates {
 
 namespace {
 
-struct Breach {
+struct Hit {
   bool hit;
   bool suppressed;       // by a Memtrack:Limit suppression: no SARIF result
-  ULong value;           // what was measured when the limit was exceeded
-  ExeContext* where;     // the site that contributed most
-  ULong site_bytes, site_blocks;
+  errors::Breach b;      // what was measured, and the site that contributed most
+  ExeContext* where;
 };
-Breach g_breach[3];  // by errors::Limit
+Hit g_breach[3];  // by errors::Limit
 
 // The site with the largest figure, by metric.
 template <class F> Site* largest(F metric) {
@@ -32,30 +31,38 @@ template <class F> Site* largest(F metric) {
   return best;
 }
 
-void breach(ThreadId tid, errors::Limit which, ULong value, ULong limit, Site* s, ULong bytes, ULong blocks) {
-  Breach& b = g_breach[static_cast<int>(which)];
-  b.hit = true;
-  b.value = value;
-  b.where = s ? s->ec : VG_(null_ExeContext)();
-  b.site_bytes = bytes;
-  b.site_blocks = blocks;
-  b.suppressed = errors::limit_exceeded(tid, which, value, limit, b.where, bytes, blocks);
+void breach(ThreadId tid, const errors::Breach& b, Site* s) {
+  Hit& h = g_breach[static_cast<int>(b.which)];
+  h.hit = true;
+  h.b = b;
+  h.where = s ? s->ec : VG_(null_ExeContext)();
+  h.suppressed = errors::limit_exceeded(tid, b, h.where);
 }
 
-UInt leak_kinds() { return g_opts.errors_for_leak_kinds; }
+// What memtrack's own figures call lost (mt_leak_kinds.h, kLostKinds).
+UInt lost_kinds() { return g_opts.lost_kinds; }
+bool is_lost(UInt k) { return lost_kinds() & (1u << k); }
 
 ULong lost_at(const Site* s) {
   ULong n = 0;
   for (UInt k = 0; k < leak::kKindBits; k++)
-    if (leak_kinds() & (1u << k)) n += s->leak_bytes[k];
+    if (is_lost(k)) n += s->leak_bytes[k];
   return n;
 }
 
 ULong lost_blocks_at(const Site* s) {
   ULong n = 0;
   for (UInt k = 0; k < leak::kKindBits; k++)
-    if (leak_kinds() & (1u << k)) n += s->leak_blocks[k];
+    if (is_lost(k)) n += s->leak_blocks[k];
   return n;
+}
+
+// The exit search's lost figure: the LEAK SUMMARY's lines of the lost kinds.
+void lost_total(ULong* bytes, ULong* blocks) {
+  const leak::Counts& c = leak::found_counts();
+  *bytes = *blocks = 0;
+  for (UInt k = 0; k < leak::kKindBits; k++)
+    if (is_lost(k)) { *bytes += c.bytes[k]; *blocks += c.blocks[k]; }
 }
 
 // ---- files -----------------------------------------------------------------
@@ -106,8 +113,16 @@ void write_summary(const char* path) {
       f.printf("%s\"%s\":{\"bytes\":%llu,\"blocks\":%llu}", k == leak::kDefinite ? "" : ",", leak::names(k).token,
                c.bytes[k], c.blocks[k]);
     f.printf(",\"suppressed\":{\"bytes\":%llu,\"blocks\":%llu}}", c.supp_bytes, c.supp_blocks);
+    // The figure --leak-limit compares: the kinds of --lost-kinds added up.
+    ULong bytes, blocks;
+    lost_total(&bytes, &blocks);
+    f.puts(",\"lost\":{\"kinds\":[");
+    bool first = true;
+    for (int k = leak::kDefinite; k >= 0; k--)
+      if (is_lost(k)) { f.printf("%s\"%s\"", first ? "" : ",", leak::names(k).token); first = false; }
+    f.printf("],\"bytes\":%llu,\"blocks\":%llu}", bytes, blocks);
   } else {
-    f.puts(",\"leaks\":null");
+    f.puts(",\"leaks\":null,\"lost\":null");
   }
   f.printf(",\"errors\":%u", VG_(get_n_errs_found)());
   f.puts(",\"limits\":[");
@@ -117,7 +132,7 @@ void write_summary(const char* path) {
     f.printf("%s{\"name\":\"%s\",\"limit\":%llu,\"exceeded\":%s", first ? "" : ",", kLimitNames[i], limit_of(i),
              g_breach[i].hit ? "true" : "false");
     if (g_breach[i].hit)
-      f.printf(",\"value\":%llu,\"suppressed\":%s", g_breach[i].value, g_breach[i].suppressed ? "true" : "false");
+      f.printf(",\"value\":%llu,\"suppressed\":%s", g_breach[i].b.value, g_breach[i].suppressed ? "true" : "false");
     f.puts("}");
     first = false;
   }
@@ -197,7 +212,10 @@ struct Sarif {
   bool first;
 };
 
-void sarif_result(Sarif* s, const char* rule, const char* level, const char* text, ExeContext* ec) {
+// props: the result's "properties" object's members (JSON, without braces),
+// or null.
+void sarif_result(Sarif* s, const char* rule, const char* level, const char* text, ExeContext* ec,
+                  const char* props = nullptr) {
   OutFile& f = *s->f;
   f.printf("%s{\"ruleId\":\"%s\",\"level\":\"%s\",\"message\":{\"text\":", s->first ? "" : ",", rule, level);
   StrBuf msg;
@@ -218,17 +236,38 @@ void sarif_result(Sarif* s, const char* rule, const char* level, const char* tex
     f.puts("}}]");
   }
   uri.free();
+  if (props) f.printf(",\"properties\":{%s}", props);
   f.puts("}");
   s->first = false;
 }
 
-void sarif_leak(void* ctx, leak::Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec) {
+// One result per loss record, as memcheck lists them: its line ("1,960
+// (320 direct, 1,640 indirect) bytes in 1 blocks are definitely lost in loss
+// record 3 of 5") and the same figures as properties. A definitely lost
+// record's indirect bytes are the blocks of the indirectly lost records
+// (each a result of its own), so a consumer adds up "bytes" (the direct
+// ones): by kind that is the LEAK SUMMARY, over the "lost" records the
+// summary file's "lost" and --leak-limit's figure.
+void sarif_leak(void* ctx, leak::Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec, UInt nr,
+                UInt of) {
   if (kind == leak::kReachable) return;  // not a defect
-  char b[32], k[32], text[160];
-  VG_(snprintf)(text, sizeof text, "%s bytes in %s blocks are %s", commas(direct + indirect, b, sizeof b),
-                commas(blocks, k, sizeof k), leak::names(kind).words);
+  char all[32], d[32], i[32], k[32], text[240];
+  if (indirect)
+    VG_(snprintf)(text, sizeof text, "%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %u of %u",
+                  commas(direct + indirect, all, sizeof all), commas(direct, d, sizeof d),
+                  commas(indirect, i, sizeof i), commas(blocks, k, sizeof k), leak::names(kind).words, nr, of);
+  else
+    VG_(snprintf)(text, sizeof text, "%s bytes in %s blocks are %s in loss record %u of %u",
+                  commas(direct, all, sizeof all), commas(blocks, k, sizeof k), leak::names(kind).words, nr, of);
+  char props[240];
+  VG_(snprintf)(props, sizeof props,
+                "\"kind\":\"%s\",\"lost\":%s,\"bytes\":%llu,\"indirectBytes\":%llu,\"blocks\":%llu,"
+                "\"lossRecord\":%u,\"lossRecords\":%u",
+                leak::names(kind).token, is_lost(kind) ? "true" : "false", direct, indirect, blocks, nr, of);
+  // The level is memcheck's: error for the kinds --errors-for-leak-kinds
+  // makes errors.
   const char* level = (g_opts.errors_for_leak_kinds & (1u << kind)) ? "error" : "warning";
-  sarif_result(static_cast<Sarif*>(ctx), leak::names(kind).rule, level, text, ec);
+  sarif_result(static_cast<Sarif*>(ctx), leak::names(kind).rule, level, text, ec, props);
 }
 
 void write_sarif(const char* path) {
@@ -257,9 +296,9 @@ void write_sarif(const char* path) {
   if (leak::exit_analysed()) leak::each_record(sarif_leak, &s);
   for (int i = 0; i < 3; i++) {
     if (!g_breach[i].hit || g_breach[i].suppressed) continue;
-    char v[32], l[32], text[200];
-    VG_(snprintf)(text, sizeof text, "%s limit of %s bytes exceeded: %s bytes; the site that contributed most:",
-                  kLimitNames[i], commas(limit_of(i), l, sizeof l), commas(g_breach[i].value, v, sizeof v));
+    // The log's words, so the two say the same.
+    char text[400];
+    errors::limit_line(g_breach[i].b, text, sizeof text);
     sarif_result(&s, limit_rules[i][0], "error", text, g_breach[i].where);
   }
   f.puts("]}]}\n");
@@ -272,24 +311,29 @@ void after_alloc(ThreadId tid) {
   const Totals& t = sites::totals();
   if (g_opts.peak_limit && !g_breach[0].hit && t.cur_bytes > g_opts.peak_limit) {
     Site* s = largest([](Site* x) { return x->cur_bytes; });
-    breach(tid, errors::Limit::kPeak, t.cur_bytes, g_opts.peak_limit, s, s ? s->cur_bytes : 0, s ? s->cur_blocks : 0);
+    errors::Breach b = {errors::Limit::kPeak, t.cur_bytes, g_opts.peak_limit, s ? s->cur_bytes : 0,
+                        s ? s->cur_blocks : 0, {}, 0};
+    breach(tid, b, s);
   }
   if (g_opts.total_limit && !g_breach[1].hit && t.tot_bytes > g_opts.total_limit) {
     Site* s = largest([](Site* x) { return x->tot_bytes; });
-    breach(tid, errors::Limit::kTotal, t.tot_bytes, g_opts.total_limit, s, s ? s->tot_bytes : 0,
-           s ? s->tot_blocks : 0);
+    errors::Breach b = {errors::Limit::kTotal, t.tot_bytes, g_opts.total_limit, s ? s->tot_bytes : 0,
+                        s ? s->tot_blocks : 0, {}, 0};
+    breach(tid, b, s);
   }
 }
 
 void at_exit() {
   if (!g_opts.leak_limit || !leak::exit_analysed()) return;
-  const leak::Counts& c = leak::found_counts();
-  ULong lost = 0;
-  for (UInt k = 0; k < leak::kKindBits; k++)
-    if (leak_kinds() & (1u << k)) lost += c.bytes[k];
+  ULong lost, blocks;
+  lost_total(&lost, &blocks);
   if (lost <= g_opts.leak_limit) return;
   Site* s = largest([](Site* x) { return lost_at(x); });
-  breach(1, errors::Limit::kLeak, lost, g_opts.leak_limit, s, s ? lost_at(s) : 0, s ? lost_blocks_at(s) : 0);
+  errors::Breach b = {errors::Limit::kLeak, lost, g_opts.leak_limit, s ? lost_at(s) : 0, s ? lost_blocks_at(s) : 0,
+                      {}, lost_kinds()};
+  const leak::Counts& c = leak::found_counts();
+  for (UInt k = 0; k < leak::kKindBits; k++) b.parts[k] = c.bytes[k];
+  breach(1, b, s);
 }
 
 void write_files() {

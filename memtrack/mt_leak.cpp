@@ -614,12 +614,21 @@ const Counts& found_counts() {
   return g_found_none ? kNone : g_counts;
 }
 
-void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),
+void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec,
+                           UInt nr, UInt of),
                  void* ctx) {
-  for (SizeT i = 0; i < g_records.size(); i++) {
-    const Record* r = g_records[i];
-    if (r->seen && r->blocks > 0 && !r->suppressed) f(ctx, r->kind, r->direct, r->indirect, r->blocks, r->ec);
+  // In report()'s order and numbering, which are memcheck's.
+  Vec<Record*> sorted;
+  sorted.init("mt.leak.each");
+  for (SizeT i = 0; i < g_records.size(); i++) sorted.push(g_records[i]);
+  sort_records(sorted);
+  const UInt total = (UInt)sorted.size();
+  for (UInt i = 0; i < total; i++) {
+    const Record* r = sorted[i];
+    if (r->seen && r->blocks > 0 && !r->suppressed)
+      f(ctx, r->kind, r->direct, r->indirect, r->blocks, r->ec, i + 1, total);
   }
+  sorted.free();
 }
 
 namespace {

@@ -60,8 +60,11 @@ bool block_list(UInt from, UInt to, UInt max_blocks, UInt heuristics);
 const Counts& last_counts();
 // What the last search found: zero if it found no block.
 const Counts& found_counts();
-// The loss records of the latest search that were not suppressed.
-void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec),
+// The loss records of the latest search that were not suppressed, in
+// memcheck's order, each with its number nr of the search's of records
+// ("in loss record nr of of").
+void each_record(void (*f)(void* ctx, Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec,
+                           UInt nr, UInt of),
                  void* ctx);
 
 }  // namespace mt::leak

@@ -33,18 +33,41 @@ struct KindNames {
   const char* tag;    // protocol 6's <leak_summary> element: "definitely_lost"
   const char* rule;   // the SARIF rule id: "definitely-lost"
   const char* rule_text;  // the SARIF rule's short description (none for reachable: no defect)
+  const char* part;   // one part of a "lost" figure: "1,960 bytes lost (320 definitely, 1,640 indirectly)"
 };
 constexpr KindNames kKindNames[kKindBits] = {
     {"reachable", "still reachable", "   still reachable", "Leak_StillReachable", "still_reachable",
-     "still-reachable", nullptr},
+     "still-reachable", nullptr, "still reachable"},
     {"possible", "possibly lost", "     possibly lost", "Leak_PossiblyLost", "possibly_lost", "possibly-lost",
-     "Heap block reachable only through interior pointers"},
+     "Heap block reachable only through interior pointers", "possibly"},
     {"indirect", "indirectly lost", "   indirectly lost", "Leak_IndirectlyLost", "indirectly_lost",
-     "indirectly-lost", "Heap block reachable only from lost blocks"},
+     "indirectly-lost", "Heap block reachable only from lost blocks", "indirectly"},
     {"definite", "definitely lost", "   definitely lost", "Leak_DefinitelyLost", "definitely_lost",
-     "definitely-lost", "Heap block no longer pointed to at exit"},
+     "definitely-lost", "Heap block no longer pointed to at exit", "definitely"},
 };
 inline const KindNames& names(UInt k) { return kKindNames[k & (kKindBits - 1)]; }
+
+// What memtrack's own figures call "lost" unless --lost-kinds says
+// otherwise: definitely + indirectly lost, the blocks nothing outside the
+// heap leads to any more (memcheck's VALGRIND_COUNT_LEAKS "leaked", the
+// report's red card, memtrack_diff's leak figures). memcheck's
+// --errors-for-leak-kinds keeps its own default (definite,possible) and
+// meaning: which loss records are errors. docs/manual.md, "What "lost"
+// means", lists every consumer.
+constexpr UInt kLostKinds = (1u << kDefinite) | (1u << kIndirect);
+
+// "320 definitely, 1,640 indirectly": the parts of a lost figure (bytes by
+// Kind) of the kinds in the set, from definite down, into out.
+inline void lost_parts(const ULong* bytes, UInt kinds, char* out, SizeT n) {
+  SizeT used = 0;
+  out[0] = 0;
+  for (int k = kDefinite; k >= 0 && used + 1 < n; k--) {
+    if (!(kinds & (1u << k))) continue;
+    char num[32];
+    used += VG_(snprintf)(out + used, (Int)(n - used), "%s%s %s", used ? ", " : "", commas(bytes[k], num, sizeof num),
+                          kKindNames[k].part);
+  }
+}
 
 // The names of the heuristics (bit h of a heuristics set), as the option,
 // the summaries and the monitor commands spell them.

@@ -80,6 +80,12 @@ void fini(Int exit_status) {
   errors::remove_adopted_suppressions();
   leak::analyse_at_exit();
   // Expanded now, not at start-up: after a fork, %p names the child.
+  // Each output of the run that could not be written (its line says which
+  // and why) is one error, so that --error-exitcode fails the run.
+  UInt failed_before = failed_outputs();
+  auto count_failed_outputs = [&failed_before] {
+    for (; failed_before < failed_outputs(); failed_before++) errors::output_not_written();
+  };
   HChar* path = options::output_path("--dhat-out-file", g_opts.dhat_out_file);
   bool written = profile::write(path);
   massif::write_at_exit();
@@ -106,7 +112,9 @@ void fini(Int exit_status) {
   }
   leak::report_at_exit();
   gates::at_exit();
+  count_failed_outputs();  // before the summary file, whose "errors" counts them
   gates::write_files();
+  count_failed_outputs();
   if (VG_(clo_stats)) {
     VG_(dmsg)("memtrack: %'lu sites, %'lu live blocks, %'lu bytes of tool memory for heap tracking\n",
               sites::count(), store::index().count(), store::tool_bytes());

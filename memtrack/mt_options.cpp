@@ -77,8 +77,9 @@ Row* rows(SizeT* n) {
       {"total-limit", kSize, &g_opts.total_limit, "<size>",
        "error when the bytes allocated over the run exceed <size>; 0 = none [0]", 0, ~0ULL},
       {"leak-limit", kSize, &g_opts.leak_limit, "<size>",
-       "error when the bytes lost at exit (kinds of --errors-for-leak-kinds) exceed <size>; 0 = none [0]", 0,
-       ~0ULL},
+       "error when the bytes lost at exit (the kinds of --lost-kinds) exceed <size>; 0 = none [0]", 0, ~0ULL},
+      {"lost-kinds", kLeakKinds, &g_opts.lost_kinds, "kind1,kind2,...",
+       "what --leak-limit, the summary file's \"lost\" and SARIF's \"lost\" count [definite,indirect]", 0, 0},
       {"summary-file", kOutFile, &g_opts.summary_file, "<file>",
        "write a small JSON summary (totals, peak, leaks, errors, limits); %p and %q{VAR} expand [none]", 0, 0},
       {"sarif-file", kOutFile, &g_opts.sarif_file, "<file>",
@@ -180,6 +181,7 @@ void set_defaults() {
   g_opts.leak_check = leak::Mode::kSummary;
   g_opts.show_leak_kinds = leak::bit(leak::kDefinite) | leak::bit(leak::kPossible);
   g_opts.errors_for_leak_kinds = leak::bit(leak::kDefinite) | leak::bit(leak::kPossible);
+  g_opts.lost_kinds = leak::kLostKinds;
   g_opts.leak_resolution = Vg_HighRes;
   g_opts.leak_heuristics = ((1u << leak::kNumHeuristics) - 1) & ~1u;  // all
   g_opts.scrub_stack = kScrubAuto;
@@ -462,6 +464,48 @@ namespace {
 }
 }  // namespace
 
+namespace {
+// An output file that could not be written at exit is found out now, before
+// the program runs, with the core's words for a bad --log-file ("Cannot
+// create log file 'x': Not a directory") and its exit status, 1. The name
+// is expanded as it would be at exit (%p is this process's pid; a forked
+// child writes in the same directory). An existing regular file must open
+// for writing (as root that is anything on a writable file system); a
+// missing one is created and removed again, so that a directory one cannot
+// create files in (read-only, /proc, under a regular file) is caught
+// whoever runs it. Devices, pipes and sockets are left alone: only writing
+// tells.
+void check_output(const char* option, const char* what, const char* templ) {
+  if (!templ) return;
+  HChar* path = VG_(expand_file_name)(option, templ);
+  struct vg_stat st;
+  Int err = 0;
+  SysRes r = VG_(stat)(path, &st);
+  if (!sr_isError(r)) {
+    if (VKI_S_ISDIR(st.mode)) {
+      err = VKI_EISDIR;
+    } else if (VKI_S_ISREG(st.mode)) {
+      SysRes o = VG_(open)(path, VKI_O_WRONLY | VKI_O_NONBLOCK, 0);
+      if (sr_isError(o)) err = (Int)sr_Err(o);
+      else VG_(close)((Int)sr_Res(o));
+    }
+  } else {
+    SysRes o = VG_(open)(path, VKI_O_WRONLY | VKI_O_CREAT | VKI_O_EXCL, VKI_S_IRUSR | VKI_S_IWUSR);
+    if (!sr_isError(o)) {
+      VG_(close)((Int)sr_Res(o));
+      VG_(unlink)(path);
+    } else if (sr_Err(o) != VKI_EEXIST) {  // EEXIST: a dangling link; the write at exit follows it
+      err = (Int)sr_Err(o);
+    }
+  }
+  if (err) {
+    VG_(fmsg)("Cannot create %s file '%s': %s\n", what, path, errno_text(err));
+    VG_(exit)(1);
+  }
+  VG_(free)(path);
+}
+}  // namespace
+
 void settle() {
   // memcheck always searches fully when writing XML (its loss records are
   // the XML's leak errors), whatever --leak-check says; so does memtrack.
@@ -471,6 +515,13 @@ void settle() {
   // A gate that cannot be checked must not pass silently.
   if (g_opts.leak_limit && !searches)
     bad_combination("--leak-limit", "it needs the leak search at exit, which --leak-check=no turns off");
+  if (g_opts.leak_limit && !g_opts.lost_kinds)
+    bad_combination("--leak-limit", "--lost-kinds=none leaves it nothing to count");
+  // The outputs' names are the same as OutFile::open_output's callers give.
+  check_output("--dhat-out-file", "memtrack profile", g_opts.dhat_out_file);
+  check_output("--massif-out-file", "massif-format output", g_opts.massif_out_file);
+  check_output("--summary-file", "--summary-file", g_opts.summary_file);
+  check_output("--sarif-file", "--sarif-file", g_opts.sarif_file);
   if (g_opts.mode != Mode::kHeap) {
     if (g_opts.peak_limit) bad_combination("--peak-limit", "it counts heap blocks: only with --mode=heap");
     if (g_opts.total_limit) bad_combination("--total-limit", "it counts heap blocks: only with --mode=heap");

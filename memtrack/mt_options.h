@@ -50,7 +50,8 @@ struct Options {
   // CI gates (mt_gates): 0 = no limit; file names null = not written.
   ULong peak_limit;            // --peak-limit: live heap bytes
   ULong total_limit;           // --total-limit: bytes allocated over the run
-  ULong leak_limit;            // --leak-limit: bytes lost (kinds of --errors-for-leak-kinds)
+  ULong leak_limit;            // --leak-limit: bytes lost (kinds of --lost-kinds)
+  UInt lost_kinds;             // --lost-kinds: what memtrack's own figures call lost [definite,indirect]
   const char* summary_file;    // --summary-file: small JSON summary
   const char* sarif_file;      // --sarif-file: leaks and breaches as SARIF 2.1.0
   // Heap over time in massif's format (mt_massif), massif's names and meanings.

@@ -143,8 +143,10 @@ bool OutFile::open(const char* path) {
   return true;
 }
 
-const char* OutFile::why() const {
-  switch (err_) {
+const char* OutFile::why() const { return errno_text(err_); }
+
+const char* errno_text(Int err) {
+  switch (err) {
     case VKI_ENOENT: return "No such file or directory";
     case VKI_ENOTDIR: return "Not a directory";
     case VKI_EISDIR: return "Is a directory";
@@ -195,17 +197,25 @@ void OutFile::printf(const char* fmt, ...) {
   dealloc(b);
 }
 
+namespace {
+UInt g_failed_outputs;
+}  // namespace
+
+UInt failed_outputs() { return g_failed_outputs; }
+
 bool OutFile::open_output(const char* what, const char* path) {
   what_ = what;
   path_ = path;
   if (open(path)) return true;
   VG_(umsg)("error: can't open %s file '%s' for writing: %s\n", what, path, why());
+  g_failed_outputs++;
   return false;
 }
 
 bool OutFile::close_output() {
   if (close()) return true;
   VG_(umsg)("error: writing %s file '%s' failed (disk full?)\n", what_, path_);
+  g_failed_outputs++;
   return false;
 }
 

@@ -277,6 +277,12 @@ class OutFile {
   char* buf_ = nullptr;
 };
 
+// How many open_output/close_output calls have failed so far (fini counts
+// the ones of its own writes as errors).
+UInt failed_outputs();
+// An errno value in words, as the C library says it ("Not a directory").
+const char* errno_text(Int err);
+
 // Formats n with thousands separators, as %'llu does in the core.
 const char* commas(ULong n, char* out, SizeT out_len);
 // The same, followed by " (+d)" or " (-d)", the change since old, when

@@ -34,7 +34,7 @@ EXITCODE = [f"--error-exitcode={EXIT}"]
 # 43,000 bytes live; the most (40,000 bytes in 4 blocks) live at".
 LIMIT_HEADLINE = re.compile(
     r"^(?P<what>Heap peak limit|Total allocation limit|Leak limit) of (?P<limit>[\d,]+) bytes exceeded: "
-    r"(?P<value>[\d,]+) bytes (?P<measured>live|allocated|lost); "
+    r"(?P<value>[\d,]+) bytes (?P<measured>live|allocated|lost)(?: \((?P<parts>[^)]*)\))?; "
     r"the most \((?P<site_bytes>[\d,]+) bytes in (?P<site_blocks>[\d,]+) blocks\) (?P<verb>live|allocated|lost) at$")
 WHAT = {"peak": ("Heap peak limit", "live"), "total": ("Total allocation limit", "allocated"),
         "leak": ("Leak limit", "lost")}
@@ -45,6 +45,11 @@ KIND_OF_WORD = {"definitely lost": "definite", "indirectly lost": "indirect",
                 "possibly lost": "possible", "still reachable": "reachable"}
 SUMMARY_WORD = {"definite": "definitely lost", "indirect": "indirectly lost",
                 "possible": "possibly lost", "reachable": "still reachable"}
+# How the leak gate names the parts it added up ("320 definitely, 1,640
+# indirectly"), from definite down (docs/manual.md, section 10).
+PART_WORD = {"definite": "definitely", "indirect": "indirectly", "possible": "possibly",
+             "reachable": "still reachable"}
+KIND_ORDER = ("definite", "indirect", "possible", "reachable")
 
 _FRAME = re.compile(r"^\s+(?:at|by) 0x[0-9A-Fa-f?]+: (?P<rest>.*)$")
 _SOURCE = re.compile(r"\((?P<file>[^():]+):(?P<line>\d+)\)$")
@@ -176,6 +181,7 @@ def _check_breach(r, which, limit, value, site_bytes, site_blocks, site):
     assert _n(m["value"]) > limit, e.headline
     assert _n(m["value"]) == value, e.headline
     assert (_n(m["site_bytes"]), _n(m["site_blocks"])) == (site_bytes, site_blocks), e.headline
+    assert (m["parts"] is not None) == (which == "leak"), e.headline
     assert _site(e.lines[1:]) == site, f"stack of '{e.headline}':\n" + "\n".join(e.lines[1:])
     assert r.returncode == EXIT, r
     assert helpers.parse_error_summary(r.stderr)["errors"] == 1
@@ -257,12 +263,13 @@ def test_no_limit_no_error(clients, workdir):
 # ---------------------------------------------------------------------------
 # The leak gate against memcheck's LEAK SUMMARY
 
+# --lost-kinds: what the leak gate adds up.
 LEAK_KIND_SETS = [
-    (None, ("definite", "possible")),  # the default --errors-for-leak-kinds
+    (None, ("definite", "indirect")),  # the default: lost = definitely + indirectly lost
     ("definite", ("definite",)),
     ("possible", ("possible",)),
     ("indirect", ("indirect",)),
-    ("definite,indirect", ("definite", "indirect")),
+    ("definite,possible", ("definite", "possible")),
 ]
 # gates.c: the site that loses most of these kinds.
 LEAK_BY_CONSTRUCTION = {
@@ -272,6 +279,16 @@ LEAK_BY_CONSTRUCTION = {
     ("indirect",): ("leak_chain", 2000, 1),
     ("definite", "indirect"): ("leak_blocks", 3000, 3),
 }
+
+
+def _commas(n):
+    return f"{n:,}"
+
+
+def _lost_parts(nums, kinds):
+    """The gate's "(3,064 definitely, 2,000 indirectly)" from memcheck's
+    LEAK SUMMARY."""
+    return ", ".join(f"{_commas(nums[SUMMARY_WORD[k]][0])} {PART_WORD[k]}" for k in KIND_ORDER if k in kinds)
 
 
 def _leak_oracle(oracles, kinds):
@@ -291,7 +308,7 @@ def _leak_oracle(oracles, kinds):
 @pytest.mark.parametrize("opt,kinds", LEAK_KIND_SETS, ids=lambda x: str(x))
 def test_leak_limit_equal_to_memcheck_passes(opt, kinds, oracles, clients, workdir):
     boundary, _, _, _ = _leak_oracle(oracles, kinds)
-    opts = [*EXITCODE, f"--leak-limit={boundary}"] + ([f"--errors-for-leak-kinds={opt}"] if opt else [])
+    opts = [*EXITCODE, f"--leak-limit={boundary}"] + ([f"--lost-kinds={opt}"] if opt else [])
     r = helpers.run_memtrack(opts, [clients.path("gates")], workdir)
     _check_pass(r)
 
@@ -299,9 +316,53 @@ def test_leak_limit_equal_to_memcheck_passes(opt, kinds, oracles, clients, workd
 @pytest.mark.parametrize("opt,kinds", LEAK_KIND_SETS, ids=lambda x: str(x))
 def test_leak_limit_one_byte_below_memcheck_fails_once(opt, kinds, oracles, clients, workdir):
     boundary, sb, sk, site = _leak_oracle(oracles, kinds)
-    opts = [*EXITCODE, f"--leak-limit={boundary - 1}"] + ([f"--errors-for-leak-kinds={opt}"] if opt else [])
+    opts = [*EXITCODE, f"--leak-limit={boundary - 1}"] + ([f"--lost-kinds={opt}"] if opt else [])
     r = helpers.run_memtrack(opts, [clients.path("gates")], workdir)
-    _check_breach(r, "leak", boundary - 1, boundary, sb, sk, site)
+    e = _check_breach(r, "leak", boundary - 1, boundary, sb, sk, site)
+    _, lo = oracles.memcheck("gates")
+    assert LIMIT_HEADLINE.match(e.headline)["parts"] == _lost_parts(lo.summary_numbers(), kinds), e.headline
+
+
+def test_leak_limit_message_says_what_it_added_up(oracles, clients, workdir):
+    """The exact words, every figure from memcheck's LEAK SUMMARY and loss
+    records of the same client (gates.c: 3 x 1,000 + 64 bytes definitely
+    lost, 2,000 indirectly): lost is definitely + indirectly lost, whatever
+    --errors-for-leak-kinds says (memcheck's option keeps its meaning: it
+    picks which loss records are errors)."""
+    _, lo = oracles.memcheck("gates")
+    nums = lo.summary_numbers()
+    definite, indirect = nums["definitely lost"][0], nums["indirectly lost"][0]
+    assert (definite, indirect) == (3064, 2000), "memcheck disagrees with gates.c's construction"
+    _, sb, sk, _ = _leak_oracle(oracles, ("definite", "indirect"))
+    want = (f"Leak limit of 1,024 bytes exceeded: {_commas(definite + indirect)} bytes lost "
+            f"({_commas(definite)} definitely, {_commas(indirect)} indirectly); "
+            f"the most ({_commas(sb)} bytes in {_commas(sk)} blocks) lost at")
+    for extra in ([], ["--errors-for-leak-kinds=possible"], ["--errors-for-leak-kinds=all", "--leak-check=full"]):
+        r = helpers.run_memtrack([*EXITCODE, "--leak-limit=1K", *extra], [clients.path("gates")], workdir)
+        heads = [e.headline for _, e in _limit_errors(r)]
+        assert heads == [want], (extra, heads)
+        assert r.returncode == EXIT, r
+
+
+def test_leak_limit_xml_what_says_the_parts(oracles, clients, workdir):
+    _, lo = oracles.memcheck("gates")
+    nums = lo.summary_numbers()
+    r = helpers.run_memtrack(["--xml=yes", "--xml-file=out.xml", "--leak-limit=1K", "--lost-kinds=definite,possible"],
+                             [clients.path("gates")], workdir)
+    assert r.returncode == 0, r
+    whats = [e.findtext("what") for e in ET.parse(workdir / "out.xml").getroot().iter("error")
+             if e.findtext("kind") == "LeakLimit"]
+    assert len(whats) == 1, whats
+    lost = nums["definitely lost"][0] + nums["possibly lost"][0]
+    assert whats[0].startswith(f"Leak limit of 1,024 bytes exceeded: {_commas(lost)} bytes lost "
+                               f"({_lost_parts(nums, ('definite', 'possible'))}); the most ("), whats[0]
+
+
+def test_leak_limit_with_nothing_to_count_is_rejected(workdir):
+    r = _run_touch(["--leak-limit=1", "--lost-kinds=none"], workdir)
+    assert r.returncode == 1, r
+    assert "Bad option: --leak-limit" in r.stderr, r
+    assert not (workdir / "marker").exists()
 
 
 def test_leak_limit_counts_with_loss_records_in_a_full_search(oracles, clients, workdir):
@@ -396,7 +457,7 @@ def test_generated_limit_suppressions_round_trip(oracles, clients, workdir):
 def test_xml_breach_is_an_error_of_its_kind(oracles, clients, workdir):
     peak, (sb, sk), site = _heap_oracle(oracles, "gates", "peak")
     total, _, _ = _heap_oracle(oracles, "gates", "total")
-    leak, _, _, _ = _leak_oracle(oracles, ("definite", "possible"))
+    leak, _, _, _ = _leak_oracle(oracles, ("definite", "indirect"))
     r = helpers.run_memtrack([*EXITCODE, "--xml=yes", "--xml-file=out.xml", f"--peak-limit={peak - 1}",
                               f"--total-limit={total - 1}", f"--leak-limit={leak - 1}"],
                              [clients.path("gates")], workdir)
@@ -459,6 +520,10 @@ def test_summary_file_matches_the_oracles(oracles, clients, workdir):
     for k in ("definite", "indirect", "possible", "reachable"):
         assert (s["leaks"][k]["bytes"], s["leaks"][k]["blocks"]) == nums[SUMMARY_WORD[k]], k
     assert (s["leaks"]["suppressed"]["bytes"], s["leaks"]["suppressed"]["blocks"]) == nums["suppressed"]
+    # lost: definitely + indirectly lost, the kinds named.
+    assert s["lost"] == {"kinds": ["definite", "indirect"],
+                         "bytes": nums["definitely lost"][0] + nums["indirectly lost"][0],
+                         "blocks": nums["definitely lost"][1] + nums["indirectly lost"][1]}
     assert s["errors"] == helpers.parse_error_summary(r.stderr)["errors"] == 1
     assert s["limits"] == [
         {"name": "peak", "limit": peak, "exceeded": False},
@@ -482,7 +547,7 @@ def test_summary_file_without_leak_search_or_limits(clients, workdir):
     r = helpers.run_memtrack(["--leak-check=no", "--summary-file=sum.json"], [clients.path("gates")], workdir)
     assert r.returncode == 0, r
     s = _load_json(workdir / "sum.json")
-    assert s["leaks"] is None
+    assert s["leaks"] is None and s["lost"] is None
     assert s["limits"] == []
     assert s["errors"] == 0
 
@@ -529,12 +594,76 @@ def test_file_names_are_checked_before_the_client_runs(opt, workdir):
     _check_nothing_left(workdir)
 
 
-def test_unwritable_summary_file_is_reported(clients, workdir):
-    r = helpers.run_memtrack(["--summary-file=/nonexistent-dir/s.json", "--sarif-file=/nonexistent-dir/r.sarif"],
-                             [clients.path("gates")], workdir)
-    assert "can't open --summary-file file '/nonexistent-dir/s.json' for writing: No such file or directory" in r.stderr
-    assert "can't open --sarif-file file '/nonexistent-dir/r.sarif' for writing: No such file or directory" in r.stderr
-    assert r.returncode == 0, r
+def test_unwritable_summary_file_stops_before_the_client(workdir):
+    """As a bad --log-file does (tests/test_output_paths.py has every output
+    and the failures at exit)."""
+    r = _run_touch(["--summary-file=/nonexistent-dir/s.json", "--sarif-file=r.sarif"], workdir)
+    assert r.returncode == 1, r
+    assert ("Cannot create --summary-file file '/nonexistent-dir/s.json': No such file or directory"
+            in r.stderr), r
+    assert not (workdir / "marker").exists(), "the client ran"
+    assert not (workdir / "r.sarif").exists()
+
+
+# ---------------------------------------------------------------------------
+# One meaning of "lost" (docs/manual.md, section 10, "What "lost" means")
+
+SCRIPTS = helpers.REPO / "scripts"
+
+
+def _script(name, args, cwd):
+    return helpers.run(["/usr/bin/python3", str(SCRIPTS / name), *[str(a) for a in args]], cwd)
+
+
+@pytest.mark.parametrize("opt,kinds", [(None, ("definite", "indirect")), ("definite,possible", ("definite", "possible"))],
+                         ids=["default", "definite,possible"])
+def test_lost_is_the_same_figure_everywhere(opt, kinds, oracles, clients, workdir):
+    """The leak gate, the summary file, the SARIF results, memtrack_diff and
+    memtrack_report's card add up the same kinds, and the figure is
+    memcheck's LEAK SUMMARY's lines of those kinds."""
+    _, lo = oracles.memcheck("gates")
+    nums = lo.summary_numbers()
+    lost = sum(nums[SUMMARY_WORD[k]][0] for k in kinds)
+    lost_blocks = sum(nums[SUMMARY_WORD[k]][1] for k in kinds)
+    parts = _lost_parts(nums, kinds)
+    kinds_opt = [f"--lost-kinds={opt}"] if opt else []
+    r = helpers.run_memtrack([*EXITCODE, "--leak-limit=1", *kinds_opt, "--summary-file=s.json",
+                              "--sarif-file=r.sarif", "--dhat-out-file=new.json"], [clients.path("gates")], workdir)
+    # The gate.
+    [(m, e)] = _limit_errors(r)
+    assert (_n(m["value"]), m["parts"]) == (lost, parts), e.headline
+    # The summary file.
+    s = _load_json(workdir / "s.json")
+    assert s["lost"] == {"kinds": list(kinds), "bytes": lost, "blocks": lost_blocks}
+    assert s["limits"][0]["value"] == lost
+    # SARIF: each record's own bytes, added up over the lost ones; the
+    # breach says what the log says.
+    results = _sarif_results(workdir / "r.sarif")
+    recs = [res["properties"] for res in results if res["ruleId"] in SARIF_RULE.values()]
+    assert all(p["lost"] == (p["kind"] in kinds) for p in recs), recs
+    assert sum(p["bytes"] for p in recs if p["lost"]) == lost
+    assert sum(p["blocks"] for p in recs if p["lost"]) == lost_blocks
+    for k in ("definite", "indirect", "possible"):
+        assert sum(p["bytes"] for p in recs if p["kind"] == k) == nums[SUMMARY_WORD[k]][0], k
+    [breach] = [res for res in results if res["ruleId"] == "leak-limit"]
+    assert breach["message"]["text"].split("\n")[0] == e.headline
+    if "possible" in kinds:
+        return  # the profile's scripts count definitely + indirectly lost (or --leak-kinds)
+    # memtrack_diff from a run that lost nothing: every lost byte is new.
+    rb = helpers.run_memtrack(["--dhat-out-file=base.json"], ["/usr/bin/true"], workdir)
+    assert rb.returncode == 0, rb
+    d = _script("memtrack_diff", ["--max-new-leaks=0", "base.json", "new.json"], workdir)
+    assert d.returncode == 1, d
+    assert (f"new leaks: {_commas(lost)} bytes lost ({parts}) in {_commas(lost_blocks)} blocks at "
+            in d.stderr), d.stderr
+    assert f"(lost in total: 0 -> {_commas(lost)} bytes)" in d.stderr, d.stderr
+    # memtrack_report's red card.
+    rep = _script("memtrack_report", ["new.json", "-o", "r.html"], workdir)
+    assert rep.returncode == 0, rep
+    card = re.search(r'id="card-leaked"><div class="label">([^<]*)</div><div class="big">([^<]*)</div>'
+                     r'<div class="small">([^<]*)</div>', (workdir / "r.html").read_text())
+    assert card, "no leaked card"
+    assert card.groups() == ("Definitely + indirectly lost", f"{_commas(lost)} bytes", f"in {_commas(lost_blocks)} blocks")
 
 
 # ---------------------------------------------------------------------------
@@ -570,10 +699,9 @@ def _location(res):
     return urllib.parse.unquote(u.path), (pl["region"]["startLine"] if "region" in pl else None)
 
 
-_SARIF_LEAK_TEXT = re.compile(r"^([\d,]+) bytes in ([\d,]+) blocks are (definitely lost|indirectly lost|possibly lost)")
-
-
 def _expected_leak_results(lo, src, error_kinds=("definite", "possible")):
+    """memcheck's loss records (not still reachable) as SARIF results should
+    carry them: (rule, level, memcheck's headline, properties, file, line)."""
     out = []
     for rec in lo.exit_records:
         if rec.kind == "still reachable":
@@ -581,9 +709,15 @@ def _expected_leak_results(lo, src, error_kinds=("definite", "possible")):
         n = rec.numbers
         f, line = _source_of(rec.frames)
         assert f == os.path.basename(src)
-        level = "error" if KIND_OF_WORD[rec.kind] in error_kinds else "warning"
-        out.append((SARIF_RULE[rec.kind], level, n["total"], n["blocks"], os.path.realpath(src), line))
-    return sorted(out)
+        kind = KIND_OF_WORD[rec.kind]
+        level = "error" if kind in error_kinds else "warning"
+        direct = n["direct"] if n["direct"] is not None else n["total"]
+        props = {"kind": kind, "lost": kind in ("definite", "indirect"), "bytes": direct,
+                 "indirectBytes": n["indirect"] or 0, "blocks": n["blocks"], "lossRecord": n["n"],
+                 "lossRecords": n["of"]}
+        out.append((SARIF_RULE[rec.kind], level, rec.headline, tuple(sorted(props.items())),
+                    os.path.realpath(src), line))
+    return out
 
 
 def _leak_results(results):
@@ -591,12 +725,10 @@ def _leak_results(results):
     for res in results:
         if res["ruleId"] not in SARIF_RULE.values():
             continue
-        m = _SARIF_LEAK_TEXT.match(res["message"]["text"])
-        assert m, res["message"]["text"]
-        assert SARIF_RULE[m[3]] == res["ruleId"]
         path, line = _location(res)
-        out.append((res["ruleId"], res["level"], _n(m[1]), _n(m[2]), os.path.realpath(path), line))
-    return sorted(out)
+        out.append((res["ruleId"], res["level"], res["message"]["text"].split("\n")[0],
+                    tuple(sorted(res["properties"].items())), os.path.realpath(path), line))
+    return out
 
 
 def test_sarif_has_memchecks_loss_records_at_their_source_lines(oracles, clients, workdir):
@@ -610,6 +742,7 @@ def test_sarif_has_memchecks_loss_records_at_their_source_lines(oracles, clients
     results = _sarif_results(workdir / f"out.{_pid(r.stderr)}.sarif")
     expected = _expected_leak_results(lo, src)
     assert len(expected) == 4  # gates.c: 2 definite, 1 indirect, 1 possible
+    # memcheck's records, in memcheck's order, with its numbers and words.
     assert _leak_results(results) == expected
     # The breaches: one result each, at the source line of the site that
     # contributed most (DHAT's and memcheck's frames say which).
@@ -669,7 +802,7 @@ def test_sarif_uri_of_a_source_path_with_odd_characters(oracles, workdir):
     # Same source text, so memcheck's lines for the original still hold.
     want = [(rule, lvl, b, k, os.path.realpath(src), line)
             for rule, lvl, b, k, _, line in _expected_leak_results(lo, helpers.CLIENT_SRC / "gates.c")]
-    assert got == sorted(want)
+    assert got == want
 
 
 def test_sarif_without_debug_information_points_at_the_program(oracles, workdir):
@@ -685,7 +818,7 @@ def test_sarif_without_debug_information_points_at_the_program(oracles, workdir)
     results = _sarif_results(workdir / "out.sarif")
     want = [(rule, lvl, b, k, os.path.realpath(exe), None)
             for rule, lvl, b, k, _, _ in _expected_leak_results(lo, helpers.CLIENT_SRC / "gates.c")]
-    assert _leak_results(results) == sorted(want)
+    assert _leak_results(results) == want
     breach = [res for res in results if res["ruleId"] == "peak-limit"]
     assert len(breach) == 1
     path, line = _location(breach[0])

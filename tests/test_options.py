@@ -38,6 +38,7 @@ BAD_BY_OPTION = {
     "leak-resolution": ["medium", "", "4"],
     "show-leak-kinds": ["bogus", "definite,bogus", ""],
     "errors-for-leak-kinds": ["bogus", "possible,bogus", ""],
+    "lost-kinds": ["bogus", "definite,bogus", ""],
     "leak-check-heuristics": ["bogus", "stdstring,bogus", ""],
     "show-reachable": ["maybe", ""],
     "show-possibly-lost": ["maybe", ""],
