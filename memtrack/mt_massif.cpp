@@ -23,6 +23,7 @@
 // of the non-empty records at each detailed snapshot; frames are resolved
 // only when the file is written.
 #include "mt_massif.h"
+#include "mt_label.h"
 #include "mt_store.h"
 #include "mt_sites.h"
 #include "mt_arena_model.h"
@@ -259,12 +260,18 @@ void forget_usable(const Block* b) {
   if (Usable* u = g_massif_usable.remove(reinterpret_cast<UWord>(b))) g_usable_pool.put(u);
 }
 
+bool ignored_stack(ExeContext* ec);  // --ignore-fn, below with the frames
+
 void finish_realloc() {
   g_pending = false;
   const Block* b = g_pend.b;
   forget_usable(b);
   // If the heap module could not get a new block, b is unchanged and the
   // differences below are 0.
+  if (ignored_stack(store::alloc_context(b))) {
+    g_uncounted.put(reinterpret_cast<UWord>(b), b);
+    return;
+  }
   ULong req = b->req_size();
   ULong usable = usable_of(b);
   if (req <= g_pend.old_usable && usable != g_pend.old_usable) {
@@ -324,14 +331,60 @@ Pool<Shown> g_shown_pool;
 
 void collect_ip(UInt, DiEpoch, Addr ip, void* opaque) { static_cast<Vec<Addr>*>(opaque)->push(ip); }
 
+// How many of a stack's first frames are allocators for massif: the
+// preload's replacements (massif's own list names them), then any that
+// --alloc-fn names (massif's filter_IPs, by the function at each address).
+UInt leading_allocators(const Addr* ips, UInt n) {
+  UInt top = 0;
+  while (top < n && sites::in_preload(ips[top])) top++;
+  if (!g_opts.alloc_fns.n) return top;
+  const DiEpoch ep = VG_(current_DiEpoch)();
+  const HChar* fn;
+  while (top < n && VG_(get_fnname)(ep, ips[top], &fn) && label::is_user_alloc_fn(fn)) top++;
+  return top;
+}
+
+// --ignore-fn (massif's): an allocation whose first function with a name
+// after the allocators matches is left out of the file: its bytes, its
+// snapshot, and its block's later reallocs and free (the block joins
+// g_uncounted). A realloc to such a stack leaves the block's old bytes
+// counted where they were and stops counting the block, as massif does.
+// Decided once per stack.
+const char kYes = 1, kNo = 0;
+PtrMap<const char> g_ignored_stacks;
+
+bool ignored_stack(ExeContext* ec) {
+  if (!g_opts.ignore_fns.n) return false;
+  static bool made;
+  if (!made) {
+    g_ignored_stacks.init("mt.massif.ignored", 256);
+    made = true;
+  }
+  if (const char* r = g_ignored_stacks.get(reinterpret_cast<UWord>(ec))) return *r;
+  Vec<Addr> ips;
+  ips.init("mt.massif.ignored");
+  VG_(apply_ExeContext)(collect_ip, &ips, ec);
+  UInt n = (UInt)ips.size();
+  bool yes = false;
+  const DiEpoch ep = VG_(current_DiEpoch)();
+  const HChar* fn;
+  for (UInt i = leading_allocators(ips.begin(), n); i < n; i++)
+    if (VG_(get_fnname)(ep, ips[i], &fn)) {
+      yes = label::is_ignore_fn(fn);
+      break;
+    }
+  ips.free();
+  g_ignored_stacks.put(reinterpret_cast<UWord>(ec), yes ? &kYes : &kNo);
+  return yes;
+}
+
 const Shown& shown_frames(ExeContext* ec, Vec<Addr>* scratch) {
   if (Shown* s = g_shown.get(reinterpret_cast<UWord>(ec))) return *s;
   scratch->clear();
   VG_(apply_ExeContext)(collect_ip, scratch, ec);
   const Addr* ips = scratch->begin();
   UInt n = (UInt)scratch->size();
-  UInt top = 0;
-  while (top < n && sites::in_preload(ips[top])) top++;
+  UInt top = leading_allocators(ips, n);
   UInt end = n;
   if (!VG_(clo_show_below_main)) {
     const DiEpoch ep = VG_(current_DiEpoch)();
@@ -543,6 +596,10 @@ void count(ExeContext* ec, ULong req, ULong extra) {
 
 void alloc_event(const Block* b) {
   begin_event();
+  if (ignored_stack(b->site->ec)) {
+    g_uncounted.put(reinterpret_cast<UWord>(b), b);
+    return;
+  }
   count(b->site->ec, b->req_size(), extra_of(b));
 }
 
