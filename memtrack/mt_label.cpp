@@ -58,7 +58,7 @@ const char* const kRustStdFiles[] = {
     "raw_vec.rs", "alloc.rs", "boxed.rs", "spec_from_elem.rs", "spec_extend.rs", "spec_from_iter*.rs",
     "in_place_collect.rs", "into_iter.rs", "set_len_on_drop.rs", "rc.rs", "sync.rs", "borrow.rs", "layout.rs",
     "non_null.rs", "unique.rs", "const_ptr.rs", "mut_ptr.rs", "accum.rs", "intrinsics.rs", "global.rs",
-    "panicking.rs",
+    "panicking.rs", "map.rs",
 };
 const char* const kRustStdDirs[] = {"*/library/alloc/src*", "*/library/core/src*", "*/library/std/src*",
                                     "*/hashbrown*/src*"};
@@ -187,7 +187,16 @@ const HChar* base_name(const HChar* path) {
   return slash ? slash + 1 : path;
 }
 
-bool has_scope(const HChar* q) { return VG_(strstr)(q, "::") != nullptr; }
+// Whether a name has a path: "::" outside its template arguments.
+bool has_scope(const HChar* q) {
+  int depth = 0;
+  for (const HChar* p = q; *p; p++) {
+    if (*p == '<' || *p == '(' || *p == '[' || *p == '{') depth++;
+    else if (*p == '>' || *p == ')' || *p == ']' || *p == '}') depth--;
+    else if (depth == 0 && p[0] == ':' && p[1] == ':') return true;
+  }
+  return false;
+}
 
 // A pattern list matches fn as printed or without its parameter list.
 bool patterns_match(const FnPatterns& pats, const HChar* fn) {
@@ -233,6 +242,37 @@ Long take(const HChar* xml, const HChar* tag, StrBuf* out) {
   return at;
 }
 
+// The frame at ip (inlined call at cursor c, or with c null the function
+// itself) into b: fn, dir, file, line, obj, each NUL-terminated, at the
+// offsets frame_of reads.
+struct Offsets {
+  Long fn, dir, file, line, obj;
+};
+Offsets g_off;
+
+void describe(DiEpoch ep, Addr ip, InlIPCursor* c, StrBuf* b) {
+  Bool xml = VG_(clo_xml);
+  VG_(clo_xml) = True;
+  const HChar* text = VG_(describe_IP)(ep, ip, c);
+  VG_(clo_xml) = xml;
+  b->clear();
+  g_off.fn = take(text, "fn", b);
+  g_off.dir = take(text, "dir", b);
+  g_off.file = take(text, "file", b);
+  g_off.line = take(text, "line", b);
+  g_off.obj = take(text, "obj", b);
+}
+
+Frame frame_of(const StrBuf& b) {
+  const HChar* s = b.c_str();
+  Frame fr = {g_off.fn >= 0 ? s + g_off.fn : "???", g_off.dir >= 0 ? s + g_off.dir : "",
+              g_off.file >= 0 ? s + g_off.file : nullptr,
+              g_off.line >= 0 ? (UInt)VG_(strtoll10)(s + g_off.line, nullptr) : 0,
+              g_off.obj >= 0 ? s + g_off.obj : nullptr, false};
+  if (fr.file && VG_(strcmp)(fr.file, "???") == 0) fr.file = nullptr;
+  return fr;
+}
+
 }  // namespace
 
 Kind classify(const Frame& f) {
@@ -246,6 +286,8 @@ Kind classify(const Frame& f) {
   Kind k = kUser;
   if (any_prefix(kStdPrefixes, q.c_str()) || rust_std_impl(q.c_str())) {
     k = kStd;
+  } else if (f.in_std && !has_scope(q.c_str())) {
+    k = kStd;  // inlined into the standard library, and no path of its own
   } else if (f.file) {
     const HChar* base = base_name(f.file);
     SizeT bl = VG_(strlen)(base);
@@ -280,23 +322,43 @@ void each_frame(ExeContext* ec, bool (*f)(const Frame&, void*), void* opaque) {
   auto one_ip = [](UInt, DiEpoch ep, Addr ip, void* o) {
     Walk* w = static_cast<Walk*>(o);
     if (w->stopped) return;
-    InlIPCursor* c = VG_(new_IIPC)(ep, ip);
     StrBuf b;
     b.init("mt.label.frame");
+    // The function the calls at ip were inlined into, the cursor's last
+    // frame: a standard library function makes them the library's. (A
+    // first pass finds it; labels are made at exit only.)
+    InlIPCursor* c = VG_(new_IIPC)(ep, ip);
+    bool inlined = false;
+    while (VG_(next_IIPC)(c)) inlined = true;
+    // A Rust call inlined from another file than that function's counts as
+    // the library's too, as the scripts have it (they know no directories):
+    // a call inlined from another of the user's files gives way to the
+    // user's function it was inlined into.
+    bool owner_std = false;
+    StrBuf owner_file;
+    owner_file.init("mt.label.owner");
+    if (inlined) {
+      describe(ep, ip, c, &b);
+      Frame owner = frame_of(b);
+      owner_std = classify(owner) == kStd;
+      if (owner.file) owner_file.append(base_name(owner.file));
+    }
+    VG_(delete_IIPC)(c);
+    c = VG_(new_IIPC)(ep, ip);
+    bool more;
     do {
-      Bool xml = VG_(clo_xml);
-      VG_(clo_xml) = True;
-      const HChar* text = VG_(describe_IP)(ep, ip, c);
-      VG_(clo_xml) = xml;
-      b.clear();
-      Long fn = take(text, "fn", &b), dir = take(text, "dir", &b), file = take(text, "file", &b),
-           line = take(text, "line", &b), obj = take(text, "obj", &b);
-      const HChar* s = b.c_str();
-      Frame fr = {fn >= 0 ? s + fn : "???", dir >= 0 ? s + dir : "", file >= 0 ? s + file : nullptr,
-                  line >= 0 ? (UInt)VG_(strtoll10)(s + line, nullptr) : 0, obj >= 0 ? s + obj : nullptr};
-      if (fr.file && VG_(strcmp)(fr.file, "???") == 0) fr.file = nullptr;
+      describe(ep, ip, c, &b);
+      Frame fr = frame_of(b);
+      more = VG_(next_IIPC)(c);
+      fr.in_std = owner_std;
+      if (more && fr.file && owner_file.len()) {
+        SizeT fl = VG_(strlen)(fr.file);
+        bool rust = fl > 3 && VG_(strcmp)(fr.file + fl - 3, ".rs") == 0;
+        if (rust && VG_(strcmp)(base_name(fr.file), owner_file.c_str()) != 0) fr.in_std = true;
+      }
       if (!w->f(fr, w->opaque)) { w->stopped = true; break; }
-    } while (VG_(next_IIPC)(c));
+    } while (more);
+    owner_file.free();
     b.free();
     VG_(delete_IIPC)(c);
   };
@@ -382,14 +444,31 @@ struct First {
   StrBuf* abs;
   UInt line;
   bool found;
-  // The fallback: the outermost named frame that is not an allocator.
+  // The outermost named frame so far that is not an allocator: the label
+  // when every frame is skipped, and the name of a nameless user frame (a
+  // stripped program), the library function it called.
   StrBuf fallback;
   bool have_fallback;
-  // A nameless user frame (a stripped program) is named by the library
-  // function it called, the frame just inside it.
-  StrBuf prev;
-  bool prev_named;
 };
+
+// A library's own allocator wrapper, by its name (sqlite3Malloc,
+// sqlite3DbMallocRaw, g_malloc): "alloc" in any case before the parameters.
+bool alloc_like(const HChar* fn) {
+  Long end = params_start(fn);
+  if (end < 0) end = (Long)VG_(strlen)(fn);
+  for (Long i = 0; i + 5 <= end; i++) {
+    static const char kWord[] = "alloc";
+    Long k = 0;
+    while (k < 5) {
+      HChar c = fn[i + k];
+      if (c >= 'A' && c <= 'Z') c = (HChar)(c - 'A' + 'a');
+      if (c != kWord[k]) break;
+      k++;
+    }
+    if (k == 5) return true;
+  }
+  return false;
+}
 
 void frame_words(const Frame& f, StrBuf* out) {
   out->clear();
@@ -403,8 +482,10 @@ bool first_frame(const Frame& f, void* o) {
   Kind k = classify(f);
   bool named = VG_(strcmp)(f.fn, "???") != 0;
   if (k == kUser) {
-    if (!named && w->prev_named) {
-      w->text->append(w->prev.c_str());
+    if (!named && w->have_fallback) {
+      // A stripped program: the library function it called, the nearest
+      // named frame inside it.
+      w->text->append(w->fallback.c_str());
     } else {
       frame_words(f, w->text);
       if (f.file) {
@@ -423,9 +504,7 @@ bool first_frame(const Frame& f, void* o) {
     w->found = true;
     return false;
   }
-  w->prev_named = named && k != kAllocator;
-  if (w->prev_named) {
-    frame_words(f, &w->prev);
+  if (named && k != kAllocator && !(k == kSystem && alloc_like(f.fn))) {
     frame_words(f, &w->fallback);
     w->have_fallback = true;
   }
@@ -453,14 +532,12 @@ bool label_of(ExeContext* ec, StrBuf* text, StrBuf* abs, UInt* line) {
   w.line = 0;
   w.found = false;
   w.fallback.init("mt.label.fallback");
-  w.prev.init("mt.label.prev");
-  w.have_fallback = w.prev_named = false;
+  w.have_fallback = false;
   each_frame(ec, first_frame, &w);
   if (!w.found && w.have_fallback) text->append(w.fallback.c_str());
   *line = w.line;
   bool ok = w.found || w.have_fallback;
   w.fallback.free();
-  w.prev.free();
   return ok;
 }
 

@@ -22,6 +22,7 @@ struct Frame {
   const HChar* file;  // null when there is no source line
   UInt line;
   const HChar* obj;   // null when unknown
+  bool in_std;        // one of the calls inlined into a standard library function
 };
 
 enum Kind : UChar { kUser, kAllocator, kStd, kLibc, kSystem };

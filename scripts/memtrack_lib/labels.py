@@ -21,7 +21,9 @@ A site's label is its first frame (innermost first) that is none of:
   cannot look at.
 
 When that frame has no name (a stripped program: "??? (in /usr/bin/x)")
-the label is the library function it called, the frame just inside it:
+the label is the library function it called, the nearest named frame
+inside it that is not the library's own allocator wrapper (a name with
+"alloc" in it, any case):
 sqlite3's shell, stripped, calling libsqlite3 (no source) gets
 "sqlite3_exec (in libsqlite3.so.0)", the library's entry point, not its
 allocator wrapper sqlite3Malloc. When every frame is skipped (a stack cut
@@ -44,11 +46,11 @@ from collections import namedtuple
 
 from .fmt import clean
 
-Frame = namedtuple("Frame", "text fn file line obj")
+Frame = namedtuple("Frame", "text fn file line obj addr in_std", defaults=(None, False))
 Label = namedtuple("Label", "index frame text short full")
 
 # "0x4012AB: fn (file:line)", "0x4012AB: fn (in /path/obj)", "0x4012AB: ???"
-_FRAME = re.compile(r"^(?:0x[0-9A-Fa-f]+: )?(?P<fn>.*?)"
+_FRAME = re.compile(r"^(?:(?P<addr>0x[0-9A-Fa-f]+): )?(?P<fn>.*?)"
                     r"(?: \((?:in (?P<obj>[^()]*)|(?P<file>[^()]*?):(?P<line>\d+))\))?$",
                     re.S)
 
@@ -56,7 +58,33 @@ _FRAME = re.compile(r"^(?:0x[0-9A-Fa-f]+: )?(?P<fn>.*?)"
 def parse_frame(text):
     m = _FRAME.match(text)
     fn, file, line, obj = m.group("fn"), m.group("file"), m.group("line"), m.group("obj")
-    return Frame(text, fn, file, int(line) if line else None, obj)
+    return Frame(text, fn, file, int(line) if line else None, obj, m.group("addr"))
+
+
+def parse_stack(frames, rules=None):
+    """The frames parsed, each knowing whether it was inlined into a
+    standard library function: calls inlined at one address share it, the
+    last of them being the function they were inlined into. A Rust call
+    inlined from another file than that function's counts as the
+    library's too: the debug information names Rust's inlined calls without
+    their path, and only the tool knows their directories; a call inlined
+    from another of the user's files then gives way to the user's function
+    it was inlined into."""
+    parsed = [parse_frame(t) for t in frames]
+    out, i = [], 0
+    while i < len(parsed):
+        j = i
+        while j + 1 < len(parsed) and parsed[i].addr and parsed[j + 1].addr == parsed[i].addr:
+            j += 1
+        owner = parsed[j]
+        owner_std = j > i and skip_reason(owner, rules or DEFAULT) == "std"
+        for k in range(i, j + 1):
+            f = parsed[k]
+            foreign = (k < j and f.file and f.file.endswith(".rs") and owner.file
+                       and _base(f.file) != _base(owner.file))
+            out.append(f._replace(in_std=owner_std or bool(foreign)))
+        i = j + 1
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -162,7 +190,7 @@ RUST_STD_FILES = (
     "raw_vec.rs", "alloc.rs", "boxed.rs", "spec_from_elem.rs", "spec_extend.rs",
     "spec_from_iter*.rs", "in_place_collect.rs", "into_iter.rs", "set_len_on_drop.rs", "rc.rs",
     "sync.rs", "borrow.rs", "layout.rs", "non_null.rs", "unique.rs", "const_ptr.rs",
-    "mut_ptr.rs", "accum.rs", "intrinsics.rs", "global.rs", "panicking.rs")
+    "mut_ptr.rs", "accum.rs", "intrinsics.rs", "global.rs", "panicking.rs", "map.rs")
 # Functions of the C library that allocate on their caller's behalf.
 LIBC = (
     "strdup", "strndup", "wcsdup", "asprintf", "vasprintf", "getline", "getdelim", "fopen",
@@ -294,6 +322,23 @@ def is_allocator(f, rules=DEFAULT):
     return rules.alloc.match(fn)
 
 
+def _base(path):
+    return path.rsplit("/", 1)[-1]
+
+
+def _scoped(q):
+    """Whether a name has a path ('::' outside its template arguments)."""
+    depth = 0
+    for i, c in enumerate(q):
+        if c in "<([{":
+            depth += 1
+        elif c in ">)]}":
+            depth -= 1
+        elif c == ":" and depth == 0 and q.startswith("::", i):
+            return True
+    return False
+
+
 def _reserved(fn):
     return (len(fn) > 1 and fn[0] == "_" and (fn[1] == "_" or fn[1].isupper())
             and not fn.startswith(("_Z", "_R")))
@@ -309,12 +354,14 @@ def skip_reason(f, rules=DEFAULT):
     q = _qualified(fn)
     if _std_name(q):
         return "std"
+    if f.in_std and not _scoped(q):
+        return "std"  # inlined into the standard library, and no path of its own
     if f.file:
         base = f.file.rsplit("/", 1)[-1]
         rust = base.endswith(".rs")
         if not rust and _STD_HEADERS.match(base):
             return "std"
-        if rust and "::" not in q and (_RUST_STD_FILES.match(base) or _ALLOC_GLOBAL.search(fn)):
+        if rust and not _scoped(q) and (_RUST_STD_FILES.match(base) or _ALLOC_GLOBAL.search(fn)):
             return "std"
     if _LIBC.match(q) or _reserved(q):
         return "libc"
@@ -327,21 +374,34 @@ def _named(f):
     return f.fn and f.fn != "???"
 
 
+def _namer(f, rules):
+    """Whether a skipped frame may name a site: it has a name, is no
+    allocator, and is not a library's own allocator wrapper (a frame
+    without source in a system library whose name says it allocates:
+    sqlite3Malloc, sqlite3DbMallocRaw, g_malloc, xmlMallocAtomic)."""
+    if not _named(f) or is_allocator(f, rules):
+        return False
+    return not (skip_reason(f, rules) == "system" and "alloc" in drop_params(f.fn).lower())
+
+
 def label(frames, rules=DEFAULT):
     """The site's Label: index of the frame in frames (-1 for no frames),
     the parsed frame, the text (function and location, no address), the
     short form for tables and the full text."""
-    parsed = [parse_frame(t) for t in frames]
+    parsed = parse_stack(frames, rules)
     idx = None
     for i, f in enumerate(parsed):
         if skip_reason(f, rules) is None:
             idx = i
-            if not _named(f) and i > 0 and _named(parsed[i - 1]) and \
-                    not is_allocator(parsed[i - 1], rules):
-                idx = i - 1   # a stripped program: the library function it called
+            if not _named(f):
+                # A stripped program: the library function it called, the
+                # nearest named frame inside it.
+                inner = [j for j in range(i) if _namer(parsed[j], rules)]
+                if inner:
+                    idx = inner[-1]
             break
     if idx is None:
-        named = [i for i, f in enumerate(parsed) if _named(f) and not is_allocator(f, rules)]
+        named = [i for i, f in enumerate(parsed) if _namer(f, rules)]
         idx = named[-1] if named else (0 if parsed else -1)
     if idx < 0:
         return Label(-1, None, "(no frames)", "(no frames)", "(no frames)")
