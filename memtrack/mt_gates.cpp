@@ -1,5 +1,6 @@
 #include "mt_gates.h"
 #include "mt_errors.h"
+#include "mt_label.h"
 #include "mt_leak.h"
 #include "mt_options.h"
 #include "mt_sites.h"
@@ -158,11 +159,8 @@ void append_uri(StrBuf* uri, const char* dir, const char* file) {
   }
 }
 
-// SARIF wants a source location: the first frame of the stack with file
-// and line that is not in an allocator replacement. Without one (no debug
-// information anywhere in the stack) the object file of the first frame
-// outside the allocator, without a line: code scanning wants a location
-// for every result.
+// The object file of the first frame outside the allocator, for a stack
+// without any source line: code scanning wants a location for every result.
 struct Source {
   StrBuf* uri;
   UInt line;
@@ -183,10 +181,47 @@ void source_frame(UInt, DiEpoch ep, Addr ip, void* opaque) {
   src->found = true;
 }
 
-// False if the stack has nothing to point at; *line 0 when only the object
-// file is known.
-bool source_of(ExeContext* ec, StrBuf* uri, UInt* line) {
+// --sarif-root (or the current directory), absolute and normalised.
+const HChar* sarif_root() {
+  static StrBuf root;
+  static bool made;
+  if (!made) {
+    root.init("mt.gates.root");
+    label::absolute_path(g_opts.sarif_root ? g_opts.sarif_root : ".", &root);
+    made = true;
+  }
+  return root.c_str();
+}
+
+// Where a result points (the one place that chooses it): the first frame
+// the site labels count as the program's own code (mt_label: not an
+// allocator, not the C++ or Rust standard library, not libc) whose file
+// lies under --sarif-root, by its path relative to the root
+// (*relative: the uri has uriBaseId %SRCROOT%), as code-scanning services
+// want. Without one, the label's frame by its absolute path; then the
+// first source line outside the allocator; then the object file of the
+// first frame outside it, without a line. False if the stack has nothing
+// to point at.
+bool source_of(ExeContext* ec, StrBuf* uri, UInt* line, bool* relative) {
+  *relative = false;
   if (!ec) return false;
+  StrBuf rel;
+  rel.init("mt.gates.rel");
+  if (label::first_under(ec, sarif_root(), &rel, line)) {
+    append_uri(uri, nullptr, rel.c_str());
+    rel.free();
+    *relative = true;
+    return true;
+  }
+  rel.free();
+  StrBuf text, abs;
+  text.init("mt.gates.label");
+  abs.init("mt.gates.label");
+  bool labelled = label::label_of(ec, &text, &abs, line) && abs.len();
+  if (labelled) append_uri(uri, nullptr, abs.c_str());
+  text.free();
+  abs.free();
+  if (labelled) return true;
   Source src = {uri, 0, false, nullptr};
   VG_(apply_ExeContext)(source_frame, &src, ec);
   if (!src.found && src.object && src.object[0]) append_uri(uri, nullptr, src.object);
@@ -228,9 +263,11 @@ void sarif_result(Sarif* s, const char* rule, const char* level, const char* tex
   StrBuf uri;
   uri.init("mt.gates.uri");
   UInt line = 0;
-  if (source_of(ec, &uri, &line)) {
+  bool relative = false;
+  if (source_of(ec, &uri, &line, &relative)) {
     f.puts(",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
     json_string(f, uri.c_str());
+    if (relative) f.puts(",\"uriBaseId\":\"%SRCROOT%\"");
     f.puts("}");
     if (line) f.printf(",\"region\":{\"startLine\":%u}", line);
     f.puts("}}]");
@@ -291,7 +328,16 @@ void write_sarif(const char* path) {
   client_command_line(&cmd);
   json_string(f, cmd.c_str());
   cmd.free();
-  f.puts("}],\"results\":[");
+  f.puts("}],\"originalUriBaseIds\":{\"%SRCROOT%\":{\"uri\":");
+  {
+    StrBuf root;
+    root.init("mt.gates.root");
+    append_uri(&root, nullptr, sarif_root());
+    if (root.c_str()[root.len() - 1] != '/') root.append_char('/');
+    json_string(f, root.c_str());
+    root.free();
+  }
+  f.puts("}},\"results\":[");
   Sarif s = {&f, true};
   if (leak::exit_analysed()) leak::each_record(sarif_leak, &s);
   for (int i = 0; i < 3; i++) {

@@ -23,6 +23,7 @@
 // of the non-empty records at each detailed snapshot; frames are resolved
 // only when the file is written.
 #include "mt_massif.h"
+#include "mt_label.h"
 #include "mt_store.h"
 #include "mt_sites.h"
 #include "mt_arena_model.h"
@@ -73,6 +74,7 @@ struct Snap {
   ULong heap, extra;
   Charge* tree;  // null unless detailed: the stacks holding bytes
   UInt n_tree;
+  ULong tree_heap;  // detailed: what the tree adds up to (massif prints it as mem_heap_B)
   ULong seq;     // snapshots taken before this one
 };
 
@@ -82,6 +84,12 @@ UInt g_n;            // snapshots held
 ULong g_heap, g_extra;  // live: bytes asked for; slop + heap-admin
 ULong g_bytes_clock;  // --time-unit=B: bytes allocated plus freed, extra included
 ULong g_peak_total;   // total of the current peak snapshot, 0 before the first
+// --ignore-fn: bytes massif's tree holds beyond its heap figure. A realloc
+// of an ignored block from a stack that is not ignored adds the new size to
+// that stack in massif's tree (add_heap_xt) and nothing to its heap, and
+// nothing ever takes it out; massif prints a detailed snapshot's heap as
+// its tree's sum.
+ULong g_phantom;
 Long g_min_interval, g_earliest_next;
 ULong g_since_detailed;
 UInt g_ms_start;
@@ -92,6 +100,7 @@ ULong g_cullings;  // for -v
 // this module was called.
 struct Pending {
   const Block* b;
+  bool ignored;  // an ignored block (--ignore-fn): only massif's tree quirk
   ExeContext* old_ec;
   ULong old_req, old_usable;
   Long time;  // i or ms when the realloc happened
@@ -129,7 +138,8 @@ struct Rec {
 };
 PtrMap<Rec> g_custom;           // by address: the newest record there
 Pool<Rec> g_rec_pool;
-PtrMap<const Block> g_uncounted;  // heap blocks a FREELIKE took out of massif's figures
+PtrMap<const Block> g_uncounted;  // heap blocks a FREELIKE took out of massif's figures, or --ignore-fn
+PtrMap<const Block> g_ignored_blocks;  // of those, the ones --ignore-fn left out
 
 void init() {
   g_inited = true;
@@ -140,6 +150,8 @@ void init() {
   g_custom.init("mt.massif.custom", 64);
   g_rec_pool.init("mt.massif.custom", 64);
   g_uncounted.init("mt.massif.uncounted", 16);
+  g_ignored_blocks.init("mt.massif.ignoredblocks", 16);
+  g_phantom = 0;
   g_snaps = make_array<Snap>("mt.massif.snaps", g_opts.max_snapshots);
   g_n = 0;
   g_heap = g_extra = g_bytes_clock = g_peak_total = 0;
@@ -215,6 +227,7 @@ void take(UChar kind, bool detailed, Long t) {
   s->extra = g_extra;
   s->tree = nullptr;
   s->n_tree = 0;
+  s->tree_heap = g_heap + g_phantom;
   s->seq = g_taken;
   if (detailed) copy_tree(s);
   g_since_detailed = detailed ? 0 : g_since_detailed + 1;
@@ -259,12 +272,29 @@ void forget_usable(const Block* b) {
   if (Usable* u = g_massif_usable.remove(reinterpret_cast<UWord>(b))) g_usable_pool.put(u);
 }
 
+bool ignored_stack(ExeContext* ec);  // --ignore-fn, below with the frames
+
 void finish_realloc() {
   g_pending = false;
   const Block* b = g_pend.b;
   forget_usable(b);
   // If the heap module could not get a new block, b is unchanged and the
   // differences below are 0.
+  if (g_pend.ignored) {
+    // massif: the block stays ignored; its new size goes to the new stack
+    // in the tree, for good (see g_phantom).
+    ExeContext* ec = store::alloc_context(b);
+    if (!ignored_stack(ec)) {
+      rec_of(ec)->bytes += b->req_size();
+      g_phantom += b->req_size();
+    }
+    return;
+  }
+  if (ignored_stack(store::alloc_context(b))) {
+    g_uncounted.put(reinterpret_cast<UWord>(b), b);
+    g_ignored_blocks.put(reinterpret_cast<UWord>(b), b);
+    return;
+  }
   ULong req = b->req_size();
   ULong usable = usable_of(b);
   if (req <= g_pend.old_usable && usable != g_pend.old_usable) {
@@ -324,14 +354,60 @@ Pool<Shown> g_shown_pool;
 
 void collect_ip(UInt, DiEpoch, Addr ip, void* opaque) { static_cast<Vec<Addr>*>(opaque)->push(ip); }
 
+// How many of a stack's first frames are allocators for massif: the
+// preload's replacements (massif's own list names them), then any that
+// --alloc-fn names (massif's filter_IPs, by the function at each address).
+UInt leading_allocators(const Addr* ips, UInt n) {
+  UInt top = 0;
+  while (top < n && sites::in_preload(ips[top])) top++;
+  if (!g_opts.alloc_fns.n) return top;
+  const DiEpoch ep = VG_(current_DiEpoch)();
+  const HChar* fn;
+  while (top < n && VG_(get_fnname)(ep, ips[top], &fn) && label::is_user_alloc_fn(fn)) top++;
+  return top;
+}
+
+// --ignore-fn (massif's): an allocation whose first function with a name
+// after the allocators matches is left out of the file: its bytes, its
+// snapshot, and its block's later reallocs and free (the block joins
+// g_uncounted). A realloc to such a stack leaves the block's old bytes
+// counted where they were and stops counting the block, as massif does.
+// Decided once per stack.
+const char kYes = 1, kNo = 0;
+PtrMap<const char> g_ignored_stacks;
+
+bool ignored_stack(ExeContext* ec) {
+  if (!g_opts.ignore_fns.n) return false;
+  static bool made;
+  if (!made) {
+    g_ignored_stacks.init("mt.massif.ignored", 256);
+    made = true;
+  }
+  if (const char* r = g_ignored_stacks.get(reinterpret_cast<UWord>(ec))) return *r;
+  Vec<Addr> ips;
+  ips.init("mt.massif.ignored");
+  VG_(apply_ExeContext)(collect_ip, &ips, ec);
+  UInt n = (UInt)ips.size();
+  bool yes = false;
+  const DiEpoch ep = VG_(current_DiEpoch)();
+  const HChar* fn;
+  for (UInt i = leading_allocators(ips.begin(), n); i < n; i++)
+    if (VG_(get_fnname)(ep, ips[i], &fn)) {
+      yes = label::is_ignore_fn(fn);
+      break;
+    }
+  ips.free();
+  g_ignored_stacks.put(reinterpret_cast<UWord>(ec), yes ? &kYes : &kNo);
+  return yes;
+}
+
 const Shown& shown_frames(ExeContext* ec, Vec<Addr>* scratch) {
   if (Shown* s = g_shown.get(reinterpret_cast<UWord>(ec))) return *s;
   scratch->clear();
   VG_(apply_ExeContext)(collect_ip, scratch, ec);
   const Addr* ips = scratch->begin();
   UInt n = (UInt)scratch->size();
-  UInt top = 0;
-  while (top < n && sites::in_preload(ips[top])) top++;
+  UInt top = leading_allocators(ips, n);
   UInt end = n;
   if (!VG_(clo_show_below_main)) {
     const DiEpoch ep = VG_(current_DiEpoch)();
@@ -461,8 +537,8 @@ void write_tree(OutFile& f, const Snap& s) {
   t.line.init("mt.massif.line");
   t.threshold = g_opts.threshold;
   // A zero total with a non-zero threshold: every node is below it.
-  ULong total = s.heap + s.extra;
-  if (s.heap == 0 && g_opts.threshold != 0) t.significant = 1;
+  ULong total = s.tree_heap + s.extra;
+  if (s.tree_heap == 0 && g_opts.threshold != 0) t.significant = 1;
   else t.significant = (ULong)((double)total * g_opts.threshold / 100);
   // The stacks that held bytes, and, with 0 bytes, every other stack seen
   // before the snapshot: massif's tree has them all (they end up in the
@@ -492,7 +568,7 @@ void write_tree(OutFile& f, const Snap& s) {
   Vec<Node> top;
   top.init("mt.massif.top");
   children(t, 0, 0, n, &top);
-  put_line(t, 0, (UInt)top.size(), s.heap, "(heap allocation functions) malloc/new/new[], --alloc-fns, etc.");
+  put_line(t, 0, (UInt)top.size(), s.tree_heap, "(heap allocation functions) malloc/new/new[], --alloc-fns, etc.");
   for (SizeT i = 0; i < top.size(); i++) write_node(t, 0, 1, top[i]);
   top.free();
   dealloc(t.paths);
@@ -543,6 +619,11 @@ void count(ExeContext* ec, ULong req, ULong extra) {
 
 void alloc_event(const Block* b) {
   begin_event();
+  if (ignored_stack(b->site->ec)) {
+    g_uncounted.put(reinterpret_cast<UWord>(b), b);
+    g_ignored_blocks.put(reinterpret_cast<UWord>(b), b);
+    return;
+  }
   count(b->site->ec, b->req_size(), extra_of(b));
 }
 
@@ -588,8 +669,9 @@ void remove_newest(Addr p) {
 
 void free_event(const Block* b) {
   begin_event();
-  if (uncounted(b)) {  // FREELIKE took it out already
+  if (uncounted(b)) {  // FREELIKE took it out already, or --ignore-fn
     g_uncounted.remove(reinterpret_cast<UWord>(b));
+    if (g_ignored_blocks.size()) g_ignored_blocks.remove(reinterpret_cast<UWord>(b));
     return;
   }
   ULong req = b->req_size(), extra = extra_of(b);
@@ -616,9 +698,19 @@ void free_event(const Block* b) {
 
 void realloc_event(const Block* b, SizeT new_size) {
   begin_event();
-  if (uncounted(b)) return;  // massif's realloc fails there; memtrack's moves on uncounted
+  if (uncounted(b)) {
+    // massif's realloc fails on a block a FREELIKE took out (memtrack's
+    // moves on, uncounted); an ignored block's adds to massif's tree.
+    if (g_ignored_blocks.size() && g_ignored_blocks.get(reinterpret_cast<UWord>(b))) {
+      g_pend.b = b;
+      g_pend.ignored = true;
+      g_pending = true;
+    }
+    return;
+  }
   if (new_size < b->req_size()) maybe_peak();
   g_pend.b = b;
+  g_pend.ignored = false;
   g_pend.old_ec = store::alloc_context(b);
   g_pend.old_req = b->req_size();
   g_pend.old_usable = usable_of(b);
@@ -667,7 +759,8 @@ void write_at_exit() {
     // ms_print finds the peak by its number but draws by position: number
     // them in file order.
     f.printf("#-----------\nsnapshot=%u\n#-----------\n", i);
-    f.printf("time=%lld\nmem_heap_B=%llu\nmem_heap_extra_B=%llu\nmem_stacks_B=0\n", s.time, s.heap, s.extra);
+    f.printf("time=%lld\nmem_heap_B=%llu\nmem_heap_extra_B=%llu\nmem_stacks_B=0\n", s.time,
+             s.tree ? s.tree_heap : s.heap, s.extra);
     f.printf("heap_tree=%s\n", kKinds[s.kind == kPeak ? 2 : s.tree ? 1 : 0]);
     if (s.tree) write_tree(f, s);
   }

@@ -11,7 +11,7 @@ namespace options {
 namespace {
 
 enum Kind { kBool, kUInt, kSize, kMode, kStacks, kFill, kLeakCheck, kLeakKinds, kResolution, kHeuristics,
-            kShowReachable, kShowPossible, kScrub, kOutFile, kTimeUnit, kPercent };
+            kShowReachable, kShowPossible, kScrub, kOutFile, kTimeUnit, kPercent, kFnPattern, kDir };
 
 struct Row {
   const char* name;      // without the leading "--"
@@ -84,6 +84,14 @@ Row* rows(SizeT* n) {
        "write a small JSON summary (totals, peak, leaks, errors, limits); %p and %q{VAR} expand [none]", 0, 0},
       {"sarif-file", kOutFile, &g_opts.sarif_file, "<file>",
        "write leaks and limit breaches as SARIF 2.1.0 for code-scanning UIs; %p, %q{VAR} expand [none]", 0, 0},
+      {"sarif-root", kDir, &g_opts.sarif_root, "<dir>",
+       "SARIF results point at the first frame whose file lies under <dir>, by a path relative to it [.]", 0, 0},
+      {"alloc-fn", kFnPattern, &g_opts.alloc_fns, "<name>",
+       "a function that allocates (wildcards * and ?): site labels (SARIF) and the massif file's trees skip it, "
+       "as massif does; repeatable [none]", 0, 0},
+      {"ignore-fn", kFnPattern, &g_opts.ignore_fns, "<name>",
+       "the massif file leaves out allocations whose first function after the allocators is <name> (wildcards), "
+       "as massif does; repeatable [none]", 0, 0},
       {"massif-out-file", kOutFile, &g_opts.massif_out_file, "<file>",
        "write heap over time in massif's format (for ms_print); %p and %q{VAR} expand [none]", 0, 0},
       {"time-unit", kTimeUnit, &g_opts.time_unit, "i|ms|B",
@@ -186,7 +194,8 @@ void set_defaults() {
   g_opts.leak_heuristics = ((1u << leak::kNumHeuristics) - 1) & ~1u;  // all
   g_opts.scrub_stack = kScrubAuto;
   g_opts.peak_limit = g_opts.total_limit = g_opts.leak_limit = 0;
-  g_opts.summary_file = g_opts.sarif_file = nullptr;
+  g_opts.summary_file = g_opts.sarif_file = g_opts.sarif_root = nullptr;
+  g_opts.alloc_fns.n = g_opts.ignore_fns.n = 0;
   g_opts.massif_out_file = nullptr;
   g_opts.time_unit = kTimeInstrs;
   g_opts.max_snapshots = 100;
@@ -390,6 +399,23 @@ Bool process(const HChar* arg) {
         }
         *static_cast<const char**>(r.target) = v;  // the core keeps argv alive
         return True;
+      case kFnPattern: {
+        FnPatterns* list = static_cast<FnPatterns*>(r.target);
+        if (*v == 0) bad(arg, "expected a function name or pattern");
+        if (list->n == kMaxFnPatterns) bad(arg, "too many of this option (at most 256)");
+        list->item[list->n++] = v;  // the core keeps argv alive
+        return True;
+      }
+      case kDir: {
+        // A directory that exists, checked before the client runs.
+        if (*v == 0) bad(arg, "expected a directory");
+        struct vg_stat st;
+        SysRes res = VG_(stat)(v, &st);
+        if (sr_isError(res)) bad(arg, "no such directory");
+        if (!VKI_S_ISDIR(st.mode)) bad(arg, "not a directory");
+        *static_cast<const char**>(r.target) = v;
+        return True;
+      }
       case kTimeUnit: {
         UChar* u = static_cast<UChar*>(r.target);
         if (VG_(strcmp)(v, "i") == 0) *u = kTimeInstrs;

@@ -24,6 +24,14 @@ enum : UChar { kKeepNone, kKeepAlloc, kKeepFree, kKeepAllocThenFree, kKeepAllocA
 // --malloc-fill / --free-fill not given.
 constexpr int kNoFill = -1;
 
+// --alloc-fn / --ignore-fn (repeatable): function names or patterns with
+// Valgrind's wildcards '*' and '?', as given (the core keeps argv).
+constexpr UInt kMaxFnPatterns = 256;
+struct FnPatterns {
+  const char* item[kMaxFnPatterns];
+  UInt n;
+};
+
 struct Options {
   bool show_mismatched_frees;  // --show-mismatched-frees
   bool show_realloc_size_zero; // --show-realloc-size-zero (where memcheck has it)
@@ -54,6 +62,10 @@ struct Options {
   UInt lost_kinds;             // --lost-kinds: what memtrack's own figures call lost [definite,indirect]
   const char* summary_file;    // --summary-file: small JSON summary
   const char* sarif_file;      // --sarif-file: leaks and breaches as SARIF 2.1.0
+  const char* sarif_root;      // --sarif-root: SARIF locations are files under it, relative to it; null: the current directory
+  // Site labels (mt_label) and the massif file's trees, massif's names.
+  FnPatterns alloc_fns;        // --alloc-fn: more allocators, skipped by labels and the massif trees
+  FnPatterns ignore_fns;       // --ignore-fn: the massif file leaves out allocations from these
   // Heap over time in massif's format (mt_massif), massif's names and meanings.
   const char* massif_out_file; // --massif-out-file: null = not written
   UChar time_unit;             // --time-unit=i|ms|B (kTime*)

@@ -321,12 +321,13 @@ def test_matching_by_functions_and_depth(workdir):
 
     a, da = prof("a.json", 0, 0, (100, 200))
     b, db = prof("b.json", 2, 0x40, (100, 260))
-    js, _ = as_json([a, b, "--top=0"], workdir)
+    js, _ = as_json([a, b, "--top=0", "--match=frames"], workdir)
     assert js["sites"] == {"in_base": 2, "in_new": 2, "new": 2, "gone": 2, "changed": 0,
                            "same": 0}
     assert {c["status"] for c in js["changes"]} == {"new", "gone"}
     check_against_my_diff(js, da, db)
-    js, _ = as_json([a, b, "--top=0", "--match=functions"], workdir)
+    # The default: by functions and files, lines left out.
+    js, _ = as_json([a, b, "--top=0"], workdir)
     assert [(c["status"], c["change"]["tb"]) for c in js["changes"]] == [("changed", 60)]
     assert js["changes"][0]["frames"][0] == "alloc_b (a.c:22)"  # shown as in the new profile
     check_against_my_diff(js, da, db, match="functions")

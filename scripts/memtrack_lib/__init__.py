@@ -12,6 +12,8 @@ same name and a bad option or input gives the same one line in all of them.
     tables    the profile's keys, the leak kinds, the metrics a site can be
               sorted by and what a profile needs to have each
     fmt       numbers, units, plurals, frames, text made safe for a terminal
+    labels    site labels (the first frame in the program's own code),
+              --alloc-fn/--ignore-fn, short C++ and Rust names
     report.css, report.js
               memtrack_report's page style and script, which it inlines
 

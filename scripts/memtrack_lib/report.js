@@ -17,7 +17,6 @@
     if (attrs) for (var k in attrs) e.setAttribute(k, attrs[k]);
     return e;
   }
-  function shortFrame(f) { return f.replace(/^0x[0-9A-Fa-f]+: /, ''); }
 
   // ---------------------------------------------------------------- flame graph
   var N = D.flame.length;
@@ -92,7 +91,9 @@
         width: Math.max(it[2] - 0.2, 0.2).toFixed(2), height: ROW - 1, fill: colour(n) }));
       var chars = Math.floor((it[2] - 6) / 7);
       if (chars >= 3) {
-        var s = n === 0 ? 'all sites: ' + commas(val(0)) + ' ' + D.bytesUnit : shortFrame(label(n));
+        // Boxes show names folded (memtrack_lib.labels); hover has the full frame.
+        var s = n === 0 ? 'all sites: ' + commas(val(0)) + ' ' + D.bytesUnit :
+          D.shortNames[D.flame[n][1]];
         if (s.length > chars) s = s.slice(0, chars - 1) + '\u2026';
         var tx = sel('text', { x: (it[1] + 3).toFixed(2), y: it[3] * ROW + 13 });
         tx.textContent = s;
@@ -160,10 +161,12 @@
     if (key === 'leaked') return s[F.ldb] + s[F.lib];
     return s[F[key]];
   }
-  function siteCell(s) {
+  function siteCell(s, i) {
     var td = el('td', { 'class': 'site' }), fr = s[0];
-    td.appendChild(el('span', { 'class': 'frame site-frame' },
-      fr.length ? shortFrame(D.names[fr[0]]) : '(no stack)'));
+    // The site's label (memtrack_lib.labels), the full name on hover.
+    var lb = D.labels[i];
+    td.appendChild(el('span', { 'class': 'frame site-frame', title: lb[1] },
+      fr.length ? lb[0] : '(no stack)'));
     var det = el('details', { 'class': 'stack' });
     det.appendChild(el('summary', null,
       'stack (' + fr.length + ' frame' + (fr.length !== 1 ? 's' : '') + ')'));
@@ -188,7 +191,7 @@
     shown.forEach(function (i, r) {
       var s = sites[i], tr = el('tr', { 'data-site': i });
       tr.appendChild(el('td', { 'class': 'num rank' }, String(r + 1)));
-      tr.appendChild(siteCell(s));
+      tr.appendChild(siteCell(s, i));
       D.columns.forEach(function (c) {
         tr.appendChild(el('td', { 'class': 'num', 'data-col': c[0] }, commas(siteValue(s, c[2]))));
       });
