@@ -18,21 +18,31 @@
     return e;
   }
   function shortFrame(f) { return f.replace(/^0x[0-9A-Fa-f]+: /, ''); }
+  // The one name a site gets on the page (top table, tooltips): the
+  // script's site_name (memtrack_lib/functions.py), sent with the data.
+  function siteName(i) { return D.siteNames[i]; }
 
   // ---------------------------------------------------------------- flame graph
-  var N = D.flame.length;
-  var parent = new Int32Array(N), kids = [];
-  for (var i = 0; i < N; i++) { kids.push([]); }
-  for (i = 1; i < N; i++) { parent[i] = D.flame[i][0]; kids[D.flame[i][0]].push(i); }
-  parent[0] = -1;
+  // Two trees: by function (D.flame, the default) and by line
+  // (D.flameLines); the "split by line" switch picks one.
+  var nodes, parent, kids;
+  function useTree(t) {
+    nodes = t;
+    var N = t.length;
+    parent = new Int32Array(N); kids = [];
+    for (var i = 0; i < N; i++) { kids.push([]); }
+    for (i = 1; i < N; i++) { parent[i] = t[i][0]; kids[t[i][0]].push(i); }
+    parent[0] = -1;
+  }
+  useTree(D.flame);
   var metric = D.flameMetrics.indexOf(D.flameStart);
   var zoom = 0, search = '';
   var box = document.getElementById('flame-box');
   var status = document.getElementById('flame-status');
   var ROW = 18;
 
-  function val(n) { return D.flame[n][2 + metric]; }
-  function label(n) { return n === 0 ? 'all sites' : D.names[D.flame[n][1]]; }
+  function val(n) { return nodes[n][2 + metric]; }
+  function label(n) { return n === 0 ? 'all sites' : D.names[nodes[n][1]]; }
   function colour(n) {
     var s = label(n), h = 0;
     for (var k = 0; k < s.length; k++) h = (h * 31 + s.charCodeAt(k)) >>> 0;
@@ -81,6 +91,7 @@
     items.forEach(function (it) { if (it[3] > maxDepth) maxDepth = it[3]; });
     var svg = sel('svg', { width: W, height: (maxDepth + 1) * ROW, id: 'flame',
       'data-metric': D.flameMetrics[metric], 'data-root': String(val(0)),
+      'data-split': nodes === D.flame ? 'function' : 'line',
       'data-zoom': String(zoom) });
     var needle = search.toLowerCase(), matched = 0;
     items.forEach(function (it) {
@@ -139,6 +150,11 @@
       renderFlame();
     });
   });
+  document.getElementById('flame-lines').addEventListener('change', function (ev) {
+    useTree(ev.target.checked ? D.flameLines : D.flame);
+    zoom = 0;
+    renderFlame();
+  });
   document.getElementById('flame-reset').addEventListener('click', function () {
     zoom = 0; renderFlame();
   });
@@ -160,10 +176,9 @@
     if (key === 'leaked') return s[F.ldb] + s[F.lib];
     return s[F[key]];
   }
-  function siteCell(s) {
+  function siteCell(s, i) {
     var td = el('td', { 'class': 'site' }), fr = s[0];
-    td.appendChild(el('span', { 'class': 'frame site-frame' },
-      fr.length ? shortFrame(D.names[fr[0]]) : '(no stack)'));
+    td.appendChild(el('span', { 'class': 'frame site-frame' }, siteName(i)));
     var det = el('details', { 'class': 'stack' });
     det.appendChild(el('summary', null,
       'stack (' + fr.length + ' frame' + (fr.length !== 1 ? 's' : '') + ')'));
@@ -188,7 +203,7 @@
     shown.forEach(function (i, r) {
       var s = sites[i], tr = el('tr', { 'data-site': i });
       tr.appendChild(el('td', { 'class': 'num rank' }, String(r + 1)));
-      tr.appendChild(siteCell(s));
+      tr.appendChild(siteCell(s, i));
       D.columns.forEach(function (c) {
         tr.appendChild(el('td', { 'class': 'num', 'data-col': c[0] }, commas(siteValue(s, c[2]))));
       });
