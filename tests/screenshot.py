@@ -15,7 +15,7 @@ tests/test_report_layout.py runs this into a temporary file and checks the
 picture, and checks docs/report.png.
 """
 import os
-import subprocess
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -35,13 +35,16 @@ def shoot(out):
     with tempfile.TemporaryDirectory(prefix="memtrack-shot.") as d:
         d = Path(d)
         prof, massif, page = d / "memtrack.out.json", d / "massif.out", d / "report.html"
-        r = helpers.run_memtrack([f"--dhat-out-file={prof}", f"--massif-out-file={massif}",
-                                  "--leak-check=full"], [str(exe)], d)
+        # Run from the folder, by relative names: the page shows the
+        # command and massif's arguments, which should not name this
+        # machine's folders.
+        shutil.copy(exe, d / "report_templates")
+        r = helpers.run_memtrack([f"--dhat-out-file={prof.name}", f"--massif-out-file={massif.name}",
+                                  "--leak-check=full"], ["./report_templates"], d)
         if not prof.is_file() or not massif.is_file():
             raise SystemExit(f"screenshot: memtrack wrote no profile:\n{r.stderr[-2000:]}")
         r = helpers.run(["/usr/bin/python3", str(helpers.REPO / "scripts" / "memtrack_report"),
-                         str(prof), "--massif", str(massif), "--top=8", "-o", str(page),
-                         "--title", "memtrack report: ./report_templates"], d)
+                         prof.name, "--massif", massif.name, "--top=8", "-o", page.name], d)
         if r.returncode != 0:
             raise SystemExit(f"screenshot: memtrack_report failed:\n{r.stderr}")
         res = browser.open_pages([{

@@ -245,15 +245,23 @@ def test_cxx_flame_graph_one_box_per_function(cxx_run):
                                      {"eval": FLAME}])["values"]
     fsums = path_sums(doc, "tb", True)
     drawn = check_flame(merged, fsums)
-    check_flame(split, path_sums(doc, "tb", False))
-    under = [p for p in drawn if p[-2:] == ("tokenize", "make_word[abi:cxx11]")
-             or p[-2:] == ("tokenize", "make_word")]
-    assert len(under) == 1, [p for p in drawn if "tokenize" in p]
-    lines = {f for pp in doc["pps"] for f in frames_of(doc, pp)
-             if function_name(f).startswith("tokenize")}
-    assert len(lines) >= 1
-    assert sum(1 for b in split if function_name(b["frame"]).startswith("make_word")) > \
-        sum(1 for b in merged if b["frame"].startswith("make_word"))
+    # (Demangled names carry their parameters: "make_word[abi:cxx11](int)".)
+    under = [p for p in drawn if len(p) >= 2 and p[-2].startswith("tokenize(")
+             and p[-1].startswith("make_word")]
+    assert len(under) == 1, [p for p in drawn if any(x.startswith("tokenize(") for x in p)]
+    # tokenize allocates through four calls on one line (two make_word, the
+    # map's operator[], emplace_back: four return addresses, four frames):
+    # split by line they are four boxes under main, merged one.
+    calls = {f for pp in doc["pps"] for f, g in zip(frames_of(doc, pp), frames_of(doc, pp)[1:])
+             if function_name(f).startswith("tokenize(") and
+             function_name(g).startswith("main")}
+    assert len(calls) == 4, calls
+    assert len([p for p in drawn if len(p) >= 2 and p[-2] == "main"
+                and p[-1].startswith("tokenize(")]) == 1
+    sdrawn = check_flame(split, path_sums(doc, "tb", False))
+    under_main = [p for p in sdrawn if len(p) >= 2 and function_name(p[-2]) == "main"
+                  and function_name(p[-1]).startswith("tokenize(")]
+    assert len(under_main) >= 2, under_main
 
 
 # ---------------------------------------------------------------------------
@@ -294,10 +302,14 @@ def test_function_table_is_the_profiles_sums(which, request):
             assert v == w[part][k], (r["name"], col, v, w[part][k])
     incl = [r["cols"]["inclusive-bytes"] for r in rows]
     assert incl == sorted(incl, reverse=True)
-    main = next(r for r in rows if r["name"] == "main")
-    assert main["cols"]["inclusive-bytes"] == sum(
-        pp["tb"] for pp in doc["pps"] if any(function_name(f) == "main"
+    # A function called from many places is one row holding every stack
+    # through it (sqlite3's main has no symbol in Debian's build).
+    name = "main" if which == "cxx" else "sqlite3Malloc"
+    row = next(r for r in rows if r["name"] == name)
+    assert row["cols"]["inclusive-bytes"] == sum(
+        pp["tb"] for pp in doc["pps"] if any(function_name(f) == name
                                              for f in frames_of(doc, pp)))
+    assert row["cols"]["inclusive-bytes"] > 0
 
 
 # ---------------------------------------------------------------------------
@@ -331,8 +343,10 @@ def test_time_axis_ends_at_the_runs_end_and_peaks_are_explained(sqlite_run):
     # one sentence says why, with both figures.
     gb = sum(pp["gb"] for pp in doc["pps"])
     assert v["note"], "no note on the two peaks"
-    assert f"({gb:,} bytes)" in v["note"] and "extra bytes" in v["note"], v["note"]
+    assert f"({gb:,} bytes" in v["note"] and "extra bytes" in v["note"], v["note"]
     assert v["note"].count(". ") == 0, "one sentence"
+    if "time_unit: i\n" in sqlite_run["massif"].read_text():
+        assert f"({gb:,} bytes at instruction {doc['tg']:,})" in v["note"], v["note"]
 
 
 def test_profile_only_time_axis_ends_at_t_end(sqlite_run):
@@ -349,10 +363,12 @@ def test_summary_cards_temporary_and_short_lived(sqlite_run):
     cards = open_page(page, [{"eval": AXIS}])["values"][0]["cards"]
     tmpk = sum(pp["tmpbk"] for pp in doc["pps"])
     tmpb = sum(pp["tmpb"] for pp in doc["pps"])
-    assert cards["card-temporary"].startswith(f"{tmpk:,} blocks | {tmpb:,} bytes"), cards
+    def blocks(n):
+        return f"{n:,} block{'' if n == 1 else 's'}"
+    assert cards["card-temporary"].startswith(f"{blocks(tmpk)} | {tmpb:,} bytes"), cards
     short = [pp for pp in doc["pps"] if pp["tl"] <= doc["tuth"] * pp["tbk"]]
     assert cards["card-short"].startswith(
-        f"{sum(pp['tbk'] for pp in short):,} blocks | {sum(pp['tb'] for pp in short):,} bytes"), \
+        f"{blocks(sum(pp['tbk'] for pp in short))} | {sum(pp['tb'] for pp in short):,} bytes"), \
         cards
     assert tmpk > 0, "sqlite3 frees some blocks right after allocating them"
 
