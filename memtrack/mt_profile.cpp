@@ -19,7 +19,7 @@ struct PP {
   Site* site;        // first site
   Vec<UInt> frames;  // indexes into the frame table, innermost first
   UWord hash;
-  ULong tb, tbk, tl, mb, mbk, gb, gbk, eb, ebk, rb, wb;
+  ULong tb, tbk, tl, mb, mbk, gb, gbk, eb, ebk, rb, wb, tmpb, tmpbk;
   ULong lk_bytes[4], lk_blocks[4];  // leak figures by leak::Kind
   const UShort* acc;
   SizeT acc_size;
@@ -135,6 +135,7 @@ bool write(const char* path) {
     pp->gb = sites::gmax_bytes(s); pp->gbk = sites::gmax_blocks(s);
     pp->eb = s->cur_bytes; pp->ebk = s->cur_blocks;
     pp->rb = s->reads; pp->wb = s->writes;
+    pp->tmpb = s->tmp_bytes; pp->tmpbk = s->tmp_blocks;
     for (UInt k = 0; k < 4; k++) { pp->lk_bytes[k] = s->leak_bytes[k]; pp->lk_blocks[k] = s->leak_blocks[k]; }
     if (s->size_state == kSizeExactly && s->acc) { pp->acc = s->acc; pp->acc_size = s->acc_size; }
 
@@ -160,6 +161,7 @@ bool write(const char* path) {
       twin->gb += pp->gb; twin->gbk += pp->gbk;
       twin->eb += pp->eb; twin->ebk += pp->ebk;
       twin->rb += pp->rb; twin->wb += pp->wb;
+      twin->tmpb += pp->tmpb; twin->tmpbk += pp->tmpbk;
       for (UInt k = 0; k < 4; k++) { twin->lk_bytes[k] += pp->lk_bytes[k]; twin->lk_blocks[k] += pp->lk_blocks[k]; }
       if (twin->acc && pp->acc && twin->acc_size == pp->acc_size) {
         // Same block size: per-offset counts add up (saturating).
@@ -215,6 +217,8 @@ bool write(const char* path) {
   f.printf(",\"te\":%llu\n", now);
   if (heap_mode) f.printf(",\"tg\":%llu\n", sites::totals().tgmax);
   if (leaks) f.puts(",\"mtleak\":true\n");
+  // Every program point has tmpb/tmpbk (temporary blocks), in heap mode.
+  if (heap_mode) f.puts(",\"mttemp\":true\n");
 
   f.puts(",\"pps\":\n");
   if (pps.empty()) f.puts(" [\n");
@@ -226,6 +230,8 @@ bool write(const char* path) {
       f.printf("  ,\"mb\":%llu,\"mbk\":%llu\n", pp->mb, pp->mbk);
       f.printf("  ,\"gb\":%llu,\"gbk\":%llu\n", pp->gb, pp->gbk);
       f.printf("  ,\"eb\":%llu,\"ebk\":%llu\n", pp->eb, pp->ebk);
+      // Extra keys (the viewer ignores them): temporary blocks.
+      f.printf("  ,\"tmpb\":%llu,\"tmpbk\":%llu\n", pp->tmpb, pp->tmpbk);
       if (accesses) {
         f.printf("  ,\"rb\":%llu,\"wb\":%llu\n", pp->rb, pp->wb);
         if (pp->acc) write_acc(f, pp->acc, pp->acc_size);

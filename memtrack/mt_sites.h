@@ -21,6 +21,9 @@ struct Site {
   ULong gmax_epoch;                // peak epoch the two above belong to
   ULong lifetimes;                 // sum of block lifetimes, in instructions
   ULong freed_blocks;
+  // heaptrack's temporary blocks: freed with nothing allocated in between
+  // by their thread (mt_heap counts them; the profile's tmpb/tmpbk).
+  ULong tmp_bytes, tmp_blocks;
   ULong reads, writes;             // bytes read/written inside this site's blocks
   // Per-offset access counts, kept while every block of the site has one
   // size no larger than the histogram limit (DHAT's "Exactly" state).

@@ -209,7 +209,8 @@ def view_profiles(paths, sorts=(), screenshot=None, timeout_ms=30000):
 
 def open_pages(jobs, timeout_ms=30000):
     """Opens HTML files themselves (not profiles in the viewer): each job is
-    a dict {"page": path, "waitFor": js, "steps": [...]} (see
+    a dict {"page": path, "waitFor": js, "steps": [...], "viewport":
+    {"width": w, "height": h}} (see
     browser_driver.js). Returns one dict per job: {page, ok, error, text,
     title, values, requests, screenshot, ms}."""
     out = []

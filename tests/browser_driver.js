@@ -32,7 +32,9 @@
 //   steps       done in order: {click: selector}, {check: selector} (a
 //               radio button or checkbox), {fill: [selector, text]},
 //               {eval: "expression"} (its JSON value goes to `values`),
-//               {screenshot: png path}
+//               {screenshot: png path, fullPage: bool, clip: {x, y, width,
+//               height}}
+//   viewport    {width, height} of the window [1280 x 900]
 //   timeoutMs   as above
 // Its result: page, ok, error, text (the body's innerText), title, values
 // (one per eval step), requests (every URL the page asked for, its own
@@ -152,6 +154,7 @@ async function runPageJob(job) {
   page._memtrackRequests.length = 0;
   const errors = [];
   try {
+    await page.setViewportSize(job.viewport || { width: 1280, height: 900 });
     await page.goto('file://' + job.page, { waitUntil: 'load', timeout: timeoutMs });
     await page.waitForFunction(job.waitFor || 'document.readyState === "complete"', null,
                                { timeout: timeoutMs, polling: 20 });
@@ -165,7 +168,9 @@ async function runPageJob(job) {
       } else if (step.eval !== undefined) {
         res.values.push(await page.evaluate(step.eval));
       } else if (step.screenshot !== undefined) {
-        await page.screenshot({ path: step.screenshot, fullPage: !!step.fullPage });
+        const opts = { path: step.screenshot, fullPage: !!step.fullPage };
+        if (step.clip) opts.clip = step.clip;
+        await page.screenshot(opts);
         res.screenshot = step.screenshot;
       } else {
         throw new Error(`unknown step ${JSON.stringify(step)}`);
@@ -199,6 +204,7 @@ async function runJob(job) {
   problems.length = 0;
   const errors = [];
   try {
+    await page.setViewportSize({ width: 1280, height: 900 });  // a page job may have changed it
     // A fresh document for every profile (the viewer keeps state: the tree,
     // the sort metric).
     await page.goto('file://' + VIEWER, { waitUntil: 'load', timeout: timeoutMs });

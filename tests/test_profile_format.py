@@ -49,7 +49,8 @@ _FRAME = re.compile(r"^0x[0-9A-F]+: \S.*$")
 def _check_shape(prof):
     mode = prof["mode"]
     leaks = prof.get("mtleak") is True
-    assert set(prof) - {"mtleak"} == TOP[mode], f"top-level keys {sorted(prof)}"
+    assert set(prof) - {"mtleak", "mttemp"} == TOP[mode], f"top-level keys {sorted(prof)}"
+    assert prof.get("mttemp") is (True if mode == "heap" else None), "mttemp in heap mode only"
     assert not leaks or mode == "heap", "leak figures outside heap mode"
     assert prof["dhatFileVersion"] == 2 and isinstance(prof["dhatFileVersion"], int)
     assert (prof["verb"], prof["bklt"]) == {"heap": ("Allocated", True), "copy": ("Copied", False),
@@ -63,7 +64,10 @@ def _check_shape(prof):
     for pp in prof["pps"]:
         keys = set(pp) - {"acc"}
         if mode == "heap":
-            assert keys == PP_HEAP | (PP_ACC if prof["bkacc"] else set()) | (PP_LEAK if leaks else set()), pp
+            assert keys == PP_HEAP | (PP_ACC if prof["bkacc"] else set()) | (PP_LEAK if leaks else set()) \
+                | {"tmpb", "tmpbk"}, pp
+            # Temporary blocks are some of the site's freed blocks.
+            assert pp["tmpbk"] <= pp["tbk"] - pp["ebk"] and pp["tmpb"] <= pp["tb"], pp
             assert pp["tl"] <= pp["tbk"] * prof["te"], pp
             if leaks:
                 # Every block live at the end is in exactly one leak kind; leak

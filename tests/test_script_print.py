@@ -42,6 +42,10 @@ METRIC = {
     "lifetime": lambda p: p["tl"] / p["tbk"] if p["tbk"] else 0.0,
     "avg-size": lambda p: p["tb"] / p["tbk"] if p["tbk"] else 0.0,
     "leaked": lambda p: p["ldb"] + p["lib"],
+    # DHAT's short-lived blocks (tuth is 500 in memtrack's profiles) and
+    # memtrack's temporary blocks (test_script_functions.py checks both).
+    "short-lived": lambda p: p["tbk"] if p["tbk"] and p["tl"] <= 500 * p["tbk"] else 0,
+    "temporary": lambda p: p["tmpbk"],
 }
 
 
@@ -856,7 +860,7 @@ def check_help_and_man(script, man, run, workdir, sample_args, must):
 
 def test_help_and_man_page_document_every_option(insights_run, workdir):
     must = {"-h", "--help", "--version", "--sort", "--top", "--frames", "--massif", "--x",
-            "--y", "--leak-kinds", "--short-lived", "--sections", "--format"}
+            "--y", "--leak-kinds", "--short-lived", "--sections", "--callers", "--format"}
     _, sect = check_help_and_man(SCRIPT, MAN, mprint, workdir, [insights_run["prof"]], must)
     help_text = mprint(["--help"], workdir).stdout
     for m in METRIC:

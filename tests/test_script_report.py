@@ -36,6 +36,10 @@ COLUMN_VALUE = {
     "total": lambda p: p["tb"], "blocks": lambda p: p["tbk"], "peak": lambda p: p["gb"],
     "end": lambda p: p["eb"], "max": lambda p: p["mb"], "reads": lambda p: p["rb"],
     "writes": lambda p: p["wb"], "leaked": lambda p: p["ldb"] + p["lib"],
+    # DHAT's short-lived (average lifetime at most tuth, 500 in memtrack's
+    # profiles: test_profile_format.py) and memtrack's temporary blocks.
+    "short-lived": lambda p: p["tbk"] if p["tbk"] and p["tl"] <= 500 * p["tbk"] else 0,
+    "temporary": lambda p: p["tmpbk"],
 }
 FLAME_VALUE = {"total": "tb", "peak": "gb", "end": "eb"}
 
@@ -333,10 +337,10 @@ def test_peak_client_summary_and_chart_from_massif(peak_run):
     for row in page["snapshotRows"]:
         n = num(row[0])
         assert tuple(num(x) for x in row[1:6]) == rows[n]
-    # One tree per detailed snapshot, the peak's open, each node's bytes as
-    # in the file.
+    # One tree per detailed snapshot, all closed (the peak's too: a tree is
+    # as wide as the program's stacks), each node's bytes as in the file.
     assert [t["pos"] for t in page["trees"]] == detailed
-    assert [t["pos"] for t in page["trees"] if t["open"]] == [peak]
+    assert [t["pos"] for t in page["trees"] if t["open"]] == []
     for t in page["trees"]:
         sn = snaps[t["pos"]]
         assert [n[0] for n in t["nodes"]] == sn["tree_bytes"]
@@ -344,7 +348,7 @@ def test_peak_client_summary_and_chart_from_massif(peak_run):
     # Clicking a detailed point opens its tree.
     first = detailed[0]
     page2 = view(page_path, [{"click": f'#heap-chart circle[data-pos="{first}"]'}])
-    assert [t["pos"] for t in page2["trees"] if t["open"]] == sorted({first, peak})
+    assert [t["pos"] for t in page2["trees"] if t["open"]] == [first]
 
 
 def test_peak_client_without_massif_shows_t_gmax_and_t_end(peak_run):
@@ -442,7 +446,8 @@ def test_sqlite3_top_sites_table_in_every_order(sqlite_run):
     top = 15
     assert len(doc["pps"]) > top
     page_path = make_report(sqlite_run["dir"], sqlite_run["prof"], "--top", top, name="top.html")
-    cols = ["total", "blocks", "peak", "end", "max", "reads", "writes", "leaked"]
+    cols = ["total", "blocks", "peak", "end", "max", "reads", "writes", "leaked", "short-lived",
+            "temporary"]
     steps = [{"eval": EXTRACT}]
     for c in cols:
         steps += [{"click": f'#top-table th[data-sort="{c}"]'}, {"eval": EXTRACT}]
@@ -538,6 +543,10 @@ def test_profile_without_leak_search(peak_run, workdir, clients):
 # The flame graph
 
 
+# The flame graph's switch to one box per line (frame) rather than per function.
+SPLIT = {"check": "#flame-lines"}
+
+
 def _path_sums(doc, key):
     """{tuple of frames, outermost first: summed value} for every prefix."""
     out = {}
@@ -603,8 +612,10 @@ def test_sqlite3_flame_graph_widths_are_the_profile_sums(sqlite_run, metric):
     sums = _path_sums(doc, key)
     root_value = sum(v for p, v in sums.items() if len(p) == 1)
     page_path = make_report(sqlite_run["dir"], sqlite_run["prof"], name=f"flame-{metric}.html")
+    # Split by line: one box per frame, as these sums are (the merged graph,
+    # one box per function: test_report_layout.py).
     pick = {"check": f'input[name=flame-metric][value="{metric}"]'}
-    page = view(page_path, [pick])
+    page = view(page_path, [SPLIT, pick])
     if root_value == 0:
         assert page["flameEmpty"] and not page["flame"], page["flame"][:3]
         return
@@ -617,7 +628,7 @@ def test_sqlite3_flame_graph_widths_are_the_profile_sums(sqlite_run, metric):
     # Zoom into the widest outermost frame, then into its widest callee:
     # each spans the whole width, its callers shown above it.
     outer = max((p for p in drawn if len(p) == 1), key=lambda p: sums[p])
-    steps = [pick, {"click": f'#flame g.fr[data-node="{drawn[outer]["node"]}"]'}]
+    steps = [SPLIT, pick, {"click": f'#flame g.fr[data-node="{drawn[outer]["node"]}"]'}]
     zoomed = view(page_path, steps)
     zdrawn = _check_flame(zoomed["flame"], sums, W)
     inner = [p for p in zdrawn if len(p) == 2]
@@ -627,7 +638,7 @@ def test_sqlite3_flame_graph_widths_are_the_profile_sums(sqlite_run, metric):
         _check_flame(view(page_path, steps)["flame"], sums, W)
     # Clicking the zoomed box again zooms out one level.
     again = {"click": f'#flame g.fr[data-node="{drawn[outer]["node"]}"]'}
-    back = view(page_path, steps[:2] + [again])
+    back = view(page_path, steps[:3] + [again])
     assert _check_flame(back["flame"], sums, W).keys() == drawn.keys()
 
 
@@ -638,7 +649,7 @@ def test_flame_graph_search_marks_matching_frames(sqlite_run):
     # Debian's stripped sqlite3, the library's name).
     word = next(w for w in ("sqlite3Malloc", "libsqlite3.so") if any(w in f for f in doc["ftbl"]))
     page = view(make_report(sqlite_run["dir"], sqlite_run["prof"], name="search.html"),
-                [{"fill": ["#flame-search", word]}])
+                [SPLIT, {"fill": ["#flame-search", word]}])
     marked = [n for n in page["flame"] if "match" in n["cls"].split()]
     assert marked and len(marked) < len(page["flame"]) - 1
     for n in page["flame"]:
@@ -660,7 +671,7 @@ def test_real_program_report(name, workdir):
     r, prof = _run_memtrack(workdir, w["argv"], name, ["--leak-check=full"], env=w["env"],
                             stdin=w["stdin"])
     doc = json.loads(prof.read_text())
-    page = view(make_report(workdir, prof, "--top=30"))
+    page = view(make_report(workdir, prof, "--top=30"), [SPLIT])
     check_summary(page, doc)
     fig = helpers.parse_summary(r.stderr)
     assert page["cards"]["card-total"] == [f"{fig['total_bytes']:,} bytes",
@@ -695,7 +706,7 @@ def test_frame_strings_with_html_characters_render_as_text(workdir):
     page_path = make_report(workdir, prof)
     html_text = page_path.read_text()
     assert "<b>" not in html_text and ODD_NAME not in html_text  # escaped everywhere
-    page = view(page_path, [{"eval": "document.querySelectorAll('b, img, iframe').length"}])
+    page = view(page_path, [SPLIT, {"eval": "document.querySelectorAll('b, img, iframe').length"}])
     check_summary(page, doc)
     # Known by construction (tests/clients/report_names.cpp).
     s = {k: sum(pp[k] for pp in doc["pps"]) for k in ("tb", "tbk", "eb", "ebk")}
@@ -750,7 +761,7 @@ def test_hostile_strings_in_a_profile_stay_text(workdir):
     checks = "[window.__pwned === undefined, document.querySelectorAll('img, iframe, b').length, " \
              "document.scripts.length]"
     res = open_page(page_path, [{"eval": checks}, {"click": "#top-table th[data-sort=end]"},
-                                {"eval": EXTRACT}, {"eval": checks}])
+                                SPLIT, {"eval": EXTRACT}, {"eval": checks}])
     assert res["values"][0] == [True, 0, 2], res["values"][0]
     assert res["values"][2] == [True, 0, 2], res["values"][2]
     page = res["values"][1]

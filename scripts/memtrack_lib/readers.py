@@ -9,7 +9,8 @@ import json
 import re
 
 from .cli import InputError, one_line
-from .tables import ACCESS_KEYS, LEAK_KEYS, LIFETIME_KEYS, MODES, TIME_UNITS, TOP_KEYS
+from .tables import (ACCESS_KEYS, LEAK_KEYS, LIFETIME_KEYS, MODES, TEMP_KEYS, TIME_UNITS,
+                     TOP_KEYS)
 
 
 # ---------------------------------------------------------------------------
@@ -136,6 +137,8 @@ class Profile:
                 raise InputError(f"{path}: bad profile: '{k}' is not true or false")
         self.bklt, self.bkacc = doc["bklt"], doc["bkacc"]
         self.leaks = doc.get("mtleak") is True
+        # memtrack's count of temporary blocks (docs/format.md), heap mode.
+        self.temps = doc.get("mttemp") is True and self.bklt
         if self.bklt:
             for k in ("tg", "tuth"):
                 if k not in doc:
@@ -157,7 +160,8 @@ class Profile:
         if not isinstance(pps, list):
             raise InputError(f"{path}: bad profile: 'pps' is not a list")
         need = ["tb", "tbk"] + (list(LIFETIME_KEYS) if self.bklt else []) \
-            + (list(ACCESS_KEYS) if self.bkacc else []) + (list(LEAK_KEYS) if self.leaks else [])
+            + (list(ACCESS_KEYS) if self.bkacc else []) + (list(LEAK_KEYS) if self.leaks else []) \
+            + (list(TEMP_KEYS) if self.temps else [])
         self.sites = []
         for i, pp in enumerate(pps):
             if not isinstance(pp, dict):
@@ -178,6 +182,12 @@ class Profile:
             s["frames"] = [ftbl[x] for x in fs]
             s["acc"] = decode_acc(path, f"pps[{i}].acc", pp["acc"]) if "acc" in pp else None
             s["index"] = i
+            # DHAT's short-lived blocks: all of a site's when their average
+            # lifetime is at most tuth instructions (the viewer's "Total
+            # (blocks), short-lived"); the profile has no finer figure.
+            if self.bklt:
+                s["slbk"] = s["tbk"] if s["tbk"] and s["tl"] <= self.tuth * s["tbk"] else 0
+                s["slb"] = s["tb"] if s["slbk"] else 0
             self.sites.append(s)
 
     def total(self, key):

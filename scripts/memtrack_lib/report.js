@@ -17,21 +17,32 @@
     if (attrs) for (var k in attrs) e.setAttribute(k, attrs[k]);
     return e;
   }
+  // The one name a site gets on the page (top table, tooltips): the
+  // script's site_name (memtrack_lib.labels: the site's label, short),
+  // sent with the data.
+  function siteName(i) { return D.siteNames[i]; }
 
   // ---------------------------------------------------------------- flame graph
-  var N = D.flame.length;
-  var parent = new Int32Array(N), kids = [];
-  for (var i = 0; i < N; i++) { kids.push([]); }
-  for (i = 1; i < N; i++) { parent[i] = D.flame[i][0]; kids[D.flame[i][0]].push(i); }
-  parent[0] = -1;
+  // Two trees: by function (D.flame, the default) and by line
+  // (D.flameLines); the "split by line" switch picks one.
+  var nodes, parent, kids;
+  function useTree(t) {
+    nodes = t;
+    var N = t.length;
+    parent = new Int32Array(N); kids = [];
+    for (var i = 0; i < N; i++) { kids.push([]); }
+    for (i = 1; i < N; i++) { parent[i] = t[i][0]; kids[t[i][0]].push(i); }
+    parent[0] = -1;
+  }
+  useTree(D.flame);
   var metric = D.flameMetrics.indexOf(D.flameStart);
   var zoom = 0, search = '';
   var box = document.getElementById('flame-box');
   var status = document.getElementById('flame-status');
   var ROW = 18;
 
-  function val(n) { return D.flame[n][2 + metric]; }
-  function label(n) { return n === 0 ? 'all sites' : D.names[D.flame[n][1]]; }
+  function val(n) { return nodes[n][2 + metric]; }
+  function label(n) { return n === 0 ? 'all sites' : D.names[nodes[n][1]]; }
   function colour(n) {
     var s = label(n), h = 0;
     for (var k = 0; k < s.length; k++) h = (h * 31 + s.charCodeAt(k)) >>> 0;
@@ -80,6 +91,7 @@
     items.forEach(function (it) { if (it[3] > maxDepth) maxDepth = it[3]; });
     var svg = sel('svg', { width: W, height: (maxDepth + 1) * ROW, id: 'flame',
       'data-metric': D.flameMetrics[metric], 'data-root': String(val(0)),
+      'data-split': nodes === D.flame ? 'function' : 'line',
       'data-zoom': String(zoom) });
     var needle = search.toLowerCase(), matched = 0;
     items.forEach(function (it) {
@@ -93,7 +105,7 @@
       if (chars >= 3) {
         // Boxes show names folded (memtrack_lib.labels); hover has the full frame.
         var s = n === 0 ? 'all sites: ' + commas(val(0)) + ' ' + D.bytesUnit :
-          D.shortNames[D.flame[n][1]];
+          D.shortNames[nodes[n][1]];
         if (s.length > chars) s = s.slice(0, chars - 1) + '\u2026';
         var tx = sel('text', { x: (it[1] + 3).toFixed(2), y: it[3] * ROW + 13 });
         tx.textContent = s;
@@ -140,6 +152,11 @@
       renderFlame();
     });
   });
+  document.getElementById('flame-lines').addEventListener('change', function (ev) {
+    useTree(ev.target.checked ? D.flameLines : D.flame);
+    zoom = 0;
+    renderFlame();
+  });
   document.getElementById('flame-reset').addEventListener('click', function () {
     zoom = 0; renderFlame();
   });
@@ -166,7 +183,7 @@
     // The site's label (memtrack_lib.labels), the full name on hover.
     var lb = D.labels[i];
     td.appendChild(el('span', { 'class': 'frame site-frame', title: lb[1] },
-      fr.length ? lb[0] : '(no stack)'));
+      fr.length ? siteName(i) : '(no stack)'));
     var det = el('details', { 'class': 'stack' });
     det.appendChild(el('summary', null,
       'stack (' + fr.length + ' frame' + (fr.length !== 1 ? 's' : '') + ')'));

@@ -15,11 +15,15 @@ TOP_KEYS = ("dhatFileVersion", "mode", "verb", "bklt", "bkacc", "tu", "Mtu", "cm
 LIFETIME_KEYS = ("tl", "mb", "mbk", "gb", "gbk", "eb", "ebk")
 ACCESS_KEYS = ("rb", "wb")
 LEAK_KEYS = ("ldb", "ldbk", "lib", "libk", "lpb", "lpbk", "lrb", "lrbk")
+# memtrack's temporary blocks (bytes, blocks) per site, when the profile
+# says "mttemp": true.
+TEMP_KEYS = ("tmpb", "tmpbk")
 # What a profile needs for a figure (the Profile attribute that says it has
 # it), in the words of an error that finds it missing.
 NEEDS = {"bklt": "block lifetimes (a heap-mode profile)",
          "bkacc": "access counts (a heap-mode profile with --access-tracking=yes)",
-         "leaks": "leak figures (memtrack with --leak-check other than no)"}
+         "leaks": "leak figures (memtrack with --leak-check other than no)",
+         "temps": "counts of temporary blocks (a heap-mode profile of this memtrack)"}
 
 
 def has(prof, need):
@@ -90,10 +94,15 @@ METRICS = {
     "avg-size": Metric("average block size", None, lambda s: ratio(s["tb"], s["tbk"]), None),
     "leaked": Metric("bytes leaked (definitely + indirectly lost)", "leaks",
                      lambda s: leaked(s)[0], None),
+    "short-lived": _key("slbk", "short-lived blocks (average lifetime <= the profile's tuth)",
+                        "bklt"),
+    "temporary": _key("tmpbk", "temporary blocks (freed with no allocation in between)",
+                      "temps"),
 }
 # Other names for some (memtrack_report's --sort says "blocks").
 METRIC_ALIASES = {"blocks": "total-blocks", "bytes": "total", "t-gmax": "peak", "gmax": "peak",
-                  "t-end": "end", "size": "avg-size"}
+                  "t-end": "end", "size": "avg-size", "temp": "temporary",
+                  "short": "short-lived"}
 
 
 def metric_name(text, option="--sort"):
