@@ -193,7 +193,7 @@ def test_user_install_gives_a_working_memtrack_command(distsrc, clients, workdir
         r = helpers.run(["man", name], workdir, env={"MANPATH": str(prefix / "share/man"), "MANPAGER": "cat",
                                                      "PAGER": "cat", "MANWIDTH": "80"})
         assert r.returncode == 0 and r.stdout.lstrip().startswith(name.upper()), r
-        assert re.search(rf"^NAME\n\s+{re.escape(name)} - ", r.stdout, re.M), r.stdout[:400]
+        assert re.search(rf"^NAME\n\s+{re.escape(name)}\s+-\s+", r.stdout, re.M), r.stdout[:400]
     assert "## 1. Building and installing" in (prefix / "share/doc/memtrack/manual.md").read_text()
     # The installed memtrack_export finds the installed library.
     r = helpers.run(["memtrack_export", "--format=collapsed", "--metric=leaked", prof], workdir, env=env)

@@ -77,7 +77,8 @@ def test_bad_percent_q_stops_before_the_client_runs(workdir):
 
 @pytest.mark.parametrize("where", ["missing_dir", "a_directory"])
 def test_unwritable_path(where, clients, workdir):
-    """One error line; the summary lines still printed; no view hint; the
+    """One error line; the summary lines still printed; no list of files
+    written and no view hint; the
     client's exit status (3) unchanged; nothing written."""
     if where == "missing_dir":
         path = workdir / "no" / "such" / "dir" / "p.json"
@@ -93,7 +94,7 @@ def test_unwritable_path(where, clients, workdir):
     fig = ph.stderr_figures(r.stderr)
     assert fig == {"total": (333, 2), "unit": "bytes", "gmax": (333, 2), "end": (111, 1),
                    "reads": 0, "writes": 333}, r
-    assert not any("To view the resulting profile" in l for l in lines), r
+    assert "Files written:" not in lines and not any("dh_view.html" in l for l in lines), r
     assert helpers.parse_error_summary(r.stderr)["errors"] == 0
     assert r.stdout == "ready\n"
     if where == "a_directory":
