@@ -22,6 +22,9 @@
 #ifndef MT_DH_VIEW_DIR
 #define MT_DH_VIEW_DIR "/usr/libexec/valgrind"
 #endif
+#ifndef MT_BUGS_TO
+#error "MT_BUGS_TO (configure.ac's bug-report address) is not defined: build with make"
+#endif
 
 // Core variable without a tool header. memcheck, DHAT and massif get
 // --read-inline-info=yes by default (chosen by tool name); memtrack wants the
@@ -76,6 +79,73 @@ void print_summary() {
   }
 }
 
+// A path as a shell word, for the commands the run ends with: as it is
+// when it needs no quoting, else in single quotes.
+const char* shell_word(const char* path, char* out, SizeT out_len) {
+  bool plain = *path != 0;
+  for (const char* p = path; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          VG_(strchr)("_./%+,:=@-", *p)))
+      plain = false;
+  if (plain) return path;
+  SizeT o = 0;
+  out[o++] = '\'';
+  for (const char* p = path; *p && o + 6 < out_len; p++) {
+    if (*p == '\'') {
+      VG_(memcpy)(out + o, "'\\''", 4);
+      o += 4;
+    } else {
+      out[o++] = *p;
+    }
+  }
+  out[o++] = '\'';
+  out[o] = 0;
+  return out;
+}
+
+// The files the run wrote, what each holds, and the ways to read them:
+// memtrack's two scripts first (text report, HTML page), then DHAT's
+// viewer, whose steps DHAT users know. Printed last, once every file is
+// written (the summary and SARIF files come after the leak search), so it
+// lists exactly the files that exist.
+void print_files() {
+  static const struct { const char* what; const char* holds; } kHolds[] = {
+      {"memtrack profile", "heap profile (DHAT format)"},
+      {"massif-format output", "heap over time (massif format)"},
+      {"--summary-file", "summary (JSON)"},
+      {"--sarif-file", "leaks and limit breaches (SARIF)"},
+  };
+  const WrittenOutput* w;
+  UInt n = written_outputs(&w);
+  if (n == 0) return;
+  const char* profile = nullptr;
+  const char* massif = nullptr;
+  // (No blank line of its own: memcheck's report before it ends with one.)
+  VG_(umsg)("Files written:\n");
+  for (UInt i = 0; i < n; i++) {
+    const char* holds = w[i].what;
+    for (const auto& h : kHolds)
+      if (VG_(strcmp)(h.what, w[i].what) == 0) holds = h.holds;
+    VG_(umsg)("  %-33s %s\n", holds, w[i].path);
+    if (VG_(strcmp)(w[i].what, "memtrack profile") == 0) profile = w[i].path;
+    if (VG_(strcmp)(w[i].what, "massif-format output") == 0) massif = w[i].path;
+  }
+  if (!profile) return;
+  char q1[1024], q2[1024];
+  const char* p = shell_word(profile, q1, sizeof q1);
+  char with_massif[1100] = "";
+  if (massif) VG_(snprintf)(with_massif, sizeof with_massif, " --massif=%s", shell_word(massif, q2, sizeof q2));
+  VG_(umsg)("To read the profile as a text report:\n");
+  VG_(umsg)("  memtrack_print %s%s\n", p, with_massif);
+  VG_(umsg)("or as an HTML page (heap over time, flame graph, top sites, leaks):\n");
+  VG_(umsg)("  memtrack_report %s%s -o report.html\n", p, with_massif);
+  VG_(umsg)("To view it in DHAT's viewer instead, open\n");
+  VG_(umsg)("  file://%s/dh_view.html\n", MT_DH_VIEW_DIR);
+  VG_(umsg)("in a web browser, click on \"Load...\", and then select the file\n");
+  VG_(umsg)("  %s\n", profile);
+  VG_(umsg)("The text at the bottom explains the abbreviations used in the output.\n");
+}
+
 void fini(Int exit_status) {
   errors::remove_adopted_suppressions();
   leak::analyse_at_exit();
@@ -90,31 +160,25 @@ void fini(Int exit_status) {
   bool written = profile::write(path);
   massif::write_at_exit();
   // With --xml=yes the log carries XML only, as with memcheck.
-  if (VG_(clo_verbosity) > 0 && !VG_(clo_xml)) {
+  const bool text = VG_(clo_verbosity) > 0 && !VG_(clo_xml);
+  if (text) {
     print_summary();
-    if (written) {
-      VG_(umsg)("\n");
-      VG_(umsg)("To view the resulting profile, open\n");
-      VG_(umsg)("  file://%s/dh_view.html\n", MT_DH_VIEW_DIR);
-      VG_(umsg)("in a web browser, click on \"Load...\", and then select the file\n");
-      VG_(umsg)("  %s\n", path);
-      VG_(umsg)("The text at the bottom explains the abbreviations used in the output.\n");
-      // The queue of freed blocks (memcheck's, for its leak answers) moves
-      // blocks: a program whose allocations depend on block addresses
-      // (hash tables keyed by pointer: cc1plus, clang-format) then
-      // allocates differently than under DHAT. Say so where the figures are.
-      if (g_opts.mode == Mode::kHeap && g_opts.freelist_vol > 0)
-        VG_(umsg)("Note: freed blocks waited in memcheck's queue before reuse (--freelist-vol=%llu%s), so blocks lie "
-                  "elsewhere than under DHAT; a program whose allocations depend on addresses may allocate "
-                  "differently. --freelist-vol=0 places them as DHAT does.\n",
-                  g_opts.freelist_vol, g_opts.leak_check == leak::Mode::kFull ? ", the default of --leak-check=full" : "");
-    }
+    // The queue of freed blocks (memcheck's, for its leak answers) moves
+    // blocks: a program whose allocations depend on block addresses
+    // (hash tables keyed by pointer: cc1plus, clang-format) then
+    // allocates differently than under DHAT. Say so where the figures are.
+    if (written && g_opts.mode == Mode::kHeap && g_opts.freelist_vol > 0)
+      VG_(umsg)("Note: freed blocks waited in memcheck's queue before reuse (--freelist-vol=%llu%s), so blocks lie "
+                "elsewhere than under DHAT; a program whose allocations depend on addresses may allocate "
+                "differently. --freelist-vol=0 places them as DHAT does.\n",
+                g_opts.freelist_vol, g_opts.leak_check == leak::Mode::kFull ? ", the default of --leak-check=full" : "");
   }
   leak::report_at_exit();
   gates::at_exit();
   count_failed_outputs();  // before the summary file, whose "errors" counts them
   gates::write_files();
   count_failed_outputs();
+  if (text) print_files();
   if (VG_(clo_stats)) {
     VG_(dmsg)("memtrack: %'lu sites, %'lu live blocks, %'lu bytes of tool memory for heap tracking\n",
               sites::count(), store::index().count(), store::tool_bytes());
@@ -150,7 +214,7 @@ void pre_clo_init() {
   VG_(details_version)(nullptr);
   VG_(details_description)("heap profiles, leak checks and heap over time");
   VG_(details_copyright_author)("Copyright (C) 2026, the memtrack authors; GNU GPL'd.");
-  VG_(details_bug_reports_to)(VG_BUGS_TO);
+  VG_(details_bug_reports_to)(MT_BUGS_TO);
   VG_(details_avg_translation_sizeB)(600);
 
   VG_(basic_tool_funcs)(post_clo_init, instrument::run, fini);

@@ -53,12 +53,14 @@ Row* rows(SizeT* n) {
       {"leak-resolution", kResolution, &g_opts.leak_resolution, "low|med|high",
        "how much of the stack must match to merge loss records [high]", 0, 0},
       {"show-leak-kinds", kLeakKinds, &g_opts.show_leak_kinds, "kind1,kind2,...",
-       "leak kinds to show in a full search: definite,indirect,possible,reachable, all or none [definite,possible]",
+       "leak kinds to show in a full search: definite, indirect, possible, reachable (comma-separated), all or none "
+       "[definite,possible]",
        0, 0},
       {"errors-for-leak-kinds", kLeakKinds, &g_opts.errors_for_leak_kinds, "kind1,kind2,...",
        "leak kinds that count as errors in a full search [definite,possible]", 0, 0},
       {"leak-check-heuristics", kHeuristics, &g_opts.leak_heuristics, "heur1,heur2,...",
-       "interior pointers taken as reachable: stdstring,length64,newarray,multipleinheritance, all or none [all]", 0,
+       "interior pointers taken as reachable: stdstring, length64, newarray, multipleinheritance "
+       "(comma-separated), all or none [all]", 0,
        0},
       {"show-reachable", kShowReachable, &g_opts.show_leak_kinds, "no|yes",
        "same as --show-leak-kinds=all (yes) or definite,possible (no)", 0, 0},
@@ -72,10 +74,10 @@ Row* rows(SizeT* n) {
       {"show-realloc-size-zero", kBool, &g_opts.show_realloc_size_zero, "no|yes",
        "report realloc(p, 0), as memcheck does [yes]", 0, 0},
       {"peak-limit", kSize, &g_opts.peak_limit, "<size>",
-       "error (counted by --error-exitcode) when live heap bytes exceed <size>, e.g. 64M; 0 = none [0]", 0,
+       "error (counted by --error-exitcode) when live heap bytes exceed <size>, e.g. 64M; 0 for none [0]", 0,
        ~0ULL},
       {"total-limit", kSize, &g_opts.total_limit, "<size>",
-       "error when the bytes allocated over the run exceed <size>; 0 = none [0]", 0, ~0ULL},
+       "error when the bytes allocated over the run exceed <size>; 0 for none [0]", 0, ~0ULL},
       {"leak-limit", kSize, &g_opts.leak_limit, "<size>",
        "error when the bytes lost at exit (the kinds of --lost-kinds) exceed <size>; 0 = none [0]", 0, ~0ULL},
       {"lost-kinds", kLeakKinds, &g_opts.lost_kinds, "kind1,kind2,...",
@@ -170,6 +172,80 @@ int g_mc_level = 2;
 void check_model_check(const char* arg) {
   if (g_opts.arena_model_check && g_opts.freelist_vol != kFreelistAuto && g_opts.freelist_vol > 0)
     bad(arg, "--arena-model-check=yes compares with the real arena, so it needs --freelist-vol=0");
+}
+
+// Options a misspelt one may have meant beyond memtrack's tables: the core's
+// and the malloc replacement's that people type most (the core hands a
+// misspelt one of its own to the tool, which has the last word).
+const char* const kOtherOptions[] = {
+    "tool", "help", "help-debug", "version", "quiet", "verbose", "trace-children", "trace-children-skip",
+    "child-silent-after-fork", "vgdb", "vgdb-error", "track-fds", "time-stamp", "log-fd", "log-file",
+    "log-socket", "xml", "xml-fd", "xml-file", "xml-socket", "xml-user-comment", "demangle", "num-callers",
+    "error-limit", "error-exitcode", "exit-on-first-error", "error-markers", "show-error-list", "show-below-main",
+    "fullpath-after", "extra-debuginfo-path", "suppressions", "gen-suppressions", "input-fd", "max-stackframe",
+    "main-stacksize", "max-threads", "read-inline-info", "read-var-info", "smc-check", "fair-sched",
+    "keep-debuginfo", "merge-recursive-frames", "default-suppressions", "alignment", "redzone-size",
+    "trace-malloc", "xtree-memory", "xtree-memory-file"};
+
+// Edits (insert, delete, replace a character, swap two neighbours) from
+// a to b, at most limit + 1 (enough to say "too far").
+UInt edit_distance(const char* a, SizeT la, const char* b, SizeT lb, UInt limit) {
+  if (la > 40 || lb > 40) return limit + 1;
+  UInt d[42][42];
+  for (SizeT i = 0; i <= la; i++) d[i][0] = (UInt)i;
+  for (SizeT j = 0; j <= lb; j++) d[0][j] = (UInt)j;
+  for (SizeT i = 1; i <= la; i++) {
+    for (SizeT j = 1; j <= lb; j++) {
+      UInt best = d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
+    }
+  }
+  return d[la][lb] > limit ? limit + 1 : d[la][lb];
+}
+
+// The option arg (--name or --name=value) most likely meant: the known name
+// fewest edits away (at most 1 for a name of up to 4 characters, 2 up to
+// 8, else 3), or the one known name that starts with it (--leak-chec);
+// null when none is near.
+const char* nearest_option(const char* arg) {
+  const char* name = arg;
+  while (*name == '-') name++;
+  SizeT len = 0;
+  while (name[len] && name[len] != '=') len++;
+  if (len == 0) return nullptr;
+  char given[48];
+  if (len >= sizeof given) return nullptr;
+  // '_' for '-' is no edit (--leak_check)
+  for (SizeT i = 0; i < len; i++) given[i] = name[i] == '_' ? '-' : name[i];
+  given[len] = 0;
+  const UInt limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+  const char* best = nullptr;
+  UInt best_d = limit + 1;
+  const char* prefix_of = nullptr;
+  UInt prefixes = 0;
+  auto consider = [&](const char* known) {
+    SizeT kl = VG_(strlen)(known);
+    UInt dist = edit_distance(given, len, known, kl, limit);
+    if (dist < best_d) { best_d = dist; best = known; }
+    if (kl > len && VG_(strncmp)(known, given, len) == 0) { prefix_of = known; prefixes++; }
+  };
+  SizeT n;
+  Row* table = rows(&n);
+  for (SizeT i = 0; i < n; i++)
+    if (available(table[i])) consider(table[i].name);
+  Ignored* ign = ignored(&n);
+  for (SizeT i = 0; i < n; i++) consider(ign[i].name);
+  for (const char* o : kOtherOptions) consider(o);
+  const bool underscores = VG_(strchr)(name, '_') && VG_(strchr)(name, '_') < name + len;
+  if (best && (best_d > 0 || underscores)) return best;
+  // An exact name here is an option given without its value elsewhere
+  // (the core's, say): no suggestion then.
+  if (!best && prefixes == 1 && len >= 4) return prefix_of;
+  return nullptr;
 }
 
 }  // namespace
@@ -474,8 +550,13 @@ Bool process(const HChar* arg) {
   }
   // Options the malloc replacement understands (--alignment, --trace-malloc, ...).
   if (VG_(replacement_malloc_process_cmd_line_option)(arg)) return True;
-  // Anything else is unknown to both the core and us: one line, exit 1.
-  VG_(fmsg)("Unknown option: %s\n", arg);
+  // Anything else is unknown to both the core and us: memcheck's two lines
+  // (the option, then where to look), the first with the option meant when
+  // one is near enough; exit 1.
+  const char* meant = nearest_option(arg);
+  if (meant) VG_(fmsg)("Unknown option: %s: did you mean --%s?\n", arg, meant);
+  else VG_(fmsg)("Unknown option: %s\n", arg);
+  VG_(fmsg)("Use --help for more information or consult the user manual.\n");
   VG_(exit)(1);
   return False;
 }
@@ -568,6 +649,46 @@ void settle() {
                  g_opts.freelist_big_blocks, g_opts.freelist_vol);
 }
 
+namespace {
+// One option in --help: "    --name=arg", the help from column 37 (on a
+// line of its own below a longer left part), wrapped at spaces so that
+// every line fits 80 columns; continuation lines start at column 37 too.
+// (The core's printf cuts a string at its field width: pad by hand.)
+void print_option(const char* left, const char* help) {
+  constexpr SizeT kHelpCol = 37, kWidth = 80;
+  VG_(printf)("    %s", left);
+  SizeT col = 4 + VG_(strlen)(left);
+  if (col >= kHelpCol) {
+    VG_(printf)("\n");
+    col = 0;
+  }
+  for (; col < kHelpCol; col++) VG_(printf)(" ");
+  bool first = true;
+  for (const char* w = help; *w;) {
+    while (*w == ' ') w++;
+    SizeT len = 0;
+    while (w[len] && w[len] != ' ') len++;
+    if (len == 0) break;
+    if (!first && col + 1 + len > kWidth) {
+      VG_(printf)("\n");
+      for (col = 0; col < kHelpCol; col++) VG_(printf)(" ");
+    } else if (!first) {
+      VG_(printf)(" ");
+      col++;
+    }
+    char word[128];
+    SizeT wl = len < sizeof word - 1 ? len : sizeof word - 1;
+    VG_(memcpy)(word, w, wl);
+    word[wl] = 0;
+    VG_(printf)("%s", word);
+    col += len;
+    w += len;
+    first = false;
+  }
+  VG_(printf)("\n");
+}
+}  // namespace
+
 void print_usage() {
   SizeT n;
   Row* table = rows(&n);
@@ -575,16 +696,7 @@ void print_usage() {
     if (!available(table[i])) continue;
     char left[96];
     VG_(snprintf)(left, sizeof left, "--%s=%s", table[i].name, table[i].arg);
-    // The core's printf cuts a string at its field width: pad by hand, and
-    // put the help of a long option on the next line.
-    SizeT len = VG_(strlen)(left);
-    if (len > 32) {
-      VG_(printf)("    %s\n    %32s %s\n", left, "", table[i].help);
-    } else {
-      VG_(printf)("    %s", left);
-      for (SizeT k = len; k < 33; k++) VG_(printf)(" ");
-      VG_(printf)("%s\n", table[i].help);
-    }
+    print_option(left, table[i].help);
   }
   VG_(printf)(
       "    memcheck's options for checks memtrack does not make are taken (their\n"
@@ -592,15 +704,20 @@ void print_usage() {
       "      line says (not with -q): --undef-value-errors, --track-origins,\n"
       "      --partial-loads-ok, --expensive-definedness-checks, --ignore-ranges,\n"
       "      --ignore-range-below-sp, --workaround-gcc296-bugs, --xtree-leak,\n"
-      "      --xtree-leak-file\n");
+      "      --xtree-leak-file\n"
+      "\n"
+      "    Report memtrack's bugs to\n"
+      "      %s\n"
+      "    (the address at the end, in Valgrind's part, is Valgrind's own).\n"
+      "    memtrack_print, memtrack_report, memtrack_diff and memtrack_export\n"
+      "    read the files a run writes; man memtrack has the rest.\n",
+      MT_BUGS_TO);
 }
 
 void print_debug_usage() {
-  VG_(printf)(
-      "    --arena-model-check=no|yes       run the model of the client arena that the massif file\n"
-      "                                     uses with --freelist-vol > 0 beside the real arena (needs\n"
-      "                                     --freelist-vol=0) and stop at the first block they place\n"
-      "                                     differently [no]\n");
+  print_option("--arena-model-check=no|yes",
+               "run the model of the client arena that the massif file uses with --freelist-vol > 0 beside the real "
+               "arena (needs --freelist-vol=0) and stop at the first block they place differently [no]");
 }
 
 void note_ignored() {

@@ -212,8 +212,21 @@ bool OutFile::open_output(const char* what, const char* path) {
   return false;
 }
 
+namespace {
+WrittenOutput g_written[kMaxWritten];
+UInt g_n_written;
+}  // namespace
+
+UInt written_outputs(const WrittenOutput** list) {
+  *list = g_written;
+  return g_n_written;
+}
+
 bool OutFile::close_output() {
-  if (close()) return true;
+  if (close()) {
+    if (g_n_written < kMaxWritten) g_written[g_n_written++] = {what_, strdup("mt.outfile.written", path_)};
+    return true;
+  }
   VG_(umsg)("error: writing %s file '%s' failed (disk full?)\n", what_, path_);
   g_failed_outputs++;
   return false;

@@ -263,6 +263,8 @@ class OutFile {
   // failed (disk full?)"). what names the file ("memtrack profile",
   // "--summary-file"); what and path must outlive the file.
   bool open_output(const char* what, const char* path);
+  // Also records a file written whole (written_outputs), for the list of
+  // files the run ends with.
   bool close_output();
 
  private:
@@ -282,6 +284,15 @@ class OutFile {
 UInt failed_outputs();
 // An errno value in words, as the C library says it ("Not a directory").
 const char* errno_text(Int err);
+// The output files close_output() finished, in the order written: what
+// (open_output's name) and the path (a copy). At most kMaxWritten; a
+// forked child starts with its parent's list, and its own files follow.
+struct WrittenOutput {
+  const char* what;
+  const char* path;
+};
+constexpr UInt kMaxWritten = 8;
+UInt written_outputs(const WrittenOutput** list);
 
 // Formats n with thousands separators, as %'llu does in the core.
 const char* commas(ULong n, char* out, SizeT out_len);

@@ -5,8 +5,8 @@ taking apart what memcheck-style leak output says.
 Every comparison is on Valgrind's own lines (==PID== prefix removed) after
 helpers.normalise(): addresses and the name (and directory) of the tool's
 preload object are the only things allowed to differ. memtrack's extra
-lines (DHAT's summary and the profile hint, printed at exit before the HEAP
-SUMMARY) are left out before comparing.
+lines (DHAT's summary, printed at exit before the HEAP SUMMARY, and the
+list of files written, printed last) are left out before comparing.
 """
 import concurrent.futures
 import dataclasses
@@ -27,8 +27,13 @@ _FRAME = re.compile(r"^   (at|by) 0x(\?|[0-9A-Fa-f]+): ")  # normalised or not
 # memtrack's heap-profile lines (DHAT's summary and the hint where the
 # profile went): not part of memcheck's output.
 _MEMTRACK_ONLY = re.compile(r"^(Total: |At t-gmax: |At t-end: |Reads: |Writes: |Note: freed blocks waited in memcheck.s queue)")
-_HINT_START = "To view the resulting profile, open"
-_HINT_END = "The text at the bottom explains the abbreviations used in the output."
+# The list of files written and the ways to read them, which memtrack
+# prints last (after the leak report, whose blank line ends before it): the
+# block's first line, and a pattern every line of it matches.
+_FILES_START = "Files written:"
+_FILES_LINE = re.compile(r"^(Files written:|  \S|To read the profile as a text report:|or as an HTML page |"
+                         r"To view it in DHAT's viewer instead, open|in a web browser, click on |"
+                         r"The text at the bottom explains the abbreviations)")
 
 KIND_WORD = {"definite": "definitely lost", "indirect": "indirectly lost",
              "possible": "possibly lost", "reachable": "still reachable"}
@@ -75,14 +80,14 @@ def valgrind_lines(stderr):
         if l.startswith("Command: "):
             lines = lines[i + 1:]
             break
-    out, in_hint = [], False
+    out, in_files = [], False
     for l in lines:
-        if l.startswith(_HINT_START):
-            in_hint = True
-        if in_hint:
-            if l.startswith(_HINT_END):
-                in_hint = False
-            continue
+        if l == _FILES_START:
+            in_files = True
+        if in_files:
+            if _FILES_LINE.match(l):
+                continue
+            in_files = False
         if _MEMTRACK_ONLY.match(l):
             continue
         out.append(helpers.normalise(l))

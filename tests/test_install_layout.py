@@ -45,7 +45,8 @@ def test_help_lists_memtrack_options(workdir):
     text = r.stdout
     m = re.search(r"^\s*user options for Memtrack:\n((?:[ \t]+\S.*\n)+)", text, re.M | re.I)
     assert m, f"no 'user options for Memtrack:' section in --help:\n{text}"
-    section = m.group(1)
+    # Help text wraps onto lines indented to its column: join them.
+    section = re.sub(r"\n {37}(?=\S)", " ", m.group(1))
     assert re.search(r"^\s+--show-mismatched-frees=no\|yes\s+.*\[yes\]\s*$", section, re.M), section
     assert re.search(r"^\s+--freed-history=<number>\s+.*\[4096\]\s*$", section, re.M), section
 

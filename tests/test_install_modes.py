@@ -28,8 +28,8 @@ import leak_helpers
 from helpers import BUILDDIR, REPO
 
 BOOTSTRAP_HINT = "run scripts/bootstrap --tests (it installs the test packages)"
-SCRIPTS = ("memtrack", "memtrack_print", "memtrack_diff", "memtrack_report")
-MANS = ("memtrack.1", "memtrack_print.1", "memtrack_diff.1", "memtrack_report.1")
+SCRIPTS = ("memtrack", "memtrack_print", "memtrack_diff", "memtrack_report", "memtrack_export")
+MANS = ("memtrack.1", "memtrack_print.1", "memtrack_diff.1", "memtrack_report.1", "memtrack_export.1")
 DOCS = ("README.md", "manual.md", "design.md", "format.md", "ci.md")
 # The scripts' shared library, installed as PKGDATADIR/memtrack_lib (every
 # file of its folder in the tree: one Makefile.am forgets is missed here).
@@ -185,6 +185,20 @@ def test_user_install_gives_a_working_memtrack_command(distsrc, clients, workdir
                     env={"MANPAGER": "cat", "PAGER": "cat", "MANWIDTH": "80"})
     assert r.returncode == 0, r
     assert "THE MEMTRACK COMMAND" in r.stdout and "valgrind --tool=memtrack" in r.stdout, r
+    # `man memtrack` and every script's page by name, with the prefix's
+    # man folder on MANPATH as a user of the prefix sets it; the manual
+    # beside the other documents.
+    for m in MANS:
+        name = m[:-2]
+        r = helpers.run(["man", name], workdir, env={"MANPATH": str(prefix / "share/man"), "MANPAGER": "cat",
+                                                     "PAGER": "cat", "MANWIDTH": "80"})
+        assert r.returncode == 0 and r.stdout.lstrip().startswith(name.upper()), r
+        assert re.search(rf"^NAME\n\s+{re.escape(name)}\s+-\s+", r.stdout, re.M), r.stdout[:400]
+    assert "## 1. Building and installing" in (prefix / "share/doc/memtrack/manual.md").read_text()
+    # The installed memtrack_export finds the installed library.
+    r = helpers.run(["memtrack_export", "--format=collapsed", "--metric=leaked", prof], workdir, env=env)
+    assert r.returncode == 0 and r.stderr == "", r
+    assert sum(int(l.rsplit(" ", 1)[1]) for l in r.stdout.splitlines()) == 1000, r
 
     _run_ok(["make", "-s", "uninstall"], build)
     assert _tree(prefix) == set(), "make uninstall left files behind"

@@ -121,9 +121,18 @@ def _run_touch(opts, workdir):
     return helpers.run_memtrack(opts, ["/usr/bin/touch", "marker"], workdir)
 
 
+HINT = "valgrind: Use --help for more information or consult the user manual."
+
+
 def _check_rejected(r, workdir, opt, shape):
+    """One line naming the option; an unknown option's line is followed by
+    memcheck's hint to use --help (tests/test_messages.py compares them
+    with memcheck's)."""
     assert r.returncode == 1, r
     lines = [l for l in r.stderr.splitlines() if l.strip()]
+    if "Unknown option" in shape:
+        assert lines[1:] == [HINT], f"expected the --help hint after the line:\n{r}"
+        lines = lines[:1]
     assert len(lines) == 1, f"expected exactly one line on stderr:\n{r}"
     assert lines[0].startswith(shape), f"expected a line starting with {shape!r}:\n{r}"
     assert opt in lines[0], f"the line does not name {opt!r}:\n{r}"

@@ -1,4 +1,5 @@
-"""Bad input to every script (memtrack_print, memtrack_diff, memtrack_report):
+"""Bad input to every script (memtrack_print, memtrack_diff, memtrack_report,
+memtrack_export):
 one line on standard error, "SCRIPT: error: ...", exit status 2, nothing on
 standard output and no file written (memtrack_report leaves neither its
 page nor a temporary file).
@@ -20,7 +21,7 @@ import script_inputs as inputs
 pytestmark = pytest.mark.version_independent
 
 PYTHON = "/usr/bin/python3"
-SCRIPTS = ("memtrack_print", "memtrack_diff", "memtrack_report")
+SCRIPTS = ("memtrack_print", "memtrack_diff", "memtrack_report", "memtrack_export")
 GOOD = "<good profile>"  # in an argv below: the run's good profile
 
 # The ways a script is given a profile to read (BAD: the file of the case).
@@ -30,6 +31,7 @@ PROFILE_READERS = {
     "diff-base": ("memtrack_diff", [BAD, GOOD, "--max-growth=10%"]),
     "diff-new": ("memtrack_diff", [GOOD, BAD, "--max-growth=10%"]),
     "report": ("memtrack_report", [BAD]),
+    "export": ("memtrack_export", ["--format=callgrind", BAD]),
 }
 # ... and a massif-format file.
 MASSIF_READERS = {
@@ -49,7 +51,6 @@ BAD_OPTIONS = [
     ("memtrack_print", ["--short-lived=soon", GOOD], "--short-lived"),
     ("memtrack_print", ["--format=xml", GOOD], "--format"),
     ("memtrack_print", ["--bogus", GOOD], "--bogus"),
-    ("memtrack_print", [], "required"),
     ("memtrack_diff", [GOOD, GOOD, "--max-growth=ten%"], "--max-growth"),
     ("memtrack_diff", [GOOD, GOOD, "--max-growth=10"], "say 10%"),
     ("memtrack_diff", [GOOD, GOOD, "--max-growth=-5%"], "--max-growth"),
@@ -69,6 +70,13 @@ BAD_OPTIONS = [
     ("memtrack_report", ["--sort=sideways", GOOD], "--sort"),
     ("memtrack_report", ["--bogus", GOOD], "--bogus"),
     ("memtrack_report", [], "required"),
+    ("memtrack_export", ["--format=svg", GOOD], "--format"),
+    ("memtrack_export", [GOOD], "--format"),
+    ("memtrack_export", ["--format=collapsed", "--metric=sideways", GOOD], "--metric"),
+    ("memtrack_export", ["--format=collapsed", "--metric=reads-per-byte", GOOD], "--metric"),
+    ("memtrack_export", ["--format=collapsed", "--leak-kinds=lost", GOOD], "--leak-kinds"),
+    ("memtrack_export", ["--format=collapsed", "--leak-kinds=none", GOOD], "--leak-kinds"),
+    ("memtrack_export", ["--format=pprof", "--bogus", GOOD], "--bogus"),
 ]
 
 
@@ -130,7 +138,7 @@ def test_bad_profile(case, reader, good_run, workdir):
     assert str(path) in line
 
 
-@pytest.mark.parametrize("reader", ["print", "diff-new", "report"])
+@pytest.mark.parametrize("reader", ["print", "diff-new", "report", "export"])
 def test_every_cut_of_a_profile_is_truncated(reader, good_run, workdir):
     """Whatever byte the profile stops at, the error says it is truncated."""
     script, argv = PROFILE_READERS[reader]
@@ -233,3 +241,29 @@ def test_every_script_of_the_library_is_covered():
     assert set(m[1].split()) == set(SCRIPTS)
     assert {s for s, *_ in BAD_OPTIONS} == set(SCRIPTS)
     assert {s for s, _ in PROFILE_READERS.values()} == set(SCRIPTS)
+
+
+# ---------------------------------------------------------------------------
+# A massif file where the profile goes, and no arguments at all
+
+
+@pytest.mark.parametrize("reader", list(PROFILE_READERS))
+def test_massif_file_given_as_the_profile(reader, good_run, workdir):
+    """The run's other file in the profile's place: the line says what it
+    is and how to give it."""
+    script, argv = PROFILE_READERS[reader]
+    line = bad(script, _argv(argv, good_run["prof"], good_run["massif"]), workdir,
+               "a massif-format file, not a memtrack profile", f"--massif={good_run['massif']}")
+    assert str(good_run["massif"]) in line
+
+
+def test_print_without_arguments_prints_usage(workdir):
+    """memtrack_print alone: what it does, examples (one with --massif),
+    where the options are; status 2, nothing on standard output."""
+    r = run("memtrack_print", [], workdir)
+    assert r.returncode == 2 and r.stdout == "", r
+    err = r.stderr.splitlines()
+    assert err[0].startswith("memtrack_print: a text report"), r
+    assert "usage:" in err and any(l.strip().startswith("memtrack_print memtrack.out.") for l in err), r
+    assert any("--massif=" in l for l in err) and "memtrack_print --help" in r.stderr, r
+    assert "Traceback" not in r.stderr and list(workdir.iterdir()) == []

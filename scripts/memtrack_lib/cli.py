@@ -47,6 +47,18 @@ def add_format_option(p):
                    help="text for people, json for tools [text]")
 
 
+def usage_if_no_args(prog, argv, what, examples):
+    """A script run with no arguments at all: a short usage (what it does,
+    examples, where the options are) on standard error, exit status 2,
+    rather than argparse's one-line complaint."""
+    if argv:
+        return
+    sys.stderr.write(f"{prog}: {what}\n\nusage:\n"
+                     + "".join(f"  {prog} {e}\n" for e in examples)
+                     + f"\n{prog} --help lists every option; man {prog} has the rest.\n")
+    sys.exit(2)
+
+
 def version(prog):
     """What --version prints."""
     return f"{prog} (memtrack) {VERSION}"

@@ -196,6 +196,11 @@ class Profile:
 
 def load_profile(path):
     text = read_input(path, "memtrack profile")
+    if text.lstrip().startswith("desc:"):
+        # The run's other file, given in the profile's place.
+        raise InputError(f"{path}: a massif-format file, not a memtrack profile: give it with "
+                         f"--massif beside the run's profile (memtrack_print PROFILE "
+                         f"--massif={path})")
     doc = parse_json(path, text, "memtrack profile")
     if not isinstance(doc, dict):
         raise InputError(f"{path}: not a memtrack profile: the JSON is "
