@@ -31,6 +31,7 @@ import profile_helpers as ph
 PYTHON = "/usr/bin/python3"
 PRINT = helpers.REPO / "scripts" / "memtrack_print"
 DIFF = helpers.REPO / "scripts" / "memtrack_diff"
+REPORT = helpers.REPO / "scripts" / "memtrack_report"
 ROUNDS = 240
 # About 100,000 instructions a request: some twenty dumps a run.
 EVERY = "2Mi"
@@ -112,6 +113,17 @@ def test_growth_patterns(pattern, clients, workdir):
             for s in flagged:
                 i = text.index(s["label"])
                 assert REACHABLE[pattern] in text[i:i + 400], text[i:i + 400]
+    # The HTML report's "Growing sites": the same sites, from the dumps.
+    page = workdir / "r.html"
+    rep = script(REPORT, ["--growth", *[f"--dump={d}" for d in dumps], final, "-o", page], workdir)
+    assert rep.returncode == 0, rep
+    html = page.read_text()
+    section = html[html.index('<section id="sec-growth">'):]
+    section = section[:section.index("</section>")]
+    rows = re.findall(r"<tr><td title=\"[^\"]*\">([\w.]+) \(", section)
+    assert set(rows) == GROWING[pattern], section[:3000]
+    if not GROWING[pattern]:
+        assert "No site kept rising." in section
     # The gates: any growth of more than 1 KiB over the second half fails
     # a growing pattern; the steady one passes.
     gate = script(PRINT, ["--growth", "--max-site-growth=1KiB", *dumps, final], workdir)

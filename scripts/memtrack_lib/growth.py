@@ -70,6 +70,12 @@ def from_profiles(profiles):
         raise InputError(f"the profiles are of {len(pids)} processes (pids "
                          f"{', '.join(str(x) for x in sorted(pids))}): a growth series is one run's")
     profiles = sorted(profiles, key=lambda p: p.te)
+    # The exit profile (the latest) is left out of the trend when the dumps
+    # alone make a series: a server that frees its caches as it shuts down
+    # (Python's finalisation, a graceful stop) would otherwise look as if
+    # it had stopped growing. It still says what was reachable at exit.
+    if len(profiles) > MIN_SAMPLES:
+        profiles = profiles[:-1]
     # The series runs on instructions (deterministic: the middle of the run
     # and the trend do not move with the machine's load); rates are per
     # second when every profile has its wall-clock time.
