@@ -94,7 +94,9 @@ void write_summary(const char* path) {
   f.puts("{\"memtrackSummaryVersion\":1,\"cmd\":");
   json_string(f, cmd.c_str());
   cmd.free();
-  f.printf(",\"pid\":%d", VG_(getpid)());
+  // The parent's pid too, so the summaries of a process tree (a server's
+  // master and workers under --trace-children=yes) can be put back together.
+  f.printf(",\"pid\":%d,\"ppid\":%d", VG_(getpid)(), VG_(getppid)());
   f.printf(",\"mode\":\"%s\"", g_opts.mode == Mode::kHeap ? "heap" : g_opts.mode == Mode::kCopy ? "copy" : "ad-hoc");
   f.printf(",\"total\":{\"bytes\":%llu,\"blocks\":%llu}", t.tot_bytes, t.tot_blocks);
   if (g_opts.mode == Mode::kHeap) {

@@ -56,6 +56,7 @@ void post_clo_init() {
   store::post_options();
   arena_model::post_options();
   unwind::init();  // after --num-callers is known
+  profile::post_options();
   options::note_ignored();
   if (g_opts.mode == Mode::kHeap && g_opts.access_tracking) access::track_syscall_accesses();
 }
@@ -156,7 +157,7 @@ void fini(Int exit_status) {
   auto count_failed_outputs = [&failed_before] {
     for (; failed_before < failed_outputs(); failed_before++) errors::output_not_written();
   };
-  HChar* path = options::output_path("--dhat-out-file", g_opts.dhat_out_file);
+  HChar* path = profile::numbered_path(profile::dumps_written() + 1, true);
   bool written = profile::write(path);
   massif::write_at_exit();
   // With --xml=yes the log carries XML only, as with memcheck.

@@ -531,15 +531,39 @@ void write_node(TreeOut& t, UInt d, UInt indent, const Node& nd) {
   kids.free();
 }
 
-void write_tree(OutFile& f, const Snap& s) {
+// The tree of a snapshot whose stacks (every stack seen so far, those
+// holding nothing with 0 bytes) are in all.
+void write_charges(OutFile& f, ULong heap, ULong extra, Vec<Charge>& all) {
   TreeOut t;
   t.f = &f;
   t.line.init("mt.massif.line");
   t.threshold = g_opts.threshold;
   // A zero total with a non-zero threshold: every node is below it.
-  ULong total = s.tree_heap + s.extra;
-  if (s.tree_heap == 0 && g_opts.threshold != 0) t.significant = 1;
+  ULong total = heap + extra;
+  if (heap == 0 && g_opts.threshold != 0) t.significant = 1;
   else t.significant = (ULong)((double)total * g_opts.threshold / 100);
+  t.paths = static_cast<Path*>(alloc("mt.massif.paths", (all.size() ? all.size() : 1) * sizeof(Path)));
+  UInt n = 0;
+  Vec<Addr> scratch;
+  scratch.init("mt.massif.scratch");
+  for (SizeT i = 0; i < all.size(); i++) {
+    const Shown& sh = shown_frames(all[i].ec, &scratch);
+    // A stack with no frame left counts at the root only.
+    if (sh.n) t.paths[n++] = Path{sh.ips, sh.n, all[i].bytes};
+  }
+  scratch.free();
+  if (n > 1) VG_(ssort)(t.paths, n, sizeof(Path), path_order);
+  Vec<Node> top;
+  top.init("mt.massif.top");
+  children(t, 0, 0, n, &top);
+  put_line(t, 0, (UInt)top.size(), heap, "(heap allocation functions) malloc/new/new[], --alloc-fns, etc.");
+  for (SizeT i = 0; i < top.size(); i++) write_node(t, 0, 1, top[i]);
+  top.free();
+  dealloc(t.paths);
+  t.line.free();
+}
+
+void write_tree(OutFile& f, const Snap& s) {
   // The stacks that held bytes, and, with 0 bytes, every other stack seen
   // before the snapshot: massif's tree has them all (they end up in the
   // "below massif's threshold" node unless --threshold=0).
@@ -553,26 +577,8 @@ void write_tree(OutFile& f, const Snap& s) {
     if (!r->listed && r->born <= s.seq) all.push(Charge{r->ec, 0});
     r->listed = false;
   });
-  t.paths = static_cast<Path*>(alloc("mt.massif.paths", (all.size() ? all.size() : 1) * sizeof(Path)));
-  UInt n = 0;
-  Vec<Addr> scratch;
-  scratch.init("mt.massif.scratch");
-  for (SizeT i = 0; i < all.size(); i++) {
-    const Shown& sh = shown_frames(all[i].ec, &scratch);
-    // A stack with no frame left counts at the root only.
-    if (sh.n) t.paths[n++] = Path{sh.ips, sh.n, all[i].bytes};
-  }
-  scratch.free();
+  write_charges(f, s.tree_heap, s.extra, all);
   all.free();
-  if (n > 1) VG_(ssort)(t.paths, n, sizeof(Path), path_order);
-  Vec<Node> top;
-  top.init("mt.massif.top");
-  children(t, 0, 0, n, &top);
-  put_line(t, 0, (UInt)top.size(), s.tree_heap, "(heap allocation functions) malloc/new/new[], --alloc-fns, etc.");
-  for (SizeT i = 0; i < top.size(); i++) write_node(t, 0, 1, top[i]);
-  top.free();
-  dealloc(t.paths);
-  t.line.free();
 }
 
 void write_header(OutFile& f) {
@@ -740,31 +746,132 @@ void custom_resize(ExeContext* ec, Addr p, SizeT new_size) {
   custom_alloc(ec, p, new_size);
 }
 
-void write_at_exit() {
-  if (!g_opts.massif_out_file) return;
-  begin_event();  // a program without heap events still has the start
+namespace {
+
+bool g_shown_ready;
+
+void init_shown() {
+  if (g_shown_ready) return;
+  g_shown_ready = true;
   g_shown.init("mt.massif.shown", 1024);
   g_shown_pool.init("mt.massif.shown", 1024);
+}
 
-  HChar* path = options::output_path("--massif-out-file", g_opts.massif_out_file);
+void write_snap_head(OutFile& f, UInt n, Long time, ULong heap, ULong extra, const char* kind) {
+  f.printf("#-----------\nsnapshot=%u\n#-----------\n", n);
+  f.printf("time=%lld\nmem_heap_B=%llu\nmem_heap_extra_B=%llu\nmem_stacks_B=0\n", time, heap, extra);
+  f.printf("heap_tree=%s\n", kind);
+}
+
+// The snapshots held, in a file of massif's format.
+bool write_held(const char* what, const char* path) {
   OutFile f;
-  if (!f.open_output("massif-format output", path)) {
-    dealloc(path);
-    return;
-  }
+  if (!f.open_output(what, path)) return false;
   write_header(f);
   static const char* const kKinds[] = {"empty", "detailed", "peak"};
   for (UInt i = 0; i < g_n; i++) {
     const Snap& s = g_snaps[i];
     // ms_print finds the peak by its number but draws by position: number
     // them in file order.
-    f.printf("#-----------\nsnapshot=%u\n#-----------\n", i);
-    f.printf("time=%lld\nmem_heap_B=%llu\nmem_heap_extra_B=%llu\nmem_stacks_B=0\n", s.time,
-             s.tree ? s.tree_heap : s.heap, s.extra);
-    f.printf("heap_tree=%s\n", kKinds[s.kind == kPeak ? 2 : s.tree ? 1 : 0]);
+    write_snap_head(f, i, s.time, s.tree ? s.tree_heap : s.heap, s.extra,
+                    kKinds[s.kind == kPeak ? 2 : s.tree ? 1 : 0]);
     if (s.tree) write_tree(f, s);
   }
-  f.close_output();
+  return f.close_output();
+}
+
+}  // namespace
+
+bool write_snapshot_now(const char* path, bool detailed) {
+  init_shown();
+  OutFile f;
+  if (g_opts.massif_out_file) {
+    // massif's own figures: the snapshot is taken as massif's monitor
+    // command takes one (a normal snapshot at the current time, outside
+    // the list, so the file at exit is not changed by it).
+    begin_event();
+    Snap s;
+    s.kind = kNormal;
+    s.time = now();
+    s.heap = g_heap;
+    s.extra = g_extra;
+    s.tree = nullptr;
+    s.n_tree = 0;
+    s.tree_heap = g_heap + g_phantom;
+    s.seq = g_taken;
+    if (detailed) copy_tree(&s);
+    if (!f.open_output("massif-format snapshot", path)) {
+      dealloc(s.tree);
+      return false;
+    }
+    write_header(f);
+    write_snap_head(f, 0, s.time, detailed ? s.tree_heap : s.heap, s.extra, detailed ? "detailed" : "empty");
+    if (detailed) write_tree(f, s);
+    dealloc(s.tree);
+    return f.close_output();
+  }
+  // Without --massif-out-file nothing keeps massif's figures over the run:
+  // they come from the live blocks now (the same heap and tree for malloc'd
+  // blocks; custom blocks are not in it, and --time-unit=B counts the bytes
+  // asked for, allocated plus freed, without the extra).
+  ULong heap = 0, extra = 0;
+  PtrMap<Charge> by_ec;
+  by_ec.init("mt.massif.now", 256);
+  Vec<Charge> all;
+  all.init("mt.massif.all");
+  store::index().each([&](const Block* b) {
+    if (b->released) return;
+    ULong req = b->req_size();
+    heap += req;
+    SizeT usable = b->zero_req ? 0 : VG_(cli_malloc_usable_size)(reinterpret_cast<void*>(b->start));
+    extra += usable - req + g_opts.heap_admin;
+    ExeContext* ec = store::alloc_context(b);
+    Charge* c = by_ec.get(reinterpret_cast<UWord>(ec));
+    if (!c) {
+      c = static_cast<Charge*>(alloc("mt.massif.now", sizeof(Charge)));
+      c->ec = ec;
+      c->bytes = 0;
+      by_ec.put(reinterpret_cast<UWord>(ec), c);
+    }
+    c->bytes += req;
+  });
+  if (detailed) {
+    by_ec.each([&](UWord, Charge* c) { all.push(*c); });
+    sites::each([&](Site* s) {
+      if (s->tot_blocks && !by_ec.get(reinterpret_cast<UWord>(s->ec))) all.push(Charge{s->ec, 0});
+    });
+  }
+  const Totals& t = sites::totals();
+  Long time = g_opts.time_unit == kTimeMs     ? (Long)VG_(read_millisecond_timer)()
+              : g_opts.time_unit == kTimeBytes ? (Long)(2 * t.tot_bytes - t.cur_bytes)
+                                               : (Long)g_instrs;
+  bool ok = f.open_output("massif-format snapshot", path);
+  if (ok) {
+    write_header(f);
+    write_snap_head(f, 0, time, heap, extra, detailed ? "detailed" : "empty");
+    if (detailed) write_charges(f, heap, extra, all);
+    ok = f.close_output();
+  }
+  all.free();
+  by_ec.each([](UWord, Charge* c) { dealloc(c); });
+  by_ec.free_table();
+  return ok;
+}
+
+bool write_all_snapshots(const char* path) {
+  if (!g_opts.massif_out_file) return false;
+  begin_event();
+  init_shown();
+  return write_held("massif-format snapshots", path);
+}
+
+void write_at_exit() {
+  if (!g_opts.massif_out_file) return;
+  begin_event();  // a program without heap events still has the start
+  init_shown();
+
+  HChar* path = options::output_path("--massif-out-file", g_opts.massif_out_file);
+  write_held("massif-format output", path);
   if (VG_(clo_verbosity) > 1)
     VG_(dmsg)("memtrack: massif file: %u snapshots kept of %llu taken, %llu cullings\n", g_n, g_taken, g_cullings);
   dealloc(path);

@@ -31,6 +31,16 @@ void custom_alloc(ExeContext* ec, Addr p, SizeT size);
 void custom_free(Addr p);
 void custom_resize(ExeContext* ec, Addr p, SizeT new_size);
 
+// vgdb's `snapshot` and `detailed_snapshot` (massif's monitor commands): a
+// file of massif's format holding one snapshot of now, numbered 0, outside
+// the run's list. With --massif-out-file the figures are the ones the
+// massif file keeps; without it they come from the live blocks. False if
+// the file could not be written (a line on the log says why).
+bool write_snapshot_now(const char* path, bool detailed);
+// vgdb's `all_snapshots`: the snapshots held so far. False without
+// --massif-out-file (none are taken) or if the file could not be written.
+bool write_all_snapshots(const char* path);
+
 // At exit: writes the file named by --massif-out-file, if one was given.
 void write_at_exit();
 

@@ -5,9 +5,14 @@
 // with memcheck's defaults, answers and one-line complaints, so scripts
 // written for memcheck work. The others are recognised by the same words
 // (so abbreviations resolve as under memcheck) and answered with a line
-// saying why memtrack has no such command.
+// saying why memtrack has no such command. memtrack's own commands for a
+// running server (dump_profile, heap_stats, top) and massif's (snapshot,
+// detailed_snapshot, all_snapshots, with massif's file names) follow.
 #include "mt_monitor.h"
 #include "mt_leak.h"
+#include "mt_massif.h"
+#include "mt_profile.h"
+#include "mt_sites.h"
 
 namespace mt::monitor {
 
@@ -61,6 +66,25 @@ void help() {
       "        memcheck's definedness commands: memtrack keeps no definedness bits,\n"
       "        so these need memcheck (run the program with --tool=memcheck).\n"
       "        xtmemory and leak_check's xtleak (xtree files) are not available.\n"
+      "  dump_profile [<filename>]\n"
+      "        writes a DHAT-format profile of the run so far (what MEMTRACK_DUMP_PROFILE\n"
+      "        writes); %%p and %%q{VAR} expand; default memtrack.vgdb.out.%%p\n"
+      "  heap_stats\n"
+      "        live heap now, at the peak so far (t-gmax) and allocated in total,\n"
+      "        in bytes and blocks, and the instructions run so far\n"
+      "  snapshot [<filename>]\n"
+      "  detailed_snapshot [<filename>]\n"
+      "        takes a snapshot (or a detailed snapshot)\n"
+      "        and saves it in <filename>, in massif's format\n"
+      "             default <filename> is massif.vgdb.out\n"
+      "  all_snapshots [<filename>]\n"
+      "        saves all snapshot(s) taken so far in <filename>\n"
+      "        (with --massif-out-file only: without it none are taken)\n"
+      "             default <filename> is massif.vgdb.out\n"
+      "  top [<n>] [bytes|blocks|total|peak]\n"
+      "        the <n> sites (default 10) holding the most live bytes now, one line\n"
+      "        each, or the most live blocks, bytes allocated over the run, or\n"
+      "        bytes at the site's own peak\n"
       "\n",
       vgcompat::kNewLeakSearch ? "new|" : "",
       vgcompat::kNewLeakSearch ? "          new         only records that had no blocks at the previous search\n" : "");
@@ -255,6 +279,183 @@ void needs_memcheck(const HChar* command) {
   VG_(gdb_printf)("%s: memtrack keeps no definedness bits; this command needs memcheck (--tool=memcheck)\n", command);
 }
 
+
+// ---- commands for watching a running program --------------------------------
+
+// The next word, or null; a second word is a complaint (the commands
+// below take at most one argument of each kind).
+const HChar* file_arg(HChar** save, const HChar* command) {
+  HChar* name = VG_(strtok_r)(nullptr, " ", save);
+  if (name && VG_(strtok_r)(nullptr, " ", save)) {
+    VG_(gdb_printf)("%s: one <filename> only (no spaces in it)\n", command);
+    return reinterpret_cast<const HChar*>(-1);
+  }
+  return name;
+}
+
+// Whether a name is safe for the core's expansion, which stops the whole
+// run on a bad % or an unset %q{VAR} (right for options read at start-up,
+// wrong for a command sent to a running server). Says why not.
+bool expandable(const HChar* name) {
+  if (name[0] == '~') {
+    VG_(gdb_printf)("dump_profile: the file name begins with '~', which nothing expands: use an absolute path\n");
+    return false;
+  }
+  for (const HChar* c = name; *c; c++) {
+    if (*c != '%') continue;
+    c++;
+    if (*c == '%' || *c == 'p' || *c == 'n') continue;
+    if (*c == 'q' && c[1] == '{') {
+      const HChar* end = VG_(strchr)(c + 2, '}');
+      if (!end) {
+        VG_(gdb_printf)("dump_profile: missing '}' in %%q specifier\n");
+        return false;
+      }
+      HChar var[256];
+      SizeT n = end - (c + 2);
+      if (n >= sizeof var) n = sizeof var - 1;
+      VG_(memcpy)(var, c + 2, n);
+      var[n] = 0;
+      if (!VG_(getenv)(var)) {
+        VG_(gdb_printf)("dump_profile: environment variable '%s' is not set\n", var);
+        return false;
+      }
+      c = end;
+      continue;
+    }
+    VG_(gdb_printf)("dump_profile: expected 'p', 'n', 'q' or '%%' after '%%'\n");
+    return false;
+  }
+  return true;
+}
+
+void dump_profile(HChar** save) {
+  const HChar* name = file_arg(save, "dump_profile");
+  if (name == reinterpret_cast<const HChar*>(-1)) return;
+  if (!name) name = "memtrack.vgdb.out.%p";
+  if (!expandable(name)) return;
+  HChar* path = profile::expand_path(name);
+  if (profile::write(path)) VG_(gdb_printf)("profile written to %s\n", path);
+  else VG_(gdb_printf)("dump_profile: %s not written\n", path);
+  dealloc(path);
+}
+
+void heap_stats() {
+  const Totals& t = sites::totals();
+  // DHAT's labels and widths, as at the end of the run.
+  VG_(gdb_printf)("Now:       %'llu bytes in %'llu blocks\n", t.cur_bytes, t.cur_blocks);
+  VG_(gdb_printf)("At t-gmax: %'llu bytes in %'llu blocks\n", t.max_bytes, t.max_blocks);
+  VG_(gdb_printf)("Total:     %'llu bytes in %'llu blocks\n", t.tot_bytes, t.tot_blocks);
+  VG_(gdb_printf)("Instrs:    %'llu\n", g_instrs);
+}
+
+// massif's monitor commands: its default name, no expansion (massif's own
+// commands open the name as given), a line only when it went wrong.
+void snapshot(HChar** save, bool detailed, bool all) {
+  const HChar* cmd = all ? "all_snapshots" : detailed ? "detailed_snapshot" : "snapshot";
+  const HChar* name = file_arg(save, cmd);
+  if (name == reinterpret_cast<const HChar*>(-1)) return;
+  if (!name) name = "massif.vgdb.out";
+  if (all) {
+    if (!g_opts.massif_out_file)
+      VG_(gdb_printf)("all_snapshots: snapshots are taken over the run only with --massif-out-file=<file>; "
+                      "'snapshot' and 'detailed_snapshot' work without it\n");
+    else if (!massif::write_all_snapshots(name))
+      VG_(gdb_printf)("all_snapshots: %s not written\n", name);
+    return;
+  }
+  if (!massif::write_snapshot_now(name, detailed)) VG_(gdb_printf)("%s: %s not written\n", cmd, name);
+}
+
+// STAND-IN for the site label of mt_label (issue 19, the labels helper):
+// the first frame of the stack outside memtrack's preload, without its
+// address. To be replaced by mt_label's label of a site when that module
+// is merged.
+void label_stand_in(ExeContext* ec, StrBuf* out) {
+  struct Walk {
+    StrBuf* out;
+    bool done;
+  } w = {out, false};
+  VG_(apply_ExeContext)(
+      [](UInt, DiEpoch ep, Addr ip, void* opaque) {
+        Walk* w = static_cast<Walk*>(opaque);
+        if (w->done || sites::in_preload(ip)) return;
+        w->done = true;
+        InlIPCursor* cur = VG_(new_IIPC)(ep, ip);
+        const HChar* text = sites::frame_text(ep, ip, cur);
+        VG_(delete_IIPC)(cur);
+        const HChar* colon = VG_(strstr)(text, ": ");
+        w->out->append(colon ? colon + 2 : text);
+      },
+      &w, ec);
+  if (!w.done) out->append("(no frame outside the allocator)");
+}
+
+enum Metric { kLiveBytes, kLiveBlocks, kTotalBytes, kPeakBytes };
+
+ULong metric_of(const Site* s, Metric m) {
+  switch (m) {
+    case kLiveBlocks: return s->cur_blocks;
+    case kTotalBytes: return s->tot_bytes;
+    case kPeakBytes: return s->max_bytes;
+    default: return s->cur_bytes;
+  }
+}
+
+void top(HChar** save) {
+  ULong n = 10;
+  Metric m = kLiveBytes;
+  for (HChar* w = VG_(strtok_r)(nullptr, " ", save); w; w = VG_(strtok_r)(nullptr, " ", save)) {
+    if (*w >= '0' && *w <= '9') {
+      HChar* end = nullptr;
+      Long v = VG_(strtoll10)(w, &end);
+      if (*end != '\0' || v <= 0) {
+        VG_(gdb_printf)("top: <n> must be a number >= 1, got %s\n", w);
+        return;
+      }
+      n = (ULong)v;
+      continue;
+    }
+    switch (VG_(keyword_id)("bytes blocks total peak ", w, kwd_report_all)) {
+      case -2:
+      case -1: return;  // the matcher has said why
+      case 0: m = kLiveBytes; break;
+      case 1: m = kLiveBlocks; break;
+      case 2: m = kTotalBytes; break;
+      case 3: m = kPeakBytes; break;
+      default: return;
+    }
+  }
+  // The n biggest, by insertion into a sorted list of at most n: sites
+  // are thousands, n is small.
+  Vec<Site*> best;
+  best.init("mt.monitor.top");
+  sites::each([&](Site* s) {
+    ULong v = metric_of(s, m);
+    if (v == 0) return;
+    SizeT i = best.size();
+    while (i > 0 && metric_of(best[i - 1], m) < v) i--;
+    if (i >= n) return;
+    best.insert_at(i, s);
+    if (best.size() > n) best.pop();
+  });
+  static const HChar* const kWhat[] = {"live bytes", "live blocks", "bytes allocated", "bytes at the site's peak"};
+  VG_(gdb_printf)("%llu site%s with the most %s (now %'llu bytes in %'llu blocks live)\n", (ULong)best.size(),
+                  best.size() == 1 ? "" : "s", kWhat[m], sites::totals().cur_bytes, sites::totals().cur_blocks);
+  StrBuf label;
+  label.init("mt.monitor.label");
+  for (SizeT i = 0; i < best.size(); i++) {
+    const Site* s = best[i];
+    label.clear();
+    label_stand_in(s->ec, &label);
+    VG_(gdb_printf)("%3llu: %'llu bytes in %'llu blocks live, %'llu in %'llu allocated, peak %'llu: %s\n",
+                    (ULong)i + 1, s->cur_bytes, s->cur_blocks, s->tot_bytes, s->tot_blocks, s->max_bytes,
+                    label.c_str());
+  }
+  label.free();
+  best.free();
+}
+
 }  // namespace
 
 bool handle(ThreadId tid, const HChar* command) {
@@ -267,10 +468,18 @@ bool handle(ThreadId tid, const HChar* command) {
   bool mine = true;
   // memcheck's words in memcheck's order: the same abbreviations resolve
   // to the same commands ("w" is who_points_at, "x" is ambiguous).
-  switch (word ? VG_(keyword_id)("help get_vbits leak_check make_memory check_memory block_list who_points_at xb "
-                                 "xtmemory",
-                                 word, kwd_report_duplicated_matches)
-               : -1) {
+  // memtrack's own words come after memcheck's; an abbreviation of "help"
+  // still means help, as under memcheck ("h", "he", not heap_stats).
+  Int id = -1;
+  if (word) {
+    SizeT wl = VG_(strlen)(word);
+    id = wl <= 4 && VG_(strncmp)(word, "help", wl) == 0
+             ? 0
+             : VG_(keyword_id)("help get_vbits leak_check make_memory check_memory block_list who_points_at xb "
+                               "xtmemory dump_profile heap_stats snapshot detailed_snapshot all_snapshots top",
+                               word, kwd_report_duplicated_matches);
+  }
+  switch (id) {
     case -2: break;  // ambiguous: the matcher has said so
     case 0: help(); break;
     case 1: needs_memcheck("get_vbits"); break;
@@ -281,6 +490,12 @@ bool handle(ThreadId tid, const HChar* command) {
     case 6: who_points_at(&save); break;
     case 7: needs_memcheck("xb"); break;
     case 8: VG_(gdb_printf)("xtmemory: memtrack writes no xtree memory file\n"); break;
+    case 9: dump_profile(&save); break;
+    case 10: heap_stats(); break;
+    case 11: snapshot(&save, false, false); break;
+    case 12: snapshot(&save, true, false); break;
+    case 13: snapshot(&save, false, true); break;
+    case 14: top(&save); break;
     default: mine = false; break;
   }
   dealloc(line);

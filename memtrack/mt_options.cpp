@@ -11,7 +11,7 @@ namespace options {
 namespace {
 
 enum Kind { kBool, kUInt, kSize, kMode, kStacks, kFill, kLeakCheck, kLeakKinds, kResolution, kHeuristics,
-            kShowReachable, kShowPossible, kScrub, kOutFile, kTimeUnit, kPercent, kFnPattern, kDir };
+            kShowReachable, kShowPossible, kScrub, kOutFile, kTimeUnit, kPercent, kFnPattern, kDir, kDumpEvery };
 
 struct Row {
   const char* name;      // without the leading "--"
@@ -34,7 +34,12 @@ Row* rows(SizeT* n) {
       {"mode", kMode, &g_opts.mode, "heap|copy|ad-hoc",
        "what to profile: heap blocks, copy functions, or DHAT_AD_HOC_EVENT requests [heap]", 0, 0},
       {"dhat-out-file", kOutFile, &g_opts.dhat_out_file, "<file>",
-       "write the DHAT-format profile to <file>; %p and %q{VAR} expand [memtrack.out.%p]", 0, 0},
+       "write the DHAT-format profile to <file>; %p, %q{VAR} and %n (the profile's number, see --dump-every) "
+       "expand [memtrack.out.%p]", 0, 0},
+      {"dump-every", kDumpEvery, &g_opts.dump_every, "<n><unit>",
+       "also write the profile every <n> ms, s (wall clock) or i, ki, Mi, Gi (instructions: 1, 10^3, 10^6, "
+       "10^9) while the program runs, numbered by %n in --dhat-out-file (else <file>.1, <file>.2, ...) [none]",
+       0, 0},
       {"access-tracking", kBool, &g_opts.access_tracking, "no|yes",
        "count reads and writes inside heap blocks (slower); no keeps lifetimes only [yes]", 0, 0},
       {"histogram-limit", kUInt, &g_opts.histogram_limit, "<bytes>",
@@ -260,6 +265,8 @@ void set_defaults() {
   g_opts.freelist_big_blocks = 1000000;
   g_opts.mode = Mode::kHeap;
   g_opts.dhat_out_file = "memtrack.out.%p";
+  g_opts.dump_every = 0;
+  g_opts.dump_every_unit = kDumpNone;
   g_opts.access_tracking = true;
   g_opts.histogram_limit = 1024;
   g_opts.leak_check = leak::Mode::kSummary;
@@ -505,6 +512,28 @@ Bool process(const HChar* arg) {
         if (!parse_percent(v, &x)) bad(arg, "expected a number such as 1.0 or 0.5");
         if (x < (double)r.min || x > (double)r.max) bad(arg, "value out of range");
         *static_cast<double*>(r.target) = x;
+        return True;
+      }
+      case kDumpEvery: {
+        // A number and a unit, always both: massif's --time-unit names
+        // (ms, i) and the multiples a server's period needs.
+        ULong x;
+        const char* p = v;
+        if (!parse_digits(&p, &x)) bad(arg, "expected a number and a unit such as 10s, 500ms or 100Mi");
+        static const struct { const char* unit; UChar clock; ULong mult; } kUnits[] = {
+            {"ms", kDumpMs, 1},           {"s", kDumpMs, 1000},          {"i", kDumpInstrs, 1},
+            {"ki", kDumpInstrs, 1000},    {"Ki", kDumpInstrs, 1000},     {"Mi", kDumpInstrs, 1000000},
+            {"Gi", kDumpInstrs, 1000000000}};
+        bool found = false;
+        for (const auto& u : kUnits) {
+          if (VG_(strcmp)(p, u.unit) != 0) continue;
+          if (x > ~0ULL / u.mult) bad(arg, "value out of range");
+          g_opts.dump_every = x * u.mult;
+          g_opts.dump_every_unit = u.clock;
+          found = true;
+        }
+        if (!found) bad(arg, "expected a unit after the number: ms, s, i, ki, Mi or Gi");
+        if (x == 0) bad(arg, "the interval must be above 0");
         return True;
       }
       case kMode:

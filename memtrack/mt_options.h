@@ -16,6 +16,9 @@ enum : UChar { kScrubNo = 0, kScrubYes = 1, kScrubAuto = 2 };
 constexpr ULong kFreelistAuto = ~0ULL;
 // --time-unit of the massif-format output: instructions, milliseconds, bytes.
 enum : UChar { kTimeInstrs = 0, kTimeMs = 1, kTimeBytes = 2 };
+// --dump-every's clock: none (not given), wall-clock milliseconds, guest
+// instructions.
+enum : UChar { kDumpNone = 0, kDumpMs = 1, kDumpInstrs = 2 };
 // --keep-stacktraces (memcheck's option and meanings): which stacks error
 // and leak reports show for a block. Allocation stacks are recorded in every
 // mode (they are the profile's sites and the massif file's stacks); the mode
@@ -43,6 +46,8 @@ struct Options {
   ULong freelist_big_blocks;   // --freelist-big-blocks: queued blocks this big are released first
   Mode mode;                   // --mode=heap|copy|ad-hoc
   const char* dhat_out_file;   // --dhat-out-file (expanded at exit)
+  ULong dump_every;            // --dump-every: interval, in dump_every_unit
+  UChar dump_every_unit;       // kDump*: kDumpNone when not given
   bool access_tracking;        // --access-tracking
   ULong histogram_limit;       // --histogram-limit: per-byte counts for sites of blocks up to this size
   // memcheck's leak options, same names and meanings.

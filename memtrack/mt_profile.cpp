@@ -214,6 +214,10 @@ bool write(const char* path) {
     cmd.free();
   }
   f.printf(",\"pid\":%d\n", VG_(getpid)());
+  // Extra keys (the viewer ignores them): the parent's pid, to rebuild a
+  // process tree, and the wall-clock milliseconds since Valgrind started,
+  // for rates per second between two profiles of one run.
+  f.printf(",\"mtppid\":%d,\"mtms\":%u\n", VG_(getppid)(), VG_(read_millisecond_timer)());
   f.printf(",\"te\":%llu\n", now);
   if (heap_mode) f.printf(",\"tg\":%llu\n", sites::totals().tgmax);
   if (leaks) f.puts(",\"mtleak\":true\n");
@@ -267,5 +271,62 @@ bool write(const char* path) {
   for (SizeT i = 0; i < pps.size(); i++) { pps[i]->frames.free(); dealloc(pps[i]); }
   return f.close_output();
 }
+
+HChar* numbered_path(ULong n, bool at_exit) {
+  StrBuf t;
+  t.init("mt.profile.path");
+  bool has_n = false;
+  for (const char* c = g_opts.dhat_out_file; *c; c++) {
+    if (c[0] == '%' && c[1] == '%') {  // a literal '%', left for the core
+      t.append("%%");
+      c++;
+    } else if (c[0] == '%' && c[1] == 'n') {
+      t.appendf("%llu", n);
+      has_n = true;
+      c++;
+    } else {
+      t.append_char(*c);
+    }
+  }
+  if (!has_n && !at_exit) t.appendf(".%llu", n);
+  HChar* path = options::output_path("--dhat-out-file", t.c_str());
+  t.free();
+  return path;
+}
+
+namespace {
+
+ULong g_dumps;
+ULong g_next_at;  // the clock's value (ms or instructions) of the next dump
+
+ULong clock_now() {
+  return g_opts.dump_every_unit == kDumpMs ? (ULong)VG_(read_millisecond_timer)() : g_instrs;
+}
+
+// The core calls this each time a thread is about to run (after a system
+// call, at each time slice, about every 100,000 blocks): one comparison
+// unless a dump is due. A program asleep in a system call writes its next
+// dump when it wakes.
+void tick(ThreadId, ULong) {
+  ULong now = clock_now();
+  if (now < g_next_at) return;
+  // The next one is a whole interval after this one: a late dump (the
+  // program slept) does not make several in a row.
+  g_next_at = now + g_opts.dump_every;
+  g_dumps++;
+  HChar* path = numbered_path(g_dumps, false);
+  write(path);
+  dealloc(path);
+}
+
+}  // namespace
+
+void post_options() {
+  if (g_opts.dump_every_unit == kDumpNone) return;
+  g_next_at = clock_now() + g_opts.dump_every;
+  VG_(track_start_client_code)(tick);
+}
+
+ULong dumps_written() { return g_dumps; }
 
 }  // namespace mt::profile

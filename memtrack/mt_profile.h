@@ -14,4 +14,16 @@ HChar* expand_path(const char* templ);
 // one line saying why and returns false.
 bool write(const char* path);
 
+// The file of the profile numbered n (--dump-every's dumps are 1, 2, ...;
+// the exit profile has the next number): --dhat-out-file with %n replaced
+// by n; a name without %n gets ".<n>" for the dumps and stays as it is for
+// the exit profile. %p and %q{VAR} expand as for every output file.
+HChar* numbered_path(ULong n, bool at_exit);
+
+// --dump-every: hooks the core's start of client code, where the clock is
+// read; the dumps are written there, between two time slices of a thread.
+void post_options();
+// Dumps written so far; the exit profile is number dumps_written() + 1.
+ULong dumps_written();
+
 }  // namespace mt::profile

@@ -28,8 +28,9 @@ import leak_helpers
 from helpers import BUILDDIR, REPO
 
 BOOTSTRAP_HINT = "run scripts/bootstrap --tests (it installs the test packages)"
-SCRIPTS = ("memtrack", "memtrack_print", "memtrack_diff", "memtrack_report", "memtrack_export")
-MANS = ("memtrack.1", "memtrack_print.1", "memtrack_diff.1", "memtrack_report.1", "memtrack_export.1")
+SCRIPTS = ("memtrack", "memtrack_print", "memtrack_diff", "memtrack_report", "memtrack_export", "memtrack_merge")
+MANS = ("memtrack.1", "memtrack_print.1", "memtrack_diff.1", "memtrack_report.1", "memtrack_export.1",
+        "memtrack_merge.1")
 DOCS = ("README.md", "manual.md", "design.md", "format.md", "ci.md")
 # The scripts' shared library, installed as PKGDATADIR/memtrack_lib (every
 # file of its folder in the tree: one Makefile.am forgets is missed here).

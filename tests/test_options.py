@@ -28,6 +28,7 @@ BAD_VALUES = [
 BAD_BY_OPTION = {
     "mode": ["heap2", "HEAP", ""],
     "dhat-out-file": ["", "x.%q{", "x.%q{MEMTRACK_NO_SUCH_VAR_42}", "x.%q"],
+    "dump-every": ["10", "0s", "5x", "-1s", "s", "", "1.5s", "99999999999999999999i"],
     "access-tracking": ["maybe", "", "2"],
     "histogram-limit": ["-1", "abc", "25601", ""],
     "keep-stacktraces": ["bogus", "alloc-and", "ALLOC", "alloc,free", ""],

@@ -1,5 +1,5 @@
 """Bad input to every script (memtrack_print, memtrack_diff, memtrack_report,
-memtrack_export):
+memtrack_export, memtrack_merge):
 one line on standard error, "SCRIPT: error: ...", exit status 2, nothing on
 standard output and no file written (memtrack_report leaves neither its
 page nor a temporary file).
@@ -21,7 +21,7 @@ import script_inputs as inputs
 pytestmark = pytest.mark.version_independent
 
 PYTHON = "/usr/bin/python3"
-SCRIPTS = ("memtrack_print", "memtrack_diff", "memtrack_report", "memtrack_export")
+SCRIPTS = ("memtrack_print", "memtrack_diff", "memtrack_report", "memtrack_export", "memtrack_merge")
 GOOD = "<good profile>"  # in an argv below: the run's good profile
 
 # The ways a script is given a profile to read (BAD: the file of the case).
@@ -32,6 +32,7 @@ PROFILE_READERS = {
     "diff-new": ("memtrack_diff", [GOOD, BAD, "--max-growth=10%"]),
     "report": ("memtrack_report", [BAD]),
     "export": ("memtrack_export", ["--format=callgrind", BAD]),
+    "merge": ("memtrack_merge", [GOOD, BAD]),
 }
 # ... and a massif-format file.
 MASSIF_READERS = {
@@ -51,6 +52,12 @@ BAD_OPTIONS = [
     ("memtrack_print", ["--short-lived=soon", GOOD], "--short-lived"),
     ("memtrack_print", ["--format=xml", GOOD], "--format"),
     ("memtrack_print", ["--bogus", GOOD], "--bogus"),
+    ("memtrack_print", [], "required"),
+    ("memtrack_print", ["--growth-min=big", GOOD], "--growth-min"),
+    ("memtrack_print", ["--max-site-growth=5%", GOOD], "--max-site-growth needs --growth"),
+    ("memtrack_print", ["--growth", "--max-site-growth=5", GOOD], "say 5%"),
+    ("memtrack_print", [GOOD, GOOD], "only with --growth"),
+    ("memtrack_print", ["--growth", GOOD], "--growth needs a series"),
     ("memtrack_diff", [GOOD, GOOD, "--max-growth=ten%"], "--max-growth"),
     ("memtrack_diff", [GOOD, GOOD, "--max-growth=10"], "say 10%"),
     ("memtrack_diff", [GOOD, GOOD, "--max-growth=-5%"], "--max-growth"),
@@ -65,6 +72,13 @@ BAD_OPTIONS = [
     ("memtrack_diff", [GOOD, GOOD, "--leak-kinds=leaky"], "--leak-kinds"),
     ("memtrack_diff", [GOOD, GOOD, "--bogus"], "--bogus"),
     ("memtrack_diff", [GOOD], "required"),
+    ("memtrack_diff", [GOOD, GOOD, "--max-site-growth=10"], "say 10%"),
+    ("memtrack_diff", [GOOD, GOOD, "--max-site-growth=-1%"], "--max-site-growth"),
+    ("memtrack_merge", ["--top=x", GOOD], "--top"),
+    ("memtrack_merge", ["--leak-limit=lots", GOOD], "--leak-limit"),
+    ("memtrack_merge", ["--bogus", GOOD], "--bogus"),
+    ("memtrack_merge", [], "required"),
+    ("memtrack_merge", [GOOD, GOOD], "two profiles of one process"),
     ("memtrack_report", ["--top=-1", GOOD], "--top"),
     ("memtrack_report", ["--top=x", GOOD], "--top"),
     ("memtrack_report", ["--sort=sideways", GOOD], "--sort"),

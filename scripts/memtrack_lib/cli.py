@@ -118,3 +118,20 @@ def parse_list(text, option, allowed):
         if w not in out:
             out.append(w)
     return out
+
+
+def parse_limit(text, option):
+    """A growth limit: a percentage (10%) or an amount of bytes (1MiB).
+    ("percent", float) or ("size", int)."""
+    t = text.strip()
+    if t.endswith("%"):
+        try:
+            v = float(t[:-1])
+        except ValueError:
+            v = -1
+        if not (v >= 0 and v != float("inf")):
+            raise UsageError(f"{option}: {one_line(text)!r} is not a percentage >= 0")
+        return ("percent", v)
+    if re.fullmatch(r"\d+(\.\d+)?", t) and float(t) != 0:
+        raise UsageError(f"{option}: say {t}% for a percentage, or give a size such as {t}KiB")
+    return ("size", parse_size(t, option))

@@ -115,6 +115,10 @@ def decode_acc(path, where, acc):
     return out
 
 
+def _is_nat(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
 class Profile:
     """A checked profile. sites: one dict per program point with its
     figures (the pps' keys), 'frames' (strings, innermost first) and 'acc'
@@ -149,6 +153,10 @@ class Profile:
         self.tuth = _nat(path, "tuth", doc["tuth"]) if self.bklt else None
         self.cmd = str(doc["cmd"])
         self.pid = doc["pid"]
+        # memtrack's extra keys: the parent's pid and the wall-clock time
+        # of writing (ms since Valgrind started); None in DHAT's files.
+        self.ppid = doc["mtppid"] if _is_nat(doc.get("mtppid")) else None
+        self.ms = doc["mtms"] if _is_nat(doc.get("mtms")) else None
         self.verb = str(doc["verb"])
         self.tu, self.Mtu = str(doc["tu"]), str(doc["Mtu"])
         # The units as DHAT's viewer names them (ad-hoc profiles say theirs).
