@@ -407,3 +407,29 @@ def test_help_and_man_page_document_every_option(workdir):
         assert m in r.stdout and m in sect, m
     p = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", str(MAN)], capture_output=True, text=True)
     assert p.returncode == 0 and p.stderr == "", p.stderr
+
+
+def test_copy_mode_profile(app, tmp_path):
+    """A copy-mode profile (bytes copied and calls): collapsed, callgrind and
+    pprof carry its two figures, totals equal; the lifetime metrics are
+    refused."""
+    d = app["dir"]
+    prof = d / "copy.json"
+    r = helpers.run_memtrack(["--mode=copy", f"--dhat-out-file={prof}"], [helpers.Clients().path("export_app")], d)
+    assert r.returncode == 0, r
+    doc = json.loads(prof.read_text())
+    assert doc["mode"] == "copy" and doc["pps"], doc.keys()
+    for metric in ("total", "total-blocks"):
+        lines = collapsed([f"--metric={metric}", prof], d)
+        assert sum(lines.values()) == total(doc, METRIC_KEYS[metric])
+    r = export(["--format=collapsed", "--metric=peak", prof], d)
+    assert r.returncode == 2 and "has no block lifetimes" in r.stderr, r
+    out = d / "copy.callgrind"
+    assert export(["--format=callgrind", "-o", out, prof], d).returncode == 0
+    ev, totals, _ = _parse_annotate(_annotate(out, d, False), 2)
+    assert ev == ["Bytes", "Blocks"] and totals == [total(doc, ("tb",)), total(doc, ("tbk",))]
+    out = d / "copy.pb.gz"
+    assert export(["--format=pprof", "-o", out, prof], d).returncode == 0
+    types, samples, _ = _raw(_go(["-raw", out], d, tmp_path).stdout)
+    assert types == ["alloc_objects", "alloc_space"]
+    assert [sum(v[i] for v, _ in samples) for i in range(2)] == [total(doc, ("tbk",)), total(doc, ("tb",))]

@@ -1,5 +1,5 @@
 """memtrack_lib: what memtrack's scripts (memtrack_print, memtrack_diff,
-memtrack_report) share, so that a file reads the same, a figure has the
+memtrack_report, memtrack_export) share, so that a file reads the same, a figure has the
 same name and a bad option or input gives the same one line in all of them.
 
     cli       the argument and error conventions: InputError, UsageError,
