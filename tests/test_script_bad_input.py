@@ -52,7 +52,6 @@ BAD_OPTIONS = [
     ("memtrack_print", ["--short-lived=soon", GOOD], "--short-lived"),
     ("memtrack_print", ["--format=xml", GOOD], "--format"),
     ("memtrack_print", ["--bogus", GOOD], "--bogus"),
-    ("memtrack_print", [], "required"),
     ("memtrack_print", ["--growth-min=big", GOOD], "--growth-min"),
     ("memtrack_print", ["--max-site-growth=5%", GOOD], "--max-site-growth needs --growth"),
     ("memtrack_print", ["--growth", "--max-site-growth=5", GOOD], "say 5%"),
