@@ -492,14 +492,12 @@ pub fn __failed(msg: fmt::Arguments<'_>) -> ! {
     }
     let mut name = NameBuf::new();
     name.push_profile_name();
+    // The tool expands %p itself; the message names the file it wrote.
+    let shown = name.as_str().replace("%p", &std::process::id().to_string());
     if dump_profile_bytes(name.as_bytes()) {
-        core::panic!(
-            "{}\nmemtrack: the heap profile at the failure is in {} (%p is the process id)",
-            msg,
-            name.as_str()
-        );
+        core::panic!("{}\nmemtrack: the heap profile at the failure is in {}", msg, shown);
     }
-    core::panic!("{}\nmemtrack: could not write the heap profile to {}", msg, name.as_str());
+    core::panic!("{}\nmemtrack: could not write the heap profile to {}", msg, shown);
 }
 
 /// A profile name built without the heap:
