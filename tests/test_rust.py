@@ -484,3 +484,47 @@ def test_cargo_memtrack_bad_options(workdir):
             continue
         r = helpers.run([CARGO_MEMTRACK, "memtrack", *args], workdir)
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and msg in r.stderr, r
+
+
+# ---------------------------------------------------------------------------
+# Site labels (issue 19) skip alloc::, core::, std:: frames
+
+def _first_user_frame(prof, pp, source):
+    """The first frame in the program's own source file: Valgrind names
+    inlined frames without their module path (alloc_zeroed, {closure#0}),
+    so the file, not the name, tells the standard library's frames from
+    the program's."""
+    for f in ph.frames(prof, pp):
+        if f"({source}:" in f:
+            return re.sub(r"^0x[0-9A-Fa-f]+: ", "", f)
+    return None
+
+
+@pytest.mark.parametrize("name", ["mangling", "mangling_v0"])
+def test_first_user_frame_of_rust_sites(name, rust_programs, workdir):
+    """What issue 19's labels must show for Rust sites: the first frame
+    below the allocator that is the program's own, past alloc::, core::
+    and std:: (and their inlined helpers), demangled with its path.
+    Checked here on the profile's frames; the labels themselves are the
+    next test's."""
+    _, path = ph.run_memtrack([], [rust_programs[name]], workdir)
+    prof = ph.load(path)
+    firsts = [_first_user_frame(prof, pp, "mangling.rs") for pp in prof["pps"]]
+    assert any(f and re.match(r"mangling::make_many(::<u64>)? \(mangling\.rs:\d+\)$", f) for f in firsts), firsts
+    assert any(f and f.startswith("<mangling::Shelf as mangling::Store>::keep (mangling.rs:") for f in firsts), firsts
+
+
+def test_site_labels_skip_rust_internals(rust_programs, workdir):
+    """For the lead, at the merge with issue 19 (site labels in
+    scripts/memtrack_lib): a Vec::push site is labelled with the user's
+    function. This branch has no labels module; the check the labels must
+    pass is test_first_user_frame_of_rust_sites's."""
+    try:
+        import importlib
+        import sys
+        sys.path.insert(0, str(helpers.REPO / "scripts"))
+        labels = importlib.import_module("memtrack_lib.labels")
+    except ImportError:
+        pytest.skip("for the lead: issue 19's memtrack_lib.labels is not in this branch")
+    pytest.fail(f"memtrack_lib.labels exists ({labels.__file__}): write this test against its API "
+                "(the label of make_many's Vec must be mangling::make_many)")
