@@ -400,9 +400,11 @@ def test_cargo_memtrack_workspace_table_and_exit_status(workspace_run):
     r, out, _ = workspace_run
     assert r.returncode == 1, r  # the leaky crate fails the run
     rows = _table_rows(r.stderr)
-    assert set(rows) == {"clean", "leaky"}, rows
+    # leaky's lib tests, then its bin's (no tests: leaky_tool).
+    assert set(rows) == {"clean", "leaky", "leaky_tool"}, rows
     assert re.search(r"^clean\s+ok\s+2 passed\s", rows["clean"]), rows["clean"]
     assert re.search(r"^leaky\s+ok\s+2 passed\s", rows["leaky"]), rows["leaky"]
+    assert re.search(r"^leaky_tool\s+ok\s+0 passed\s", rows["leaky_tool"]), rows["leaky_tool"]
     assert "cargo memtrack: failed: leaky" in r.stderr
     for name in ("clean", "leaky"):
         for ext in ("dhat.json", "summary.json", "log"):
@@ -439,6 +441,25 @@ def test_cargo_memtrack_figures_equal_memcheck_and_dhat(workspace_run, workdir):
     d = helpers.parse_summary(dh.stderr)
     assert (summary["total"]["bytes"], summary["total"]["blocks"]) == (d["total_bytes"], d["total_blocks"])
     assert (summary["peak"]["bytes"], summary["peak"]["blocks"]) == (d["gmax_bytes"], d["gmax_blocks"])
+
+
+def test_cargo_memtrack_run_passes_arguments_and_flags(workspace_run, workdir):
+    """`cargo memtrack run`: the program's arguments and output pass
+    through, MEMTRACKFLAGS reaches memtrack and --memtrack-args comes after
+    it (wins), the leaks fail the run."""
+    _, _, target = workspace_run
+    out = workdir / "mt"  # not the workspace run's folder, which other tests read
+    r = _cargo_memtrack(["--memtrack-args=--num-callers=3", f"--memtrack-dir={out}", "run", "--offline", "-q",
+                         "--bin", "leaky-tool",
+                         "--", "ab", "cde"], WORKSPACE, target, extra_env={"MEMTRACKFLAGS": "--num-callers=30"})
+    assert r.returncode == 1, r
+    assert r.stdout == "ab 200\ncde 300\n", r
+    assert re.search(r"^leaky-tool\s+ok\s+-\s", _table_rows(r.stderr)["leaky-tool"], re.M), r
+    assert str(out) in r.stderr
+    s = json.loads((out / "leaky-tool.summary.json").read_text())
+    assert s["leaks"]["definite"] == {"bytes": 500, "blocks": 2}, s
+    records = lh.parse((out / "leaky-tool.log").read_text()).exit_records
+    assert records and all(len(rec.frames) == 3 for rec in records), records
 
 
 def test_cargo_memtrack_crate_tests_with_many_threads(built_tool, workdir):
