@@ -29,7 +29,7 @@ from helpers import BUILDDIR, REPO
 
 BOOTSTRAP_HINT = "run scripts/bootstrap --tests (it installs the test packages)"
 SCRIPTS = ("memtrack", "memtrack_print", "memtrack_diff", "memtrack_report", "cargo-memtrack")
-MANS = ("memtrack.1", "memtrack_print.1", "memtrack_diff.1", "memtrack_report.1")
+MANS = ("memtrack.1", "memtrack_print.1", "memtrack_diff.1", "memtrack_report.1", "cargo-memtrack.1")
 DOCS = ("README.md", "manual.md", "design.md", "format.md", "ci.md", "rust.md")
 # The scripts' shared library, installed as PKGDATADIR/memtrack_lib (every
 # file of its folder in the tree: one Makefile.am forgets is missed here).
