@@ -167,8 +167,10 @@ def test_crate_tests_pass_under_memtrack(crate_tests, workdir, threads):
     """Under memtrack every request answers, with the figures the tests
     expect; with 4 test threads each Measure still counts its own test's
     heap calls only."""
+    # The leak-search test needs the process to itself (see its comment).
+    skip = [] if threads == "1" else ["--skip", "leak_checks_see_a_forgotten_vec"]
     for exe in crate_tests:
-        r = helpers.run_memtrack(["-q"], [exe, f"--test-threads={threads}"], workdir,
+        r = helpers.run_memtrack(["-q"], [exe, f"--test-threads={threads}", *skip], workdir,
                                  env={"MEMTRACK_EXPECT": "yes"})
         _libtest_passed(r)
 
@@ -319,8 +321,8 @@ def test_rust_suppressions_leave_a_correct_program_clean(rust_programs, workdir)
     assert after["possibly lost"] == (0, 0) and after["definitely lost"] == (0, 0), after
     assert helpers.parse_error_summary(mt.stderr)["errors"] == 0
     # What stays reported is the program's own: the String its thread
-    # keeps in a thread-local, the channel the thread holds.
-    assert after["still reachable"][1] <= 2, after
+    # keeps in a thread-local.
+    assert after["still reachable"][1] <= 1, after
     assert after["suppressed"][1] >= 8, after
 
 
@@ -468,11 +470,11 @@ def test_cargo_memtrack_crate_tests_with_many_threads(built_tool, workdir):
     _require_toolchain()
     # The tests leak and search for leaks on purpose: no leak kind fails.
     r = _cargo_memtrack(["--errors-for-leak-kinds=none", "test", "--offline", "--test", "requests", "--",
-                         "--test-threads=4"], CRATE,
+                         "--test-threads=4", "--skip", "leak_checks_see_a_forgotten_vec"], CRATE,
                         BUILD / "crate-target", extra_env={"MEMTRACK_EXPECT": "yes"})
     assert r.returncode == 0, r
     rows = _table_rows(r.stderr)
-    assert re.search(r"^requests\s+ok\s+1[0-9] passed\s", rows["requests"]), rows
+    assert re.search(r"^requests\s+ok\s+12 passed\s", rows["requests"]), rows
 
 
 def test_cargo_memtrack_says_when_a_binary_hides_its_own_malloc(rust_programs, workdir):
@@ -497,12 +499,10 @@ def test_cargo_memtrack_says_when_a_binary_hides_its_own_malloc(rust_programs, w
 
 
 def test_cargo_memtrack_bad_options(workdir):
-    for args, msg in [(["test", "--bogus-cargo-arg-is-cargos"], None),
-                      (["--errors-for-leak-kinds=lots", "test"], "--errors-for-leak-kinds=lots"),
+    for args, msg in [(["--errors-for-leak-kinds=lots", "test"], "--errors-for-leak-kinds=lots"),
                       (["--frobnicate", "test"], "unknown option --frobnicate"),
+                      (["--memtrack-args"], "--memtrack-args needs a value"),
                       (["build"], "expected test, run or bench")]:
-        if msg is None:
-            continue
         r = helpers.run([CARGO_MEMTRACK, "memtrack", *args], workdir)
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and msg in r.stderr, r
 

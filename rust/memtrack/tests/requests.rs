@@ -165,9 +165,13 @@ fn leak_checks_see_a_forgotten_vec() {
     forget_a_vec();
     scrub_the_stack();
     let after = memtrack::added_leak_check();
+    // Exact with one test thread only: tests running meanwhile on other
+    // threads free and allocate between the two searches, and their stacks
+    // may hold a stale word pointing into the block (possibly lost then);
+    // tests/test_rust.py skips this test in its runs with more threads.
     if let (Some(a), Some(b)) = (before, after) {
         assert!(b.leaked_bytes >= a.leaked_bytes + 777, "{:?} then {:?}", a, b);
-        assert!(b.leaked_blocks > a.leaked_blocks);
+        assert!(b.leaked_blocks > a.leaked_blocks, "{:?} then {:?}", a, b);
     }
 }
 

@@ -8,7 +8,11 @@
 // default would report three blocks possibly lost.
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+// A flag, not a channel: a receiver that blocks allocates a wake-up token,
+// or not, as the threads happen to interleave.
+static READY: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     static CACHE: RefCell<HashMap<u32, String>> = RefCell::new(HashMap::new());
@@ -18,15 +22,16 @@ static mut SQUARES: Option<HashMap<usize, usize>> = None;
 
 fn main() {
     CACHE.with(|c| c.borrow_mut().insert(1, "one".to_string()));
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
+    std::thread::spawn(|| {
         CACHE.with(|c| c.borrow_mut().insert(2, "two".to_string()));
-        tx.send(()).unwrap();
+        READY.store(true, Ordering::SeqCst);
         loop {
             std::thread::park();
         }
     });
-    rx.recv().unwrap();
+    while !READY.load(Ordering::SeqCst) {
+        std::thread::yield_now();
+    }
     unsafe {
         SQUARES = Some((0..5).map(|i| (i, i * i)).collect());
         println!("{} squares", SQUARES.as_ref().map_or(0, |m| m.len()));
