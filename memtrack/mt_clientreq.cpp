@@ -15,6 +15,7 @@
 #include "mt_monitor.h"
 #include "mt_custom.h"
 #include "mt_undef.h"
+#include "mt_measure.h"
 
 #include "valgrind.h"
 #include "memtrack.h"
@@ -197,6 +198,15 @@ Bool handle(ThreadId tid, UWord* arg, UWord* ret) {
     case VG_USERREQ__MEMTRACK_AD_HOC_EVENT: event(tid, Mode::kAdHoc, arg[1]); *ret = 0; return True;
     case VG_USERREQ__MEMTRACK_HISTOGRAM_MEMORY: histogram(arg[1]); *ret = 0; return True;
     case _VG_USERREQ__MEMTRACK_COPY: event(tid, Mode::kCopy, arg[1]); *ret = 0; return True;
+    case VG_USERREQ__MEMTRACK_MEASURE_START: *ret = measure::start(tid, arg[1] != 0); return True;
+    case VG_USERREQ__MEMTRACK_MEASURE_READ: {
+      // arg[3] is the caller's sizeof, as for the heap stats.
+      measure::Figures f;
+      static_assert(sizeof f == sizeof(MemtrackMeasure), "memtrack.h's MemtrackMeasure is measure::Figures");
+      *ret = measure::read(arg[1], &f) && copy_to_client(arg[2], &f, min<SizeT>(arg[3], sizeof f)) ? 1 : 0;
+      return True;
+    }
+    case VG_USERREQ__MEMTRACK_MEASURE_STOP: *ret = measure::stop(arg[1]) ? 1 : 0; return True;
     case _VG_USERREQ__MEMTRACK_PVALLOC: *ret = reinterpret_cast<UWord>(heap::memalign(tid, arg[1], arg[2])); return True;
     default:
       VG_(message)(Vg_UserMsg, "Warning: unknown memtrack client request code %llx\n", (ULong)arg[0]);

@@ -14,6 +14,7 @@
 #include "mt_custom.h"
 #include "mt_unwind.h"
 #include "mt_arena_model.h"
+#include "mt_measure.h"
 
 namespace mt::heap {
 
@@ -126,6 +127,7 @@ void* block_made(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero
     sites::on_alloc(b->site, counted);
     sites::note_size(b->site, counted);
     note_last_alloc(tid, b);
+    measure::on_alloc(tid, counted);
     gates::after_alloc(tid);  // after the sites' figures it checks
   }
   return p;
@@ -139,6 +141,7 @@ void block_going(ThreadId tid, Block* b) {
     check_temporary(tid, b);
     sites::on_free(b->site, b->size);
     sites::retire(b);
+    measure::on_free(tid, b->size);
   }
   if (!b->released) free_fill(b->start, b->req_size());  // a released block was filled then
   store::remember_freed(tid, b);
@@ -182,6 +185,7 @@ void* block_resized(ThreadId tid, Block* b, SizeT n) {
     site->reads += min(old_size, n);
     site->writes += min(old_size, n);
     sites::on_resize(site, old_size, n);
+    measure::on_resize(tid, old_size, n);
   }
   store::resize(b, reinterpret_cast<Addr>(to), n, here);  // now a malloc'd block allocated here
   access::block_added(b);

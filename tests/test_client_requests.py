@@ -50,3 +50,19 @@ def test_heap_stats_agree_with_the_exit_summary(clients, workdir):
         "max_bytes": live + 4000, "max_blocks": 5,
         "curr_bytes": live, "curr_blocks": 4,
     }
+
+
+def test_measure_requests_under_memtrack(clients, workdir):
+    """MEMTRACK_MEASURE_*: tests/clients/measure.c checks the scope's
+    figures (allocated, net change, its own peak, per thread or for all
+    threads) and that bad handles and pointers are refused, not crashed on."""
+    r = helpers.run_memtrack([], [clients.path("measure")], workdir)
+    assert "FAILED" not in r.stderr, r
+    assert r.returncode == 0 and r.stdout == "measure: all checks passed\n", r
+    assert helpers.parse_error_summary(r.stderr)["errors"] == 0, r
+
+
+def test_measure_requests_natively_and_under_memcheck(clients, workdir):
+    for r in (helpers.run_native([clients.path("measure")], workdir),
+              helpers.run_memcheck([], [clients.path("measure")], workdir)):
+        assert r.returncode == 0 and r.stdout == "measure: not under memtrack\n", r

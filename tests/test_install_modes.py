@@ -28,10 +28,11 @@ import leak_helpers
 from helpers import BUILDDIR, REPO
 
 BOOTSTRAP_HINT = "run scripts/bootstrap --tests (it installs the test packages)"
-SCRIPTS = ("memtrack", "memtrack_print", "memtrack_diff", "memtrack_report", "memtrack_export", "memtrack_merge")
+SCRIPTS = ("memtrack", "memtrack_print", "memtrack_diff", "memtrack_report", "memtrack_export", "memtrack_merge",
+           "cargo-memtrack")
 MANS = ("memtrack.1", "memtrack_print.1", "memtrack_diff.1", "memtrack_report.1", "memtrack_export.1",
-        "memtrack_merge.1")
-DOCS = ("README.md", "manual.md", "design.md", "format.md", "ci.md")
+        "memtrack_merge.1", "cargo-memtrack.1")
+DOCS = ("README.md", "manual.md", "design.md", "format.md", "ci.md", "rust.md")
 # The scripts' shared library, installed as PKGDATADIR/memtrack_lib (every
 # file of its folder in the tree: one Makefile.am forgets is missed here).
 LIB = tuple(sorted(p.name for p in (REPO / "scripts" / "memtrack_lib").iterdir() if p.is_file()))
@@ -240,6 +241,13 @@ def test_destdir_install_and_uninstall_list_exactly_our_files(built_tool, workdi
             assert not os.readlink(p).startswith(str(dest)), n
     for s in SCRIPTS:
         assert os.access(dest / rel(v["bindir"]) / s, os.X_OK), s
+    # cargo memtrack finds the Rust suppressions it applies by default.
+    r = helpers.run(["/usr/bin/python3", "-c", "import importlib.machinery, sys; "
+                     "m = importlib.machinery.SourceFileLoader('cm', sys.argv[1]).load_module(); "
+                     "print(m.lib_file('rust.supp'))", dest / rel(v["bindir"]) / "cargo-memtrack"], workdir)
+    assert r.returncode == 0, r
+    assert Path(r.stdout.strip()) == dest / rel(v["pkgdatadir"]) / "memtrack_lib" / "rust.supp", r
+    assert Path(r.stdout.strip()).is_file()
     launcher = (dest / rel(v["bindir"]) / "memtrack").read_text()
     assert f"valgrind='{v['VG_BINARY']}'" in launcher
     assert f"libdir='{v['VG_TOOLDIR']}'" in launcher and str(dest) not in launcher
