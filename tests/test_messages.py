@@ -245,7 +245,7 @@ def test_memtrack_name_says_what_it_does():
 
 def test_every_script_and_man_page_is_installed():
     """Each script has its man page, both in Makefile.am's install lists."""
-    assert _scripts() == ["memtrack_diff", "memtrack_export", "memtrack_print", "memtrack_report"]
+    assert _scripts() == ["memtrack_diff", "memtrack_export", "memtrack_merge", "memtrack_print", "memtrack_report"]
     assert _man_pages() == ["memtrack.1"] + [f"{s}.1" for s in _scripts()]
 
 
