@@ -504,7 +504,7 @@ def test_summary_file_matches_the_oracles(oracles, clients, workdir):
                              [clients.path("gates")], workdir)
     pid = _pid(r.stderr)
     s = _load_json(workdir / f"sum.{pid}.json")
-    assert s["memtrackSummaryVersion"] == 1
+    assert s["memtrackSummaryVersion"] == 2
     assert s["cmd"] == clients.path("gates")
     assert s["pid"] == pid
     assert s["mode"] == "heap"
