@@ -91,7 +91,7 @@ void write_summary(const char* path) {
   StrBuf cmd;
   cmd.init("mt.gates.cmd");
   client_command_line(&cmd);
-  f.puts("{\"memtrackSummaryVersion\":1,\"cmd\":");
+  f.puts("{\"memtrackSummaryVersion\":2,\"cmd\":");
   json_string(f, cmd.c_str());
   cmd.free();
   // The parent's pid too, so the summaries of a process tree (a server's

@@ -150,13 +150,15 @@ void print_files() {
 void fini(Int exit_status) {
   errors::remove_adopted_suppressions();
   leak::analyse_at_exit();
-  // Expanded now, not at start-up: after a fork, %p names the child.
   // Each output of the run that could not be written (its line says which
-  // and why) is one error, so that --error-exitcode fails the run.
+  // and why) is one error, so that --error-exitcode fails the run. (Dumps
+  // a client request asked for earlier are not: the request returned the
+  // failure to the program.)
   UInt failed_before = failed_outputs();
   auto count_failed_outputs = [&failed_before] {
     for (; failed_before < failed_outputs(); failed_before++) errors::output_not_written();
   };
+  // Expanded now, not at start-up: after a fork, %p names the child.
   HChar* path = profile::numbered_path(profile::dumps_written() + 1, true);
   bool written = profile::write(path);
   massif::write_at_exit();

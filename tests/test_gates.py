@@ -504,7 +504,7 @@ def test_summary_file_matches_the_oracles(oracles, clients, workdir):
                              [clients.path("gates")], workdir)
     pid = _pid(r.stderr)
     s = _load_json(workdir / f"sum.{pid}.json")
-    assert s["memtrackSummaryVersion"] == 1
+    assert s["memtrackSummaryVersion"] == 2
     assert s["cmd"] == clients.path("gates")
     assert s["pid"] == pid
     assert s["mode"] == "heap"
@@ -930,3 +930,36 @@ def test_help_lists_the_gate_options():
     for opt in ("--peak-limit=<size>", "--total-limit=<size>", "--leak-limit=<size>", "--summary-file=<file>",
                 "--sarif-file=<file>"):
         assert opt in p.stdout, opt
+
+
+# ---------------------------------------------------------------------------
+# SARIF results are memcheck's loss records, on clients with many of them
+
+
+@pytest.mark.parametrize("name", ["leak_tree", "leak_graph", "leak_cycle", "leak_cxx", "leak_bigmix"])
+def test_sarif_results_are_memchecks_loss_records(name, oracles, clients, workdir):
+    """One result per loss record that is not still reachable: the same
+    count, memcheck's headline word for word (bytes, the direct/indirect
+    split, blocks, "loss record N of M"), the same figures as properties;
+    adding up the results' own bytes gives memcheck's LEAK SUMMARY and the
+    summary file's "lost"."""
+    _, lo = oracles.memcheck(name)
+    r = helpers.run_memtrack(["--sarif-file=r.sarif", "--summary-file=s.json"], [clients.path(name)], workdir)
+    assert r.returncode == 0, r
+    results = [res for res in _sarif_results(workdir / "r.sarif") if res["ruleId"] in SARIF_RULE.values()]
+    want = [rec for rec in lo.exit_records if rec.kind != "still reachable"]
+    assert len(want) > 1
+    assert [res["message"]["text"].split("\n")[0] for res in results] == [rec.headline for rec in want]
+    for res, rec in zip(results, want):
+        n, p = rec.numbers, res["properties"]
+        direct = n["direct"] if n["direct"] is not None else n["total"]
+        assert (p["kind"], p["bytes"], p["indirectBytes"], p["blocks"], p["lossRecord"], p["lossRecords"]) == \
+               (KIND_OF_WORD[rec.kind], direct, n["indirect"] or 0, n["blocks"], n["n"], n["of"]), rec.headline
+        assert res["ruleId"] == SARIF_RULE[rec.kind]
+    nums = lo.summary_numbers()
+    for k in ("definite", "indirect", "possible"):
+        assert sum(res["properties"]["bytes"] for res in results if res["properties"]["kind"] == k) == \
+               nums[SUMMARY_WORD[k]][0], k
+    s = _load_json(workdir / "s.json")
+    assert s["lost"]["bytes"] == nums["definitely lost"][0] + nums["indirectly lost"][0] == \
+           sum(res["properties"]["bytes"] for res in results if res["properties"]["lost"])
