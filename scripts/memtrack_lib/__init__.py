@@ -12,6 +12,9 @@ same name and a bad option or input gives the same one line in all of them.
     tables    the profile's keys, the leak kinds, the metrics a site can be
               sorted by and what a profile needs to have each
     fmt       numbers, units, plurals, frames, text made safe for a terminal
+    functions a frame's function, a site's name (site_name: the one
+              naming of a site), the caller/callee table, a site's
+              temporary and short-lived blocks
     report.css, report.js
               memtrack_report's page style and script, which it inlines
 
