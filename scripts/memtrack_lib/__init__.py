@@ -14,6 +14,9 @@ same name and a bad option or input gives the same one line in all of them.
     fmt       numbers, units, plurals, frames, text made safe for a terminal
     labels    site labels (the first frame in the program's own code),
               --alloc-fn/--ignore-fn, short C++ and Rust names
+    functions a frame's function, a site's name (site_name: the one
+              naming of a site), the caller/callee table, a site's
+              temporary and short-lived blocks
     report.css, report.js
               memtrack_report's page style and script, which it inlines
 
