@@ -535,17 +535,30 @@ def test_first_user_frame_of_rust_sites(name, rust_programs, workdir):
     assert any(f and f.startswith("<mangling::Shelf as mangling::Store>::keep (mangling.rs:") for f in firsts), firsts
 
 
-def test_site_labels_skip_rust_internals(rust_programs, workdir):
-    """For the lead, at the merge with issue 19 (site labels in
-    scripts/memtrack_lib): a Vec::push site is labelled with the user's
-    function. This branch has no labels module; the check the labels must
-    pass is test_first_user_frame_of_rust_sites's."""
-    try:
-        import importlib
-        import sys
-        sys.path.insert(0, str(helpers.REPO / "scripts"))
-        labels = importlib.import_module("memtrack_lib.labels")
-    except ImportError:
-        pytest.skip("for the lead: issue 19's memtrack_lib.labels is not in this branch")
-    pytest.fail(f"memtrack_lib.labels exists ({labels.__file__}): write this test against its API "
-                "(the label of make_many's Vec must be mangling::make_many)")
+@pytest.mark.parametrize("name", ["mangling", "mangling_v0"])
+def test_site_labels_skip_rust_internals(name, rust_programs, workdir):
+    """Site labels (issue 19, memtrack_lib.labels) as memtrack_print gives
+    them: the Vec grown in make_many and the one kept by Shelf::keep are
+    labelled by those functions, not by alloc::, core:: or std:: frames,
+    and no label is a standard library frame or an allocator shim."""
+    _, path = ph.run_memtrack([], [rust_programs[name]], workdir)
+    r = helpers.run(["/usr/bin/python3", helpers.REPO / "scripts" / "memtrack_print", "--format=json",
+                     "--sections=top", "--top=0", "--verbose", path], workdir)
+    assert r.returncode == 0, r
+    labels = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            if isinstance(x.get("label"), str):
+                labels.append(x["label"])
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(json.loads(r.stdout))
+    assert labels, r.stdout[:2000]
+    assert any(re.match(r"mangling::make_many(::<u64>)? \(mangling\.rs:\d+\)$", lb) for lb in labels), labels
+    assert any(lb.startswith("<mangling::Shelf as mangling::Store>::keep (mangling.rs:") for lb in labels), labels
+    internal = [lb for lb in labels if re.match(r"^<?(alloc|core|std)::|^__r(ust|dl|g)_", lb)]
+    assert not internal, internal
