@@ -6,7 +6,8 @@ tests/clients/growth_patterns.c is a small server with five ways of
 keeping memory between requests: an unbounded cache, a handler list
 that only grows, a buffer cleared but keeping its capacity, thread-local
 data of short-lived threads never freed, and a steady-state loop (a
-bounded cache after a warm-up) that must not be flagged. What each one
+bounded cache after a warm-up) and a sawtooth (a cache emptied every 50
+requests) that must not be flagged. What each one
 holds after each request is known from its source; every run is checked
 three ways:
 
@@ -45,7 +46,12 @@ GROWING = {
     "buffer": {"buffer_append"},
     "threads": {"thread_main"},
     "steady": set(),
+    "sawtooth": set(),
 }
+# Bounded patterns whose live bytes still differ between two points of the
+# second half (a sawtooth's phase at the middle and at the end): the gates,
+# which measure that difference, may go either way for them.
+GATE_UNDECIDED = {"sawtooth"}
 REACHABLE = {"cache": "still reachable at exit", "handlers": "still reachable at exit",
              "buffer": "still reachable at exit", "threads": "lost"}
 
@@ -127,6 +133,8 @@ def test_growth_patterns(pattern, clients, workdir):
         assert "No site kept rising." in section
     # The gates: any growth of more than 1 KiB over the second half fails
     # a growing pattern; the steady one passes.
+    if pattern in GATE_UNDECIDED:
+        return
     gate = script(PRINT, ["--growth", "--max-site-growth=1KiB", *dumps, final], workdir)
     assert gate.returncode == (1 if GROWING[pattern] else 0), gate
     if GROWING[pattern]:
