@@ -49,8 +49,13 @@ _FRAME = re.compile(r"^0x[0-9A-F]+: \S.*$")
 def _check_shape(prof):
     mode = prof["mode"]
     leaks = prof.get("mtleak") is True
-    assert set(prof) - {"mtleak", "mttemp"} == TOP[mode], f"top-level keys {sorted(prof)}"
+    # memtrack's extra keys (docs/format.md): the leak flag, temporary blocks
+    # (heap mode), and in every profile the parent's pid and the wall-clock
+    # time of writing.
+    assert set(prof) - {"mtleak", "mttemp", "mtppid", "mtms"} == TOP[mode], f"top-level keys {sorted(prof)}"
     assert prof.get("mttemp") is (True if mode == "heap" else None), "mttemp in heap mode only"
+    assert isinstance(prof["mtppid"], int) and prof["mtppid"] > 0 and prof["mtppid"] != prof["pid"]
+    assert isinstance(prof["mtms"], int) and prof["mtms"] >= 0
     assert not leaks or mode == "heap", "leak figures outside heap mode"
     assert prof["dhatFileVersion"] == 2 and isinstance(prof["dhatFileVersion"], int)
     assert (prof["verb"], prof["bklt"]) == {"heap": ("Allocated", True), "copy": ("Copied", False),

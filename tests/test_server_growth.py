@@ -6,7 +6,8 @@ tests/clients/growth_patterns.c is a small server with five ways of
 keeping memory between requests: an unbounded cache, a handler list
 that only grows, a buffer cleared but keeping its capacity, thread-local
 data of short-lived threads never freed, and a steady-state loop (a
-bounded cache after a warm-up) that must not be flagged. What each one
+bounded cache after a warm-up) and a sawtooth (a cache emptied every 50
+requests) that must not be flagged. What each one
 holds after each request is known from its source; every run is checked
 three ways:
 
@@ -32,6 +33,7 @@ PYTHON = "/usr/bin/python3"
 PRINT = helpers.REPO / "scripts" / "memtrack_print"
 DIFF = helpers.REPO / "scripts" / "memtrack_diff"
 REPORT = helpers.REPO / "scripts" / "memtrack_report"
+MERGE = helpers.REPO / "scripts" / "memtrack_merge"
 ROUNDS = 240
 # About 100,000 instructions a request: some twenty dumps a run.
 EVERY = "2Mi"
@@ -44,7 +46,12 @@ GROWING = {
     "buffer": {"buffer_append"},
     "threads": {"thread_main"},
     "steady": set(),
+    "sawtooth": set(),
 }
+# Bounded patterns whose live bytes still differ between two points of the
+# second half (a sawtooth's phase at the middle and at the end): the gates,
+# which measure that difference, may go either way for them.
+GATE_UNDECIDED = {"sawtooth"}
 REACHABLE = {"cache": "still reachable at exit", "handlers": "still reachable at exit",
              "buffer": "still reachable at exit", "threads": "lost"}
 
@@ -126,6 +133,8 @@ def test_growth_patterns(pattern, clients, workdir):
         assert "No site kept rising." in section
     # The gates: any growth of more than 1 KiB over the second half fails
     # a growing pattern; the steady one passes.
+    if pattern in GATE_UNDECIDED:
+        return
     gate = script(PRINT, ["--growth", "--max-site-growth=1KiB", *dumps, final], workdir)
     assert gate.returncode == (1 if GROWING[pattern] else 0), gate
     if GROWING[pattern]:
@@ -221,3 +230,39 @@ def test_growth_needs_a_series(clients, workdir):
     assert g.returncode == 2 and "only with --growth" in g.stderr, g
     g = script(PRINT, ["--growth", "--max-site-growth=12", dumps[0], final], workdir)
     assert g.returncode == 2 and "--max-site-growth: say 12% for a percentage" in g.stderr, g
+
+
+def test_merge_a_forked_pair(clients, workdir):
+    """memtrack_merge on tests/clients/life_fork.c's parent and child,
+    whose figures are known by construction: parent 5,544 bytes in 3
+    blocks allocated (100 + 1000 before the fork, 4444 after), child
+    1,655 in 4 (the same two, then 222 + 333); lost at exit: 1000 each and
+    333 in the child; and each printf's stdout buffer (4,096 bytes, stdout
+    being a pipe). The tree: the child's parent is the parent."""
+    r = helpers.run_memtrack(["--leak-check=full", "--dhat-out-file=f.%p.json", "--summary-file=f.%p.sum"],
+                             [clients.path("life_fork")], workdir)
+    assert r.returncode == 0, r
+    roles = dict(l.split() for l in r.stdout.split("\n") if l)
+    parent, child = int(roles["parent"]), int(roles["child"])
+    files = sorted(workdir.glob("f.*"))
+    m = script(MERGE, ["--format=json", "-o", workdir / "merged.json", *files], workdir)
+    # Each process's definitely lost records are errors: the merged status
+    # says both failed.
+    assert m.returncode == 1, m
+    assert sorted(int(x) for x in re.findall(r"failed: pid (\d+):", m.stderr)) == sorted([parent, child]), m.stderr
+    doc = json.loads(m.stdout)
+    assert doc["roots"] == [parent]
+    assert {p["pid"]: p["ppid"] for p in doc["processes"]}[child] == parent
+    assert (doc["totals"]["tb"], doc["totals"]["tbk"]) == (5544 + 1655 + 2 * 4096, 3 + 4 + 2)
+    assert doc["leaks"]["definite"] == {"bytes": 1000 + 1000 + 333, "blocks": 3}
+    assert doc["lost"] == 2333
+    merged = ph.checked_profile(workdir / "merged.json")
+    assert ph.profile_sums(merged)["total"] == (5544 + 1655 + 2 * 4096, 9)
+    # The two processes' common sites are one merged site, with a column each.
+    both = [s for s in doc["top"] if len(s["by_pid"]) == 2]
+    assert sorted(s["tb"] for s in both) == [200, 2000], doc["top"]
+    # Without the summaries, --leak-limit decides from the profiles' leak keys.
+    profiles = sorted(workdir.glob("f.*.json"))
+    assert script(MERGE, ["--leak-limit=2333", *profiles], workdir).returncode == 0
+    over = script(MERGE, ["--leak-limit=2332", *profiles], workdir)
+    assert over.returncode == 1 and "2,333 bytes lost, above --leak-limit=2332" in over.stderr, over

@@ -17,6 +17,8 @@
              evicted, sizes cycling through 64 values so its total is at
              its highest within the first 100 requests), after a warm-up
              that grows it from empty
+   sawtooth  a cache emptied every 50 requests (bounded: it never holds
+             more than 50 entries), so its live bytes rise and fall
    With <dir>: waits at point 1 (creates <dir>/at1, waits for <dir>/go1)
    after half of the requests, for vgdb.
    Every request also runs a little arithmetic, so instructions advance
@@ -177,6 +179,18 @@ int main(int argc, char** argv) {
       pthread_t t;
       if (pthread_create(&t, NULL, thread_main, (void*)(long)r) != 0) return 3;
       pthread_join(t, NULL);
+    } else if (!strcmp(pattern, "sawtooth")) {
+      if (r % 50 == 0) {
+        for (size_t i = 0; i < n_buckets; i++)
+          while (buckets[i]) {
+            struct entry* e = buckets[i];
+            buckets[i] = e->next;
+            free(e->value);
+            free(e);
+          }
+        n_entries = 0;
+      }
+      cache_put((unsigned long)r * 2654435761UL, data, 200);
     } else if (!strcmp(pattern, "steady")) {
       lru_put(100 + (size_t)(r * 37 % 64) * 5);
     } else {
