@@ -9,6 +9,7 @@
 // running server (dump_profile, heap_stats, top) and massif's (snapshot,
 // detailed_snapshot, all_snapshots, with massif's file names) follow.
 #include "mt_monitor.h"
+#include "mt_label.h"
 #include "mt_leak.h"
 #include "mt_massif.h"
 #include "mt_profile.h"
@@ -367,28 +368,14 @@ void snapshot(HChar** save, bool detailed, bool all) {
   if (!massif::write_snapshot_now(name, detailed)) VG_(gdb_printf)("%s: %s not written\n", cmd, name);
 }
 
-// STAND-IN for the site label of mt_label (issue 19, the labels helper):
-// the first frame of the stack outside memtrack's preload, without its
-// address. To be replaced by mt_label's label of a site when that module
-// is merged.
-void label_stand_in(ExeContext* ec, StrBuf* out) {
-  struct Walk {
-    StrBuf* out;
-    bool done;
-  } w = {out, false};
-  VG_(apply_ExeContext)(
-      [](UInt, DiEpoch ep, Addr ip, void* opaque) {
-        Walk* w = static_cast<Walk*>(opaque);
-        if (w->done || sites::in_preload(ip)) return;
-        w->done = true;
-        InlIPCursor* cur = VG_(new_IIPC)(ep, ip);
-        const HChar* text = sites::frame_text(ep, ip, cur);
-        VG_(delete_IIPC)(cur);
-        const HChar* colon = VG_(strstr)(text, ": ");
-        w->out->append(colon ? colon + 2 : text);
-      },
-      &w, ec);
-  if (!w.done) out->append("(no frame outside the allocator)");
+// A site's label (mt_label: its first frame in the program's own code, as
+// the scripts and SARIF name it), "fn (file:line)".
+void site_label(ExeContext* ec, StrBuf* out) {
+  StrBuf abs;
+  abs.init("mt.monitor.label");
+  UInt line = 0;
+  if (!label::label_of(ec, out, &abs, &line)) out->append("(no frame outside the allocator)");
+  abs.free();
 }
 
 enum Metric { kLiveBytes, kLiveBlocks, kTotalBytes, kPeakBytes };
@@ -447,7 +434,7 @@ void top(HChar** save) {
   for (SizeT i = 0; i < best.size(); i++) {
     const Site* s = best[i];
     label.clear();
-    label_stand_in(s->ec, &label);
+    site_label(s->ec, &label);
     VG_(gdb_printf)("%3llu: %'llu bytes in %'llu blocks live, %'llu in %'llu allocated, peak %'llu: %s\n",
                     (ULong)i + 1, s->cur_bytes, s->cur_blocks, s->tot_bytes, s->tot_blocks, s->max_bytes,
                     label.c_str());

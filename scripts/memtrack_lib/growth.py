@@ -21,7 +21,8 @@ leak search found them still reachable (the unbounded-cache pattern) or
 lost.
 """
 from .cli import InputError
-from .fmt import site_key, strip_address
+from .fmt import site_key
+from .labels import label as _label
 
 MIN_SHARE = 0.25
 MIN_SAMPLES = 4
@@ -29,10 +30,9 @@ THRESHOLD_TEXT = "below massif's threshold"
 
 
 def label(frames):
-    """STAND-IN for scripts/memtrack_lib/labels.py (issue 19, the labels
-    helper): the first frame, without its address. To be replaced by the
-    labels module's label of a site when it is merged."""
-    return strip_address(frames[0]) if frames else "(no frames)"
+    """A site's name in the growth lists: its label (labels.py: the first
+    frame in the program's own code), in full."""
+    return _label(frames).full if frames else "(no frames)"
 
 
 class Series:
