@@ -133,11 +133,26 @@ Long params_start(const HChar* fn) {
   return last;
 }
 
+// Whether the token [a, b) ends in "operator" (after "::" or alone),
+// perhaps with an operator's symbols or a literal operator's "": the space
+// after it is inside the name ("operator new", 'operator"" _kb').
+bool operator_token(const HChar* a, const HChar* b) {
+  const HChar* e = b;
+  while (e > a && !ident_char(e[-1]) && e[-1] != ' ') e--;
+  if (e - a < 8 || VG_(strncmp)(e - 8, "operator", 8) != 0) return false;
+  const HChar* o = e - 8;
+  return o == a || (o - a >= 2 && o[-1] == ':' && o[-2] == ':');
+}
+
 // The qualified name: without parameters and without a function
 // template's return type ("void std::vector<...>::f<...>" is std::'s).
 void qualified(const HChar* fn, StrBuf* out) {
   Long end = params_start(fn);
-  if (end < 0) end = (Long)VG_(strlen)(fn);
+  out->clear();
+  if (end < 0) {  // no parameter list: no return type either (C, Rust)
+    out->append(fn);
+    return;
+  }
   // The last top-level space before end, not one inside "operator new".
   Long start = 0;
   int depth = 0;
@@ -145,12 +160,8 @@ void qualified(const HChar* fn, StrBuf* out) {
     HChar c = fn[i];
     if (c == '<' || c == '(' || c == '[' || c == '{') depth++;
     else if (c == '>' || c == ')' || c == ']' || c == '}') depth--;
-    else if (c == ' ' && depth == 0) {
-      bool after_operator = i >= 8 && VG_(strncmp)(fn + i - 8, "operator", 8) == 0;
-      if (!after_operator) start = i + 1;
-    }
+    else if (c == ' ' && depth == 0 && !operator_token(fn + start, fn + i)) start = i + 1;
   }
-  out->clear();
   out->append(fn + start, (SizeT)(end - start));
 }
 
@@ -298,7 +309,11 @@ Kind classify(const Frame& f) {
               (f.dir && any_match(kRustStdDirs, f.dir))))
       k = kStd;
   }
-  if (k == kUser && (any_match(kLibcFns, q.c_str()) || reserved(q.c_str()))) k = kLibc;
+  // Reserved names are the implementation's where it could be libc: with
+  // source (the scripts cannot tell the object then) or in a system
+  // library; a program's own _Py... or __foo stays its code.
+  bool libc_place = f.file || !f.obj || any_match(kSystemObjects, f.obj);
+  if (k == kUser && (any_match(kLibcFns, q.c_str()) || (reserved(q.c_str()) && libc_place))) k = kLibc;
   if (k == kUser && !f.file && f.obj && any_match(kSystemObjects, f.obj)) k = kSystem;
   q.free();
   return k;

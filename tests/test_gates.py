@@ -679,10 +679,12 @@ def _sarif_results(path):
     assert run["tool"]["driver"]["name"] == "memtrack"
     rule_ids = [x["id"] for x in run["tool"]["driver"]["rules"]]
     assert len(rule_ids) == len(set(rule_ids))
+    bases = run.get("originalUriBaseIds", {})
     for res in run["results"]:
         assert res["ruleId"] in rule_ids, res["ruleId"]
         assert res["level"] in ("error", "warning")
         assert res["message"]["text"]
+        res["_bases"] = bases  # for _location: relative URIs and their root
     return run["results"]
 
 
@@ -694,6 +696,12 @@ def _location(res):
     uri = pl["artifactLocation"]["uri"]
     # A URI, not a raw path: nothing that needs percent-encoding is left.
     assert re.fullmatch(r"[A-Za-z0-9\-._~/:%]+", uri), uri
+    if "uriBaseId" in pl["artifactLocation"]:
+        # Relative to the source root (--sarif-root, by default the current
+        # directory), which the run's originalUriBaseIds gives.
+        base = res["_bases"][pl["artifactLocation"]["uriBaseId"]]["uri"]
+        assert base.endswith("/") and not uri.startswith("/"), (base, uri)
+        uri = base + uri
     u = urllib.parse.urlparse(uri)
     assert u.scheme == "file" and u.netloc == "", uri
     return urllib.parse.unquote(u.path), (pl["region"]["startLine"] if "region" in pl else None)

@@ -50,7 +50,7 @@ BAD_BY_OPTION = {
     "leak-limit": ["12QB", "1x", ""],
     "summary-file": ["", "s.%q{", "s.%q{MEMTRACK_NO_SUCH_VAR_42}"],
     "sarif-file": ["", "s.%q{"],
-    "sarif-root": ["", "/no/such/dir"],
+    "sarif-root": ["", "/nonexistent/dir", "/etc/passwd"],
     "alloc-fn": [""],
     "ignore-fn": [""],
     "massif-out-file": ["", "m.%q{", "m.%q{MEMTRACK_NO_SUCH_VAR_42}"],

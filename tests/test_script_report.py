@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,10 @@ import pytest
 import browser
 import helpers
 import workloads
+
+sys.path.insert(0, str(helpers.REPO / "scripts"))
+from memtrack_lib import labels as LABELS  # noqa: E402
+sys.path.pop(0)
 
 SCRIPT = helpers.REPO / "scripts" / "memtrack_report"
 MAN = helpers.REPO / "docs" / "memtrack_report.1"
@@ -80,6 +85,7 @@ EXTRACT = r"""(() => {
   const rows = (sel) => qa(sel + ' tbody tr').map((tr) => ({
     frames: qa('li.frame', tr).map((li) => li.textContent),
     first: tr.querySelector('.site-frame') ? tr.querySelector('.site-frame').textContent : null,
+    title: tr.querySelector('.site-frame') ? tr.querySelector('.site-frame').title : null,
     rank: tr.querySelector('td.rank') ? num(tr.querySelector('td.rank').textContent) : null,
     cols: Object.fromEntries(qa('td[data-col]', tr).map((td) => [td.dataset.col,
                                                                  num(td.textContent)])),
@@ -419,6 +425,19 @@ def test_chart_with_stacks_and_instruction_time(peak_run, workdir, clients):
 # Tables
 
 
+def check_label(r):
+    """A row names its site by its label (memtrack_lib.labels, tested in
+    test_labels.py): one of its frames, whole on hover, shown with the same
+    location and the function's name at most as long."""
+    frames = [re.sub(r"^0x[0-9A-Fa-f]+: ", "", f) for f in r["frames"]]
+    assert r["title"] in frames, (r["title"], frames)
+    loc = re.search(r" \((in )?([^()]*)\)$", r["title"])
+    if loc:
+        shown = os.path.basename(loc[2]) if loc[1] else loc[2]
+        assert r["first"].endswith(f" ({loc[1] or ''}{shown})"), (r["first"], r["title"])
+    assert len(r["first"]) <= len(r["title"])
+
+
 def check_top_rows(rows, doc, sort, top):
     """The rows are the profile's top `top` program points by `sort`, in
     order, each with its own figures."""
@@ -435,7 +454,7 @@ def check_top_rows(rows, doc, sort, top):
         assert stack not in seen
         seen.add(stack)
         pp = by_stack[stack]
-        assert r["first"] == re.sub(r"^0x[0-9A-Fa-f]+: ", "", stack[0])
+        check_label(r)
         for col, v in r["cols"].items():
             assert v == COLUMN_VALUE[col](pp), (col, v, stack)
     return seen
@@ -716,7 +735,7 @@ def test_frame_strings_with_html_characters_render_as_text(workdir):
     shown_stacks = {tuple(r["frames"]) for r in page["top"]}
     assert shown_stacks == {frames_of(doc, pp) for pp in doc["pps"]}
     for r in page["top"]:
-        assert r["first"] == re.sub(r"^0x[0-9A-Fa-f]+: ", "", r["frames"][0])
+        check_label(r)
     lost = [r for r in page["leaks"] if r["cols"]["ldb"]]
     assert len(lost) == 1 and "make<Box<int> >(Box<int>&, unsigned long)" in lost[0]["frames"][0]
     assert lost[0]["cols"]["ldb"] == 1000 and lost[0]["cols"]["ldbk"] == 1
@@ -728,7 +747,10 @@ def test_frame_strings_with_html_characters_render_as_text(workdir):
     for n in page["flame"]:
         assert n["title"].split("\n")[0] == n["frame"]
         if n["label"] and n["depth"] > 0:
-            short = re.sub(r"^0x[0-9A-Fa-f]+: ", "", n["frame"])
+            # A box shows the frame's short form (memtrack_lib.labels, tested
+            # in test_labels.py), cut to fit.
+            short = LABELS.frame_text(LABELS.parse_frame(re.sub(r"^0x[0-9A-Fa-f]+: ", "",
+                                                                 n["frame"])), short=True)
             assert short.startswith(n["label"].rstrip("\u2026")), (n["label"], short)
     assert page["info"]["Command"] == doc["cmd"]
 

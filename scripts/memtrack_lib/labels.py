@@ -271,6 +271,8 @@ def _params_start(fn):
 def _qualified(fn):
     """The function's qualified name: without a template function's return
     type ("void std::vector<...>::f<...>" is std::'s) and parameters."""
+    if _params_start(fn) is None:
+        return fn  # no parameter list: no return type either (C, Rust)
     head = drop_params(fn)
     tokens, depth, start = [], 0, 0
     for i, c in enumerate(head):
@@ -283,9 +285,14 @@ def _qualified(fn):
             start = i + 1
     tokens.append(head[start:])
     k = len(tokens) - 1
-    while k > 0 and (tokens[k - 1] == "operator" or tokens[k - 1].endswith("::operator")):
+    while k > 0 and _OPERATOR_TOKEN.search(tokens[k - 1]):
         k -= 1
     return " ".join(tokens[k:])
+
+
+# "operator", "ns::operator" and 'operator""' (a literal operator) before
+# a space: the space is inside the name.
+_OPERATOR_TOKEN = re.compile(r'(?:^|::)operator(?:""|[^\w\s]*)$')
 
 
 def _std_name(q):
@@ -363,7 +370,7 @@ def skip_reason(f, rules=DEFAULT):
             return "std"
         if rust and not _scoped(q) and (_RUST_STD_FILES.match(base) or _ALLOC_GLOBAL.search(fn)):
             return "std"
-    if _LIBC.match(q) or _reserved(q):
+    if _LIBC.match(q) or (_reserved(q) and (f.file or not f.obj or _SYSTEM_OBJECT.match(f.obj))):
         return "libc"
     if f.line is None and f.obj and _SYSTEM_OBJECT.match(f.obj):
         return "system"
