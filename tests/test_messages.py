@@ -93,13 +93,14 @@ def test_end_of_run_without_massif_file_and_when_the_profile_fails(clients, work
     _, block, _ = _files_block(r.stderr)
     assert block[1].split() == ["heap", "profile", "(DHAT", "format)", str(workdir / "p.json")], block
     assert block[3] == f"  memtrack_print {workdir / 'p.json'}" and "--massif" not in block[5], block
-    # A profile that cannot be written: the massif file alone, no command
-    # for a profile that is not there.
-    r = helpers.run_memtrack(["--dhat-out-file=no/such/p.json", "--massif-out-file=m.massif"],
+    # A profile that cannot be written at exit (one that cannot be created
+    # stops the run before the program: test_output_paths.py): the massif
+    # file alone, no command for a profile that is not there.
+    r = helpers.run_memtrack(["--dhat-out-file=/dev/full", "--massif-out-file=m.massif"],
                              [clients.path("peak")], workdir)
     _, block, _ = _files_block(r.stderr)
     assert block == ["Files written:", f"  {'heap over time (massif format)':<33} {workdir / 'm.massif'}"], block
-    assert "can't open memtrack profile file" in r.stderr
+    assert "error: writing memtrack profile file '/dev/full' failed" in r.stderr
     # -q: nothing.
     r = helpers.run_memtrack(["-q", "--dhat-out-file=q.json"], [clients.path("peak")], workdir)
     assert r.stderr == "", r
