@@ -63,7 +63,7 @@ def compile_client(name, extra_flags=(), out_name=None, out_dir=None):
     if out.exists() and out.stat().st_mtime >= newest:
         return str(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cc = "g++" if src.suffix == ".cpp" else "gcc"
+    cc = helpers.CROSS + ("g++" if src.suffix == ".cpp" else "gcc")
     tmp = out_dir / f".{out.name}.{os.getpid()}.tmp"
     cmd = [cc, "-g", *extra_flags, "-pthread", f"-I{helpers.MEMTRACK_INCLUDE}",
            f"-I{helpers.VALGRIND_INCLUDE}", "-o", str(tmp), str(src)]
