@@ -18,7 +18,8 @@ void allow(const void* fn);
 // Registers a tool request (not a CLIENT_CALLn) the helper may serve
 // itself: fn(tid, args) with args the client's block ([0] the request)
 // returns the request's result. Only for requests that read no guest
-// register but IP, SP and FP. The preload's copy event is one: every
+// register but those the unwinder starts from (mt_arch.h's kUnwindRegs:
+// IP, SP and FP; LR too on arm64). The preload's copy event is one: every
 // memcpy and strcpy makes it, and in heap mode it does nothing, yet each
 // took the scheduler round trip (sqlite3 at scale 100: 1.07 million
 // round trips, 16 thousand under `none`).

@@ -6,6 +6,12 @@
 // DHAT instead calls for every access not within 16 KiB of the stack
 // pointer; the granule filter also skips globals, libraries and mappings,
 // and it needs no stack-pointer special case (stacks are never heap).
+// The same code serves amd64 and arm64: their IR is alike (64-bit,
+// little-endian; an arm64 ldp/stp is two loads/stores, a ldxr/stxr an
+// LLSC), the stack pointer's offset comes from the guest layout, and the
+// one number that differs, the red zone below SP, from mt_arch.h. The
+// amd64 words below (push, rsp) name the common case there; an arm64
+// frame is one 16-byte fall of SP (stp x29, x30, [sp, #-16]! or sub sp).
 #include "mt_instrument.h"
 #include "mt_access.h"
 #include "mt_options.h"
@@ -161,12 +167,24 @@ bool tracking() { return g_opts.access_tracking && g_opts.mode == Mode::kHeap; }
 
 // The filter byte for addr: set when a heap block ever lay in its granule.
 // mask: the address may be anything (guarded access, computed neighbour).
+// Its type is kFilterTy: the byte, or the byte widened where the host has
+// no 8-bit compare (mt_arch.h).
+constexpr IRType kFilterTy = arch::kWideFilterTest ? Ity_I32 : Ity_I8;
 IRExpr* granule_byte(IRSB* sb, IRExpr* addr, bool mask) {
   IRTemp gran = assign(sb, Ity_I64, IRExpr_Binop(Iop_Shr64, addr, IRExpr_Const(IRConst_U8(access::kGranuleShift))));
   IRTemp idx = mask ? assign(sb, Ity_I64, IRExpr_Binop(Iop_And64, IRExpr_RdTmp(gran), u64(access::kGranules - 1))) : gran;
   IRTemp at = assign(sb, Ity_I64,
                      IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(idx), u64(reinterpret_cast<ULong>(access::heap_granules()))));
-  return IRExpr_RdTmp(assign(sb, Ity_I8, IRExpr_Load(Iend_LE, Ity_I8, IRExpr_RdTmp(at))));
+  IRExpr* byte = IRExpr_RdTmp(assign(sb, Ity_I8, IRExpr_Load(Iend_LE, Ity_I8, IRExpr_RdTmp(at))));
+  if (!arch::kWideFilterTest) return byte;
+  return IRExpr_RdTmp(assign(sb, Ity_I32, IRExpr_Unop(Iop_8Uto32, byte)));
+}
+
+// Whether a filter value (granule_byte's, or two or'd) is set.
+IRExpr* filter_set(IRSB* sb, IRExpr* v) {
+  if (arch::kWideFilterTest)
+    return IRExpr_RdTmp(assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpNE32, v, IRExpr_Const(IRConst_U32(0)))));
+  return IRExpr_RdTmp(assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpNE8, v, IRExpr_Const(IRConst_U8(0)))));
 }
 
 // One access of size bytes at addr (an atom), performed only when guard (an
@@ -176,9 +194,7 @@ void emit_single(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard)
   // A guarded access may carry any address when its guard is false: mask it
   // into the filter. An unguarded one happens: an address above the
   // filter's 2^48 bytes is not canonical and faults in the program anyway.
-  IRExpr* byte = granule_byte(sb, addr, guard != nullptr);
-  IRTemp heap = assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpNE8, byte, IRExpr_Const(IRConst_U8(0))));
-  IRExpr* cond = IRExpr_RdTmp(heap);
+  IRExpr* cond = filter_set(sb, granule_byte(sb, addr, guard != nullptr));
   if (guard) cond = IRExpr_RdTmp(assign(sb, Ity_I1, IRExpr_Binop(Iop_And1, guard, cond)));
 
   IRDirty* di;
@@ -254,11 +270,11 @@ class Grouper {
       IRExpr* hi = rel_max_ == 0 ? addr0_ : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, addr0_, u64(static_cast<ULong>(rel_max_)))));
       IRExpr* b_lo = granule_byte(sb, lo, true);
       IRExpr* b_hi = granule_byte(sb, hi, true);
-      IRTemp any = assign(sb, Ity_I8, IRExpr_Binop(Iop_Or8, b_lo, b_hi));
-      IRTemp heap = assign(sb, Ity_I1, IRExpr_Binop(Iop_CmpNE8, IRExpr_RdTmp(any), IRExpr_Const(IRConst_U8(0))));
+      IRTemp any = assign(sb, kFilterTy, IRExpr_Binop(arch::kWideFilterTest ? Iop_Or32 : Iop_Or8, b_lo, b_hi));
+      IRExpr* heap = filter_set(sb, IRExpr_RdTmp(any));
       IRDirty* di = unsafeIRDirty_0_N(2, "mt_on_group", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&access::on_group)),
                                       mkIRExprVec_2(addr0_, u64(code_ | static_cast<ULong>(n_))));
-      di->guard = IRExpr_RdTmp(heap);
+      di->guard = heap;
       addStmtToIRSB(sb, IRStmt_Dirty(di));
     }
     n_ = 0;

@@ -250,7 +250,8 @@ ULong g_scanned;
 ULong g_skipped;       // bytes that faulted
 ULong g_root_skipped;  // ... by the end of marking from the roots, which memcheck prints
 
-// The word loops' step at their first word and at each page start: false
+// The word loops' step at their first word and at each start of a 4 KiB
+// unit (mt_undef's records; a page on amd64, a part of one on arm64): false
 // if the page is not the client's to read (g_scan_at moves to the next
 // page), else the page's record of words memcheck.h's requests hid.
 inline bool enter_page(Addr p, const undef::Page** hidden) {
@@ -283,7 +284,7 @@ void mark_range(Addr a, Addr b, bool prior_definite) {
   const undef::Page* hidden = nullptr;
   while (g_scan_at < b) {
     Addr p = g_scan_at;
-    if ((p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) && !enter_page(p, &hidden)) continue;
+    if ((p == a || (p & (arch::kMinPageSize - 1)) == 0) && !enter_page(p, &hidden)) continue;
     UWord w = *reinterpret_cast<const UWord*>(p);
     g_scanned += sizeof(UWord);
     if (w >= g_lo && w < g_hi && !(hidden && undef::unwritten(hidden, p, w))) found_word(w, prior_definite);
@@ -985,7 +986,7 @@ void wpa_scan(Addr a, Addr b) {
   const undef::Page* volatile hidden = nullptr;
   while (g_scan_at < b) {
     Addr p = g_scan_at;
-    if (p == a || (p & (VKI_PAGE_SIZE - 1)) == 0) {
+    if (p == a || (p & (arch::kMinPageSize - 1)) == 0) {
       const undef::Page* h;
       if (!enter_page(p, &h)) continue;
       hidden = h;

@@ -1,7 +1,7 @@
 /*
    mt_preload_strmem.c: memtrack's own versions of libc's string and memory
-   functions. Built into vgpreload_memtrack-amd64-linux.so, they run on the
-   simulated CPU in place of glibc's.
+   functions. Built into vgpreload_memtrack-PLATFORM.so (amd64-linux,
+   arm64-linux), they run on the simulated CPU in place of glibc's.
 
    Why we have them
    ----------------
@@ -11,7 +11,9 @@
    memtrack counts the bytes read and written inside each heap block and
    must agree with DHAT exactly, so it replaces the same set of functions
    as the DHAT of the Valgrind it is built against (the symbol list of
-   Debian's vgpreload_dhat-amd64-linux.so, no more, no fewer): 3.19's set,
+   Debian's vgpreload_dhat-amd64-linux.so, no more, no fewer; the arm64 one
+   has the same list plus four ld.so names that Valgrind leaves out on
+   amd64 only, see strchr below): 3.19's set,
    plus what later releases added, each under its MT_VG_DHAT_STRMEM_3xx
    (mt_vgcompat.h). Each version here touches exactly the bytes DHAT's
    compiled replacement touches: the same bytes, the same number of times,
@@ -39,9 +41,13 @@
    function's own body, so the copy's stack starts at the replaced function,
    as DHAT's does.
 
-   This file is amd64-linux only (so is memtrack); it must not call into
-   libc except for tolower/tolower_l, whose locale tables it cannot know
-   (DHAT calls the same two, so their accesses are the same too).
+   The same C serves amd64-linux and arm64-linux: the accesses are the C
+   code's, through the helpers below, whichever compiler emits them (an
+   arm64 ldp/stp pair is two accesses in Valgrind's IR, as two movs are on
+   amd64). What differs between the two is marked where it is: the raw
+   exit in chk_fail, and the strchr names. It must not call into libc
+   except for tolower/tolower_l, whose locale tables it cannot know (DHAT
+   calls the same two, so their accesses are the same too).
 */
 
 #include "mt_preload.h"
@@ -92,9 +98,18 @@ MT_INLINE void chk_fail(const char* what)
 {
    VALGRIND_PRINTF_BACKTRACE("*** %s: buffer overflow detected ***: "
                              "program terminated\n", what);
-   for (;;)
+   for (;;) {
+#if defined(VGA_amd64)
       __asm__ __volatile__("syscall" : : "a"(231 /* exit_group */), "D"(1)
                            : "rcx", "r11", "memory");
+#elif defined(VGA_arm64)
+      register long x8 __asm__("x8") = 94;  /* exit_group */
+      register long x0 __asm__("x0") = 1;
+      __asm__ __volatile__("svc #0" : "+r"(x0) : "r"(x8) : "memory");
+#else
+#error "memtrack's preload supports amd64-linux and arm64-linux only"
+#endif
+   }
 }
 
 /* Each exported replacement is declared before it is defined. */
@@ -177,6 +192,15 @@ MT_STRCHR(VG_Z_LIBC_SONAME, index)
 MT_STRCHR(VG_Z_LIBC_SONAME, __GI_strchr)
 MT_STRCHR(VG_Z_LIBC_SONAME, __strchr_sse2)
 MT_STRCHR(VG_Z_LIBC_SONAME, __strchr_sse2_no_bsf)
+/* Valgrind's list has these four on every Linux but x86 and amd64 (it
+   gives no reason), so DHAT's arm64 preload has them and so does ours;
+   they name no arm64 library, so nothing binds them there. */
+#if !defined(VGA_amd64)
+MT_STRCHR(VG_Z_LD_LINUX_SO_2,        strchr)
+MT_STRCHR(VG_Z_LD_LINUX_SO_2,        index)
+MT_STRCHR(VG_Z_LD_LINUX_X86_64_SO_2, strchr)
+MT_STRCHR(VG_Z_LD_LINUX_X86_64_SO_2, index)
+#endif
 
 MT_STRCHRNUL(VG_Z_LIBC_SONAME, strchrnul)
 

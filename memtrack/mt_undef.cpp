@@ -6,10 +6,13 @@
 // fresh mapping marked NOACCESS costs nothing, nor does a pool's untouched
 // memory: only pages with stale data get records.
 #include "mt_undef.h"
+#include "mt_arch.h"
 
 namespace mt::undef {
 
-constexpr SizeT kWords = VKI_PAGE_SIZE / sizeof(UWord);
+// A record covers a 4 KiB unit, within one page on every kernel (mt_arch.h).
+constexpr SizeT kPage = arch::kMinPageSize;
+constexpr SizeT kWords = kPage / sizeof(UWord);
 constexpr SizeT kBitWords = kWords / (8 * sizeof(UWord));
 
 struct Page {
@@ -24,7 +27,7 @@ namespace {
 
 // Copies cost 4 KiB per page of hidden data; beyond this a program's
 // requests are not remembered (their words count as pointers).
-constexpr SizeT kMaxPages = (SizeT(64) << 20) / VKI_PAGE_SIZE;
+constexpr SizeT kMaxPages = (SizeT(64) << 20) / kPage;
 
 PtrMap<Page> g_map;
 bool g_ready;
@@ -37,7 +40,7 @@ void ready() {
   g_ready = true;
 }
 
-inline SizeT index_of(Addr a) { return (a & (VKI_PAGE_SIZE - 1)) / sizeof(UWord); }
+inline SizeT index_of(Addr a) { return (a & (kPage - 1)) / sizeof(UWord); }
 inline bool test(const Page* p, SizeT i) { return (p->bits[i / (8 * sizeof(UWord))] >> (i % (8 * sizeof(UWord)))) & 1; }
 
 void clear(Page* p, SizeT i) {
@@ -48,7 +51,7 @@ void clear(Page* p, SizeT i) {
 
 void release_if_empty(Addr page_addr, Page* p) {
   if (p->n) return;
-  g_map.remove(page_addr / VKI_PAGE_SIZE);
+  g_map.remove(page_addr / kPage);
   dealloc(p);
   g_pages--;
 }
@@ -78,7 +81,7 @@ bool read_words(Addr from, Addr to) {
 
 // Clears the words of [from, to) (one page) in the page's record.
 void reveal_in_page(Addr page_addr, Addr from, Addr to) {
-  Page* p = g_map.get(page_addr / VKI_PAGE_SIZE);
+  Page* p = g_map.get(page_addr / kPage);
   if (!p) return;
   for (Addr w = from; w < to; w += sizeof(UWord)) clear(p, index_of(w));
   release_if_empty(page_addr, p);
@@ -90,15 +93,15 @@ void hide(Addr a, SizeT len) {
   if (!len || a + len < a) return;
   ready();
   Addr lo = VG_ROUNDDN(a, sizeof(UWord)), hi = VG_ROUNDUP(a + len, sizeof(UWord));
-  for (Addr page_addr = VG_PGROUNDDN(lo); page_addr < hi && page_addr >= VG_PGROUNDDN(lo);
-       page_addr += VKI_PAGE_SIZE) {
-    Addr from = max(lo, page_addr), to = min(hi, page_addr + VKI_PAGE_SIZE);
+  for (Addr page_addr = VG_ROUNDDN(lo, kPage); page_addr < hi && page_addr >= VG_ROUNDDN(lo, kPage);
+       page_addr += kPage) {
+    Addr from = max(lo, page_addr), to = min(hi, page_addr + kPage);
     if (page_addr == 0) continue;  // never client memory; 0 is no map key
     if (!read_words(from, to)) {
       reveal_in_page(page_addr, from, to);  // unknown now: count as pointers
       continue;
     }
-    Page* p = g_map.get(page_addr / VKI_PAGE_SIZE);
+    Page* p = g_map.get(page_addr / kPage);
     for (Addr w = from; w < to; w += sizeof(UWord)) {
       SizeT i = index_of(w);
       UWord v = g_buf[i];
@@ -112,7 +115,7 @@ void hide(Addr a, SizeT len) {
           break;
         }
         p = static_cast<Page*>(alloc_zeroed("mt.undef.page", sizeof(Page)));
-        g_map.put(page_addr / VKI_PAGE_SIZE, p);
+        g_map.put(page_addr / kPage, p);
         g_pages++;
       }
       if (!test(p, i)) {
@@ -130,28 +133,28 @@ void reveal(Addr a, SizeT len) {
   Addr lo = VG_ROUNDUP(a, sizeof(UWord));
   Addr hi = a + len < a ? ~Addr(0) & ~(sizeof(UWord) - 1) : VG_ROUNDDN(a + len, sizeof(UWord));
   if (lo >= hi) return;
-  SizeT range_pages = (VG_PGROUNDUP(hi) - VG_PGROUNDDN(lo)) / VKI_PAGE_SIZE;
+  SizeT range_pages = (VG_ROUNDUP(hi, kPage) - VG_ROUNDDN(lo, kPage)) / kPage;
   if (range_pages <= g_pages) {
-    for (Addr page_addr = VG_PGROUNDDN(lo); page_addr < hi && page_addr >= VG_PGROUNDDN(lo);
-         page_addr += VKI_PAGE_SIZE)
-      reveal_in_page(page_addr, max(lo, page_addr), min(hi, page_addr + VKI_PAGE_SIZE));
+    for (Addr page_addr = VG_ROUNDDN(lo, kPage); page_addr < hi && page_addr >= VG_ROUNDDN(lo, kPage);
+         page_addr += kPage)
+      reveal_in_page(page_addr, max(lo, page_addr), min(hi, page_addr + kPage));
     return;
   }
   // A big range (an unmapping) with few records: visit the records.
   Vec<UWord> keys;
   keys.init("mt.undef.keys");
   g_map.each([&](UWord key, Page*) {
-    Addr page_addr = key * VKI_PAGE_SIZE;
-    if (page_addr + VKI_PAGE_SIZE > lo && page_addr < hi) keys.push(key);
+    Addr page_addr = key * kPage;
+    if (page_addr + kPage > lo && page_addr < hi) keys.push(key);
   });
   for (UWord key : keys) {
-    Addr page_addr = key * VKI_PAGE_SIZE;
-    reveal_in_page(page_addr, max(lo, page_addr), min(hi, page_addr + VKI_PAGE_SIZE));
+    Addr page_addr = key * kPage;
+    reveal_in_page(page_addr, max(lo, page_addr), min(hi, page_addr + kPage));
   }
   keys.free();
 }
 
-const Page* page(Addr a) { return g_pages ? g_map.get(a / VKI_PAGE_SIZE) : nullptr; }
+const Page* page(Addr a) { return g_pages ? g_map.get(a / kPage) : nullptr; }
 
 bool unwritten(const Page* pg, Addr a, UWord w) {
   SizeT i = index_of(a);

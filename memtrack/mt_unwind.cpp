@@ -1,4 +1,5 @@
-// The memo behind unwind::here().
+// The memo behind unwind::here(), amd64 only: on arm64 here() always
+// unwinds (mt_arch.h's kUnwindMemo says why).
 //
 // Why reusing an unwind is sound. Valgrind's amd64 unwinder goes from frame
 // i (ip, sp, fp) to frame i+1 using only: the CFI of ip, which says where
@@ -162,6 +163,7 @@ void remember(Memo* m, Addr ip0, Addr sp0, Addr fp0, Addr smax, UInt epoch, cons
 }  // namespace
 
 void init() {
+  if (!arch::kUnwindMemo) return;  // why: mt_arch.h
   g_frames = VG_(clo_backtrace_size);
   if (g_frames < 2 || g_frames > kMaxFrames) return;
   g_stride = sizeof(Memo) + (2 * g_frames + kTailWords) * sizeof(Addr);

@@ -40,3 +40,16 @@ def workdir(tmp_path, monkeypatch):
     repository."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def pytest_collection_modifyitems(config, items):
+    """An arm64 build under qemu (helpers.EMULATED): the tests that cannot
+    run there are skipped with the reason tests/arm64_select.py gives."""
+    if not helpers.EMULATED:
+        return
+    import arm64_select
+
+    for item in items:
+        why = arm64_select.skip_reason(item.nodeid)
+        if why:
+            item.add_marker(pytest.mark.skip(reason=why))

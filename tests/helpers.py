@@ -69,6 +69,22 @@ def _vgdb():
 
 VGDB = _vgdb()
 
+# An arm64 build tested on another machine (make check-arm64; docs/manual.md,
+# "arm64"): the tools run under qemu-user (scripts/vg-in-place does that),
+# the test clients are cross-compiled, and a client run "natively" runs under
+# qemu too, with the sysroot scripts/arm64-env unpacked (the folder above the
+# Valgrind prefix, or MEMTRACK_SYSROOT).
+EMULATED = VG_CONF.get("VG_PLATFORM") == "arm64-linux" and os.uname().machine != "aarch64"
+CROSS = "aarch64-linux-gnu-" if EMULATED else ""
+QEMU = os.environ.get("MEMTRACK_QEMU", "qemu-aarch64-static")
+SYSROOT = os.environ.get("MEMTRACK_SYSROOT") or str(Path(VG_CONF["VG_PREFIX"]).parent)
+
+
+def native_prefix():
+    """What a client's command line needs in front to run here: nothing, or
+    qemu-user with the arm64 sysroot."""
+    return [QEMU, "-L", SYSROOT] if EMULATED else []
+
 FIX_HINT = "run scripts/bootstrap --tests (or ./configure && make) first"
 
 # Generous: the slowest run in the suite takes a few seconds.
@@ -110,7 +126,7 @@ def build_problems():
             problems.append(f"missing {p}")
     if not os.access(VALGRIND, os.X_OK):
         problems.append(f"{VALGRIND} (the build's valgrind) is not there")
-    for prog in ("gcc", "g++"):
+    for prog in (CROSS + "gcc", CROSS + "g++") + ((QEMU,) if EMULATED else ()):
         if shutil.which(prog) is None:
             problems.append(f"{prog} is not on PATH")
     if not (VALGRIND_INCLUDE / "valgrind.h").exists():
@@ -159,7 +175,7 @@ class Clients:
         newest = max(p.stat().st_mtime for p in deps if p.exists())
         if not out.exists() or out.stat().st_mtime < newest:
             CLIENT_BUILD.mkdir(parents=True, exist_ok=True)
-            cc = "g++" if src.suffix == ".cpp" else "gcc"
+            cc = CROSS + ("g++" if src.suffix == ".cpp" else "gcc")
             # Build under a temporary name and rename, so that concurrent
             # runs of the suite never see a half-written binary.
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=CLIENT_BUILD)
@@ -313,7 +329,7 @@ def run_memcheck(opts, argv, cwd, **kw):
 
 
 def run_native(argv, cwd, **kw):
-    return run(argv, cwd, **kw)
+    return run([*native_prefix(), *argv], cwd, **kw)
 
 
 # ---------------------------------------------------------------------------

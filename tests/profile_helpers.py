@@ -63,7 +63,7 @@ def compile_client(name, extra_flags=(), out_name=None, out_dir=None):
     if out.exists() and out.stat().st_mtime >= newest:
         return str(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cc = "g++" if src.suffix == ".cpp" else "gcc"
+    cc = helpers.CROSS + ("g++" if src.suffix == ".cpp" else "gcc")
     tmp = out_dir / f".{out.name}.{os.getpid()}.tmp"
     cmd = [cc, "-g", *extra_flags, "-pthread", f"-I{helpers.MEMTRACK_INCLUDE}",
            f"-I{helpers.VALGRIND_INCLUDE}", "-o", str(tmp), str(src)]
@@ -350,7 +350,14 @@ def site_key(prof, pp):
     fr = frames(prof, pp)
     while fr and helpers.is_preload_frame(fr[0]):
         fr = fr[1:]
-    return tuple(helpers.normalise_preload(_ADDR.sub("", f)) for f in fr)
+    return tuple(_TOOL_EXE.sub("(in TOOL)", helpers.normalise_preload(_ADDR.sub("", f))) for f in fr)
+
+
+# A frame in the tool executable itself: on arm64 the signal return
+# trampoline lives there, so a stack from a signal handler unwinds into
+# "??? (in .../memtrack-arm64-linux)" under memtrack and into
+# ".../dhat-arm64-linux" under DHAT: the same frame.
+_TOOL_EXE = re.compile(r"\(in \S*/[a-z]+-(?:amd64|arm64)-linux\)$")
 
 
 def group_sites(prof):

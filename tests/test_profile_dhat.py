@@ -252,6 +252,11 @@ def test_reused_unwinds_give_dhats_sites(workdir):
     m = re.search(r"([\d,]+) heap-call stacks unwound, ([\d,]+) reused", mr.stderr)
     assert m, mr.stderr[-2000:]
     unwound, reused = (int(x.replace(",", "")) for x in m.groups())
+    if helpers.platform() == "arm64-linux":
+        # No memo on arm64 (mt_arch.h, kUnwindMemo): every call unwinds,
+        # and the sites above are the unwinder's own.
+        assert reused == 0 and unwound >= 190, (unwound, reused)
+        return
     # 40 rounds of 5 memoisable deep paths (+40 calls from the signal
     # loop) minus first sightings: at least 150 reuses; the shallow round's
     # paths with guessed tails (40 rounds, the ones whose guesses reach 12
