@@ -386,7 +386,7 @@ def test_access_tracking_no(clients, workdir):
         assert not set(pp) & {"rb", "wb", "acc"}, pp
 
     def strip(prof):
-        top = {k: v for k, v in prof.items() if k not in ("pps", "ftbl", "pid", "bkacc")}
+        top = {k: v for k, v in prof.items() if k not in ("pps", "ftbl", "pid", "bkacc", "mtms")}  # mtms: wall clock
         pps = sorted((tuple(ph.frames(prof, pp)),
                       tuple(sorted((k, v) for k, v in pp.items() if k not in ("fs", "rb", "wb", "acc"))))
                      for pp in prof["pps"])

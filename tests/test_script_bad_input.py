@@ -251,7 +251,9 @@ def test_every_script_of_the_library_is_covered():
     text = (helpers.REPO / "Makefile.am").read_text()
     m = re.search(r"^SCRIPTS_USING_LIB\s*=\s*(.*)$", text, re.M)
     assert m, "no SCRIPTS_USING_LIB in Makefile.am"
-    assert set(m[1].split()) == set(SCRIPTS)
+    # cargo-memtrack uses the library's install path (rust.supp) but reads
+    # no profile: a cargo subcommand, whose bad options test_rust.py has.
+    assert set(m[1].split()) - {"cargo-memtrack"} == set(SCRIPTS)
     assert {s for s, *_ in BAD_OPTIONS} == set(SCRIPTS)
     assert {s for s, _ in PROFILE_READERS.values()} == set(SCRIPTS)
 
