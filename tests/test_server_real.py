@@ -62,8 +62,13 @@ class Server:
                      *opts, *[str(a) for a in argv]]
         self.out = open(cwd / "stdout", "w+b")
         self.err = open(cwd / "stderr", "w+b")
+        # SIGINT's default action back: a job started in the background
+        # (make check from a script, CI) inherits SIGINT ignored, and
+        # Python then never installs its KeyboardInterrupt handler, so the
+        # server would not stop on SIGINT.
         self.proc = subprocess.Popen(self.argv, cwd=str(cwd), env=helpers.base_env(env), stdin=subprocess.DEVNULL,
-                                     stdout=self.out, stderr=self.err, start_new_session=True)
+                                     stdout=self.out, stderr=self.err, start_new_session=True,
+                                     preexec_fn=helpers._default_sigint)
 
     def text(self):
         self.err.flush()
