@@ -20,6 +20,9 @@ import browser
 import helpers
 import workloads
 
+# Version independent: the page of a profile, in the browser: memtrack_report and chromium, whatever Valgrind made the profile.
+pytestmark = pytest.mark.version_independent
+
 SCRIPT = helpers.REPO / "scripts" / "memtrack_report"
 PYTHON = "/usr/bin/python3"
 READY = 'document.body && document.body.dataset.ready === "1"'

@@ -19,6 +19,9 @@ import pytest
 
 import helpers
 
+# Version independent: its oracles are callgrind_annotate and go tool pprof reading our files, not a Valgrind tool.
+pytestmark = pytest.mark.version_independent
+
 PYTHON = "/usr/bin/python3"
 SCRIPT = helpers.REPO / "scripts" / "memtrack_export"
 GO = "/usr/bin/go"
