@@ -122,6 +122,18 @@ def frames(prof, pp):
     return [prof["ftbl"][i] for i in pp["fs"]]
 
 
+def function_name(frame):
+    """The tests' own reading of a frame's function (independent of
+    memtrack_lib.functions): the text between the address and the last
+    ' (' of the location; '???' frames stay whole."""
+    m = re.match(r"^0x[0-9A-Fa-f]+: (.*)$", frame)
+    body = m.group(1) if m else frame
+    if body.startswith("???"):
+        return frame
+    m = re.match(r"^(.*) \([^()]*\)$", body)
+    return m.group(1) if m else body
+
+
 # ---------------------------------------------------------------------------
 # What a profile must look like (dh_view.js's checks, and ours)
 

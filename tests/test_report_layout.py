@@ -18,6 +18,7 @@ import pytest
 
 import browser
 import helpers
+import profile_helpers as ph
 import workloads
 
 # Version independent: the page of a profile, in the browser: memtrack_report and chromium, whatever Valgrind made the profile.
@@ -80,27 +81,12 @@ def open_page(path, steps=(), width=1280, height=900):
     return res
 
 
-def function_name(frame):
-    """This file's own reading of a frame's function: the text between the
-    address and the last ' (' of the location; '???' frames stay whole."""
-    m = re.match(r"^0x[0-9A-Fa-f]+: (.*)$", frame)
-    body = m.group(1) if m else frame
-    if body.startswith("???"):
-        return frame
-    m = re.match(r"^(.*) \([^()]*\)$", body)
-    return m.group(1) if m else body
-
-
-def frames_of(doc, pp):
-    return [doc["ftbl"][i] for i in pp["fs"]]
-
-
 def path_sums(doc, key, by_function):
     out = {}
     for pp in doc["pps"]:
         v = pp["ldb"] + pp["lib"] if key == "leaked" else pp[key]
-        fr = frames_of(doc, pp)
-        path = tuple(function_name(f) if by_function else f for f in reversed(fr))
+        fr = ph.frames(doc, pp)
+        path = tuple(ph.function_name(f) if by_function else f for f in reversed(fr))
         for i in range(1, len(path) + 1):
             out[path[:i]] = out.get(path[:i], 0) + v
     return out
@@ -229,9 +215,9 @@ def test_flame_graph_merges_by_function_and_splits_by_line(sqlite_run, metric):
     # profile and check its box.
     pairs = {}
     for pp in doc["pps"]:
-        fr = list(reversed(frames_of(doc, pp)))
+        fr = list(reversed(ph.frames(doc, pp)))
         for i in range(1, len(fr)):
-            pairs.setdefault(tuple(function_name(f) for f in fr[:i + 1]), set()).add(fr[i])
+            pairs.setdefault(tuple(ph.function_name(f) for f in fr[:i + 1]), set()).add(fr[i])
     multi = [p for p, lines in pairs.items() if len(lines) > 1 and p in drawn]
     assert multi, "no function reached from two lines under one caller path"
     for p in multi:
@@ -255,15 +241,15 @@ def test_cxx_flame_graph_one_box_per_function(cxx_run):
     # tokenize allocates through four calls on one line (two make_word, the
     # map's operator[], emplace_back: four return addresses, four frames):
     # split by line they are four boxes under main, merged one.
-    calls = {f for pp in doc["pps"] for f, g in zip(frames_of(doc, pp), frames_of(doc, pp)[1:])
-             if function_name(f).startswith("tokenize(") and
-             function_name(g).startswith("main")}
+    calls = {f for pp in doc["pps"] for f, g in zip(ph.frames(doc, pp), ph.frames(doc, pp)[1:])
+             if ph.function_name(f).startswith("tokenize(") and
+             ph.function_name(g).startswith("main")}
     assert len(calls) == 4, calls
     assert len([p for p in drawn if len(p) >= 2 and p[-2] == "main"
                 and p[-1].startswith("tokenize(")]) == 1
     sdrawn = check_flame(split, path_sums(doc, "tb", False))
-    under_main = [p for p in sdrawn if len(p) >= 2 and function_name(p[-2]) == "main"
-                  and function_name(p[-1]).startswith("tokenize(")]
+    under_main = [p for p in sdrawn if len(p) >= 2 and ph.function_name(p[-2]) == "main"
+                  and ph.function_name(p[-1]).startswith("tokenize(")]
     assert len(under_main) >= 2, under_main
 
 
@@ -277,7 +263,7 @@ def function_sums(doc):
     in its stack."""
     out = {}
     for pp in doc["pps"]:
-        names = [function_name(f) for f in frames_of(doc, pp)]
+        names = [ph.function_name(f) for f in ph.frames(doc, pp)]
         v = {"bytes": pp["tb"], "blocks": pp["tbk"], "peak": pp["gb"], "end": pp["eb"],
              "leaked": pp.get("ldb", 0) + pp.get("lib", 0), "temporary": pp.get("tmpbk", 0)}
         for n in set(names):
@@ -310,8 +296,8 @@ def test_function_table_is_the_profiles_sums(which, request):
     name = "main" if which == "cxx" else "sqlite3Malloc"
     row = next(r for r in rows if r["name"] == name)
     assert row["cols"]["inclusive-bytes"] == sum(
-        pp["tb"] for pp in doc["pps"] if any(function_name(f) == name
-                                             for f in frames_of(doc, pp)))
+        pp["tb"] for pp in doc["pps"] if any(ph.function_name(f) == name
+                                             for f in ph.frames(doc, pp)))
     assert row["cols"]["inclusive-bytes"] > 0
 
 

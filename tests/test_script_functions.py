@@ -10,27 +10,15 @@ import re
 import pytest
 
 import helpers
+import profile_helpers as ph
 
 PRINT = helpers.REPO / "scripts" / "memtrack_print"
 PYTHON = "/usr/bin/python3"
 
 
-def function_name(frame):
-    m = re.match(r"^0x[0-9A-Fa-f]+: (.*)$", frame)
-    body = m.group(1) if m else frame
-    if body.startswith("???"):
-        return frame
-    m = re.match(r"^(.*) \([^()]*\)$", body)
-    return m.group(1) if m else body
-
-
-def frames_of(doc, pp):
-    return [doc["ftbl"][i] for i in pp["fs"]]
-
-
 def sites_of(doc, fn):
     """The program points whose innermost frame is in function fn."""
-    pps = [pp for pp in doc["pps"] if pp["fs"] and function_name(frames_of(doc, pp)[0]) == fn]
+    pps = [pp for pp in doc["pps"] if pp["fs"] and ph.function_name(ph.frames(doc, pp)[0]) == fn]
     assert pps, fn
     return pps
 
@@ -89,10 +77,10 @@ def test_dhat_agrees_on_the_other_figures(temps):
     def sums(doc):
         out = {}
         for pp in doc["pps"]:
-            fr = [f for f in frames_of(doc, pp) if not helpers.is_preload_frame(f)]
+            fr = [f for f in ph.frames(doc, pp) if not helpers.is_preload_frame(f)]
             if not fr:
                 continue
-            fn = function_name(fr[0])
+            fn = ph.function_name(fr[0])
             out[fn] = tuple(a + b for a, b in zip(out.get(fn, (0, 0, 0)),
                                                   (pp["tb"], pp["tbk"], pp["eb"])))
         return out
@@ -150,7 +138,7 @@ def test_callers_figures_are_the_sums_of_the_profile(temps):
     assert funcs["leaf"]["inclusive"]["blocks"] == 11
     assert funcs["worker"]["inclusive"]["bytes"] == 2000 and funcs["worker"]["self"]["bytes"] == 0
     # recurse is four deep in its one stack: its bytes count once.
-    stacks = [[function_name(f) for f in frames_of(doc, pp)] for pp in doc["pps"]]
+    stacks = [[ph.function_name(f) for f in ph.frames(doc, pp)] for pp in doc["pps"]]
     assert max(s.count("recurse") for s in stacks) == 4
     assert funcs["recurse"]["inclusive"]["bytes"] == 1000
     assert funcs["recurse"]["inclusive"]["blocks"] == 1
