@@ -30,6 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wait_point.h"
+
 #define NOINLINE __attribute__((noinline))
 
 static volatile unsigned long sink;
@@ -138,16 +140,6 @@ static void lru_put(size_t n) {
   lru[lru_next] = lru_value(n);
   memset(lru[lru_next], 1, n);
   lru_next = (lru_next + 1) % LRU;
-}
-
-static void wait_at(const char* dir, int n) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/at%d", dir, n);
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) exit(2);
-  close(fd);
-  snprintf(path, sizeof path, "%s/go%d", dir, n);
-  while (access(path, F_OK) != 0) usleep(10000);
 }
 
 int main(int argc, char** argv) {

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wait_point.h"
+
 struct node {
   struct node* next;
   char pad[24];
@@ -21,16 +23,6 @@ void* reachable_block;       /* still reachable */
 struct node* reachable_list; /* still reachable, and so is its child */
 char* interior;              /* 10 bytes into a block: possibly lost */
 char* counted;               /* 8 bytes into a block that starts with its length - 8 */
-
-static void wait_at(const char* dir, int n) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/at%d", dir, n);
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) exit(2);
-  close(fd);
-  snprintf(path, sizeof path, "%s/go%d", dir, n);
-  while (access(path, F_OK) != 0) usleep(10000);
-}
 
 static void leak_small(int n) {
   for (int i = 0; i < n; i++) {
