@@ -53,7 +53,7 @@ def load(path):
 # The comparison, made here from the JSON
 
 
-def sites(doc, match="frames", depth=0):
+def sites(doc, match="functions", depth=0):
     """{key: summed figures}; key = the frames without addresses (and
     without line numbers for match='functions'), innermost depth only."""
     out = {}
@@ -99,21 +99,24 @@ def growth(b, n):
     return math.inf if b == 0 and n else (0.0 if b == 0 else 100.0 * (n - b) / b)
 
 
-def check_against_my_diff(js, base, new, kinds=DEFAULT_KINDS, **kw):
-    """The script's JSON (run with --top=0) says what my_diff says."""
-    want = my_diff(base, new, kinds, **kw)
-    got = {tuple(c["frames"]) if not kw else None: c for c in js["changes"]}
-    if kw:  # keys are not the printed frames then; compare by count and order
-        assert len(js["changes"]) == len(want)
-        assert sorted(c["impact"] for c in js["changes"]) == sorted(w[2] for w in want.values())
-    else:
-        assert set(got) == set(want), (set(got) ^ set(want))
-        for k, (status, ch, impact) in want.items():
-            c = got[k]
-            assert c["status"] == status, (k, c["status"], status)
-            assert c["impact"] == impact
-            for f, v in ch.items():
-                assert c["change"][f] == v, (k, f, c["change"][f], v)
+def check_against_my_diff(js, base, new, kinds=DEFAULT_KINDS, match="functions", depth=0):
+    """The script's JSON (run with --top=0, and with the --match and
+    --depth given here; the script's default is --match=functions) says what
+    my_diff says. A merged site prints one member's frames, so its key is
+    made from them as sites() makes keys."""
+    want = my_diff(base, new, kinds, match=match, depth=depth)
+    def key(frames):
+        fr = frames[:depth] if depth else frames
+        return tuple(re.sub(r":\d+\)$", ")", f) if match == "functions" else f for f in fr)
+    got = {key(c["frames"]): c for c in js["changes"]}
+    assert len(got) == len(js["changes"])
+    assert set(got) == set(want), (set(got) ^ set(want))
+    for k, (status, ch, impact) in want.items():
+        c = got[k]
+        assert c["status"] == status, (k, c["status"], status)
+        assert c["impact"] == impact
+        for f, v in ch.items():
+            assert c["change"][f] == v, (k, f, c["change"][f], v)
     impacts = [c["impact"] for c in js["changes"]]
     assert impacts == sorted(impacts, reverse=True), impacts
     # The whole run's figures.
@@ -325,7 +328,7 @@ def test_matching_by_functions_and_depth(workdir):
     assert js["sites"] == {"in_base": 2, "in_new": 2, "new": 2, "gone": 2, "changed": 0,
                            "same": 0}
     assert {c["status"] for c in js["changes"]} == {"new", "gone"}
-    check_against_my_diff(js, da, db)
+    check_against_my_diff(js, da, db, match="frames")
     # The default: by functions and files, lines left out.
     js, _ = as_json([a, b, "--top=0"], workdir)
     assert [(c["status"], c["change"]["tb"]) for c in js["changes"]] == [("changed", 60)]
