@@ -332,6 +332,61 @@ def test_pprof_read_by_go_tool_pprof(app, tmp_path):
         assert m and int(float(m[1])) == want_total, (t, want_total, r.stdout[:800])
 
 
+def _tokenize_sites(doc):
+    """The profile's sites whose innermost frame is tokenize: 12 blocks of
+    48 bytes (export_app.cpp's comment)."""
+    pps = [pp for pp in doc["pps"] if (stack(doc, pp)[0]["fn"] or "").startswith("tokenize")]
+    assert sum(pp["tb"] for pp in pps) == 576 and sum(pp["tbk"] for pp in pps) == 12, pps
+    return pps
+
+
+def test_alloc_fn_and_ignore_fn_in_every_format(app, tmp_path):
+    """The label rules of the other scripts: --alloc-fn cuts an allocator
+    wrapper's frames from the top of its stacks (its callers carry the
+    bytes, as massif's --alloc-fn), --ignore-fn leaves its sites out of
+    every figure. tokenize plays the wrapper here."""
+    doc, d = app["doc"], app["dir"]
+    tok = _tokenize_sites(doc)
+    plain = collapsed([app["prof"]], d)
+    cut = collapsed(["--alloc-fn=tokenize*", app["prof"]], d)
+    assert not [k for k in cut if "tokenize" in k], cut
+    assert cut["main"] == plain.get("main", 0) + 576, (plain, cut)
+    assert sum(cut.values()) == total(doc, ("tb",))
+    # The parameter list may be left out of a pattern, as in the tool's.
+    assert collapsed(["--alloc-fn=tokenize", app["prof"]], d) == cut
+    ign = collapsed(["--ignore-fn=tokenize*", app["prof"]], d)
+    assert ign == {k: v for k, v in plain.items() if "tokenize" not in k}
+    assert sum(ign.values()) == total(doc, ("tb",)) - 576
+    # callgrind: tokenize's own cost becomes main's; the totals stay.
+    out = d / "callgrind.alloc-fn"
+    r = export(["--format=callgrind", "--alloc-fn=tokenize*", "-o", out, app["prof"]], d)
+    assert r.returncode == 0 and r.stderr == "", r
+    _, totals0, own0 = _parse_annotate(_annotate(_plain_cg(app), d, False), len(CG_EVENTS))
+    _, totals, own = _parse_annotate(_annotate(out, d, False), len(CG_EVENTS))
+    assert totals == totals0
+    assert not [k for k in own if "tokenize" in k], own
+    assert own["export_app.cpp:main"][:2] == [own0.get("export_app.cpp:main", [0, 0])[0] + 576,
+                                              own0.get("export_app.cpp:main", [0, 0])[1] + 12]
+    # pprof: without tokenize's sites, every sample type's total drops by
+    # theirs.
+    out = d / "ignore.pb.gz"
+    r = export(["--format=pprof", "--ignore-fn=tokenize*", "-o", out, app["prof"]], d)
+    assert r.returncode == 0 and r.stderr == "", r
+    types, samples, locs = _raw(_go(["-raw", out], d, tmp_path).stdout)
+    assert len(samples) == len(doc["pps"]) - len(tok)
+    for i, (t, _, keys) in enumerate(PPROF_TYPES):
+        assert sum(v[i] for v, _ in samples) == total(doc, keys) - sum(value(pp, keys) for pp in tok), t
+    assert not [n for names in locs.values() for n in names if "tokenize" in n], locs
+
+
+def _plain_cg(app):
+    out = app["dir"] / "callgrind.plain"
+    if not out.exists():
+        r = export(["--format=callgrind", "-o", out, app["prof"]], app["dir"])
+        assert r.returncode == 0, r
+    return out
+
+
 def test_pprof_of_dhats_own_profile(app, tmp_path):
     """DHAT's file: the types it has figures for (no leak types)."""
     d = app["dir"]
@@ -399,13 +454,13 @@ def test_help_and_man_page_document_every_option(workdir):
     assert r.returncode == 0, r
     opts = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", r.stdout.split("options:", 1)[1]
                           .split("metrics for", 1)[0]))
-    assert {"--format", "-o", "--output", "--metric", "--lines", "--leak-kinds", "--version", "-h",
-            "--help"} <= opts, opts
+    every = {"--format", "-o", "--output", "--metric", "--lines", "--leak-kinds", "--alloc-fn",
+             "--ignore-fn", "--version", "-h", "--help"}
+    assert every <= opts, opts
     man = MAN.read_text()
     sect = man.split(".SH OPTIONS", 1)[1].split("\n.SH ", 1)[0].replace("\\-", "-")
     man_opts = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", sect))
-    assert {"--format", "-o", "--output", "--metric", "--lines", "--leak-kinds", "--version", "-h",
-            "--help"} <= man_opts, man_opts
+    assert every <= man_opts, man_opts
     for m in ("total", "total-blocks", "peak", "end", "leaked"):
         assert m in r.stdout and m in sect, m
     p = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", str(MAN)], capture_output=True, text=True)
