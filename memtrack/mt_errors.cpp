@@ -2,6 +2,7 @@
 // and their suppressions.
 #include "mt_errors.h"
 #include "mt_store.h"
+#include "mt_label.h"
 #include "mt_leak_kinds.h"
 #include "mt_options.h"
 
@@ -130,7 +131,7 @@ void pp_leak(const Error* err) {
 void headline(const char* xml_kind, const char* what) {
   if (VG_(clo_xml)) {
     VG_(printf_xml)("  <kind>%s</kind>\n", xml_kind);
-    VG_(printf_xml)("  <what>%s</what>\n", what);
+    VG_(printf_xml)("  <what>%pS</what>\n", what);  // site labels hold '<' and '&'
   } else {
     VG_(umsg)("%s\n", what);
   }
@@ -139,8 +140,8 @@ void headline(const char* xml_kind, const char* what) {
 void pp_limit(const Error* err) {
   const LimitText& t = *static_cast<const LimitText*>(VG_(get_error_extra)(err));
   static const char* const xml_kinds[] = {"PeakLimit", "TotalLimit", "LeakLimit"};
-  char line[400];
-  limit_line(t, line, sizeof line);
+  char line[1200];
+  limit_line(t, VG_(get_error_where)(err), line, sizeof line);
   headline(xml_kinds[static_cast<UInt>(t.which)], line);
   VG_(pp_ExeContext)(VG_(get_error_where)(err));
 }
@@ -730,7 +731,7 @@ bool limit_exceeded(ThreadId tid, const Breach& b, ExeContext* where) {
                            True /*count*/);
 }
 
-void limit_line(const Breach& t, char* out, SizeT n) {
+void limit_line(const Breach& t, ExeContext* where, char* out, SizeT n) {
   static const char* const what[] = {"Heap peak limit", "Total allocation limit", "Leak limit"};
   static const char* const measured[] = {"bytes live", "bytes allocated", "bytes lost"};
   static const char* const site_verb[] = {"live", "allocated", "lost"};
@@ -742,10 +743,19 @@ void limit_line(const Breach& t, char* out, SizeT n) {
     leak::lost_parts(t.parts, t.kinds, p, sizeof p);
     VG_(snprintf)(parts, sizeof parts, " (%s)", p);
   }
+  // The site by its label (its first frame in the program's own code, as
+  // the scripts, the SARIF file and vgdb's lists name it) before its stack.
+  StrBuf label, abs;
+  label.init("mt.errors.label");
+  abs.init("mt.errors.label");
+  UInt line = 0;
+  if (!label::label_of(where, &label, &abs, &line)) label.append("(no frame outside the allocator)");
   char v[32], l[32], sb[32], sk[32];
-  VG_(snprintf)(out, (Int)n, "%s of %s bytes exceeded: %s %s%s; the most (%s bytes in %s blocks) %s at", what[w],
-                commas(t.limit, l, sizeof l), commas(t.value, v, sizeof v), measured[w], parts,
+  VG_(snprintf)(out, (Int)n, "%s of %s bytes exceeded: %s %s%s; the most from %s: %s bytes in %s blocks %s at", what[w],
+                commas(t.limit, l, sizeof l), commas(t.value, v, sizeof v), measured[w], parts, label.c_str(),
                 commas(t.site_bytes, sb, sizeof sb), commas(t.site_blocks, sk, sizeof sk), site_verb[w]);
+  label.free();
+  abs.free();
 }
 
 void output_not_written() {

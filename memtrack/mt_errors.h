@@ -87,10 +87,11 @@ struct Breach {
 // True if a Memtrack:Limit suppression matched it.
 bool limit_exceeded(ThreadId tid, const Breach& b, ExeContext* where);
 // The breach's text line, as the log, the XML's <what> and the SARIF
-// result say it: "Leak limit of 1,024 bytes exceeded: 1,960 bytes lost
-// (320 definitely, 1,640 indirectly); the most (1,960 bytes in 1 blocks)
-// lost at".
-void limit_line(const Breach& b, char* out, SizeT n);
+// result say it, naming the site (where) by its label: "Leak limit of
+// 1,024 bytes exceeded: 1,960 bytes lost (320 definitely, 1,640
+// indirectly); the most from load_config (config.c:88): 1,960 bytes in 1
+// blocks lost at".
+void limit_line(const Breach& b, ExeContext* where, char* out, SizeT n);
 
 // An output file the user asked for (profile, massif file, summary, SARIF)
 // could not be written at exit: one more error, which makes the run end

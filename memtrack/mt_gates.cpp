@@ -345,8 +345,8 @@ void write_sarif(const char* path) {
   for (int i = 0; i < 3; i++) {
     if (!g_breach[i].hit || g_breach[i].suppressed) continue;
     // The log's words, so the two say the same.
-    char text[400];
-    errors::limit_line(g_breach[i].b, text, sizeof text);
+    char text[1200];
+    errors::limit_line(g_breach[i].b, g_breach[i].where, text, sizeof text);
     sarif_result(&s, limit_rules[i][0], "error", text, g_breach[i].where);
   }
   f.puts("]}]}\n");

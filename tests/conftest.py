@@ -6,6 +6,12 @@ import pytest
 import helpers
 
 
+def pytest_addoption(parser):
+    parser.addoption("--tier", choices=("quick", "slow", "all"), default="all",
+                     help="quick: leave out the tests tests/slow_tests.txt lists (make check); slow: "
+                          "only those (make check-slow); all (the default): every test (tests/tiers.py)")
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
@@ -43,8 +49,20 @@ def workdir(tmp_path, monkeypatch):
 
 
 def pytest_collection_modifyitems(config, items):
-    """An arm64 build under qemu (helpers.EMULATED): the tests that cannot
-    run there are skipped with the reason tests/arm64_select.py gives."""
+    """--tier: the quick or the slow tier only, the others deselected (not
+    skipped: the other make target runs them). An arm64 build under qemu
+    (helpers.EMULATED): the tests that cannot run there are skipped with
+    the reason tests/arm64_select.py gives."""
+    tier = config.getoption("--tier")
+    if tier != "all":
+        import tiers
+
+        slow = tiers.slow_ids()
+        keep = [it for it in items if (it.nodeid in slow) == (tier == "slow")]
+        gone = [it for it in items if (it.nodeid in slow) != (tier == "slow")]
+        if gone:
+            config.hook.pytest_deselected(items=gone)
+            items[:] = keep
     if not helpers.EMULATED:
         return
     import arm64_select

@@ -31,11 +31,13 @@ EXIT = 3
 EXITCODE = [f"--error-exitcode={EXIT}"]
 
 # The gate's headline, e.g. "Heap peak limit of 42,999 bytes exceeded:
-# 43,000 bytes live; the most (40,000 bytes in 4 blocks) live at".
+# 43,000 bytes live; the most from big_buffers (gates.c:35): 40,000 bytes
+# in 4 blocks live at": the site by its label, then its stack.
 LIMIT_HEADLINE = re.compile(
     r"^(?P<what>Heap peak limit|Total allocation limit|Leak limit) of (?P<limit>[\d,]+) bytes exceeded: "
     r"(?P<value>[\d,]+) bytes (?P<measured>live|allocated|lost)(?: \((?P<parts>[^)]*)\))?; "
-    r"the most \((?P<site_bytes>[\d,]+) bytes in (?P<site_blocks>[\d,]+) blocks\) (?P<verb>live|allocated|lost) at$")
+    r"the most from (?P<label>.+): (?P<site_bytes>[\d,]+) bytes in (?P<site_blocks>[\d,]+) blocks "
+    r"(?P<verb>live|allocated|lost) at$")
 WHAT = {"peak": ("Heap peak limit", "live"), "total": ("Total allocation limit", "allocated"),
         "leak": ("Leak limit", "lost")}
 XML_KIND = {"peak": "PeakLimit", "total": "TotalLimit", "leak": "LeakLimit"}
@@ -87,6 +89,15 @@ def _source_of(stack_lines):
             if s:
                 return s["file"], int(s["line"])
     raise AssertionError(f"no frame with source in {stack_lines}")
+
+
+def _first_own_frame(stack_lines):
+    """'fn (file:line)' of the first frame that is not the preload's."""
+    for line in stack_lines:
+        m = _FRAME.match(line)
+        if m and not helpers.is_preload_frame(m["rest"]):
+            return m["rest"]
+    raise AssertionError(f"no frame below the allocator in {stack_lines}")
 
 
 def _limit_errors(r):
@@ -183,6 +194,9 @@ def _check_breach(r, which, limit, value, site_bytes, site_blocks, site):
     assert (_n(m["site_bytes"]), _n(m["site_blocks"])) == (site_bytes, site_blocks), e.headline
     assert (m["parts"] is not None) == (which == "leak"), e.headline
     assert _site(e.lines[1:]) == site, f"stack of '{e.headline}':\n" + "\n".join(e.lines[1:])
+    # The label: the first frame below the allocator, all of these
+    # clients' frames being their own code.
+    assert m["label"] == _first_own_frame(e.lines[1:]), e.headline
     assert r.returncode == EXIT, r
     assert helpers.parse_error_summary(r.stderr)["errors"] == 1
     return e
@@ -333,10 +347,11 @@ def test_leak_limit_message_says_what_it_added_up(oracles, clients, workdir):
     nums = lo.summary_numbers()
     definite, indirect = nums["definitely lost"][0], nums["indirectly lost"][0]
     assert (definite, indirect) == (3064, 2000), "memcheck disagrees with gates.c's construction"
-    _, sb, sk, _ = _leak_oracle(oracles, ("definite", "indirect"))
+    _, sb, sk, site = _leak_oracle(oracles, ("definite", "indirect"))
     want = (f"Leak limit of 1,024 bytes exceeded: {_commas(definite + indirect)} bytes lost "
             f"({_commas(definite)} definitely, {_commas(indirect)} indirectly); "
-            f"the most ({_commas(sb)} bytes in {_commas(sk)} blocks) lost at")
+            f"the most from {site[0]}: "
+            f"{_commas(sb)} bytes in {_commas(sk)} blocks lost at")
     for extra in ([], ["--errors-for-leak-kinds=possible"], ["--errors-for-leak-kinds=all", "--leak-check=full"]):
         r = helpers.run_memtrack([*EXITCODE, "--leak-limit=1K", *extra], [clients.path("gates")], workdir)
         heads = [e.headline for _, e in _limit_errors(r)]
@@ -355,7 +370,7 @@ def test_leak_limit_xml_what_says_the_parts(oracles, clients, workdir):
     assert len(whats) == 1, whats
     lost = nums["definitely lost"][0] + nums["possibly lost"][0]
     assert whats[0].startswith(f"Leak limit of 1,024 bytes exceeded: {_commas(lost)} bytes lost "
-                               f"({_lost_parts(nums, ('definite', 'possible'))}); the most ("), whats[0]
+                               f"({_lost_parts(nums, ('definite', 'possible'))}); the most from "), whats[0]
 
 
 def test_leak_limit_with_nothing_to_count_is_rejected(workdir):
@@ -971,3 +986,40 @@ def test_sarif_results_are_memchecks_loss_records(name, oracles, clients, workdi
     s = _load_json(workdir / "s.json")
     assert s["lost"]["bytes"] == nums["definitely lost"][0] + nums["indirectly lost"][0] == \
            sum(res["properties"]["bytes"] for res in results if res["properties"]["lost"])
+
+
+TEMPLATE_SITE = r"""
+#include <string>
+template <typename T> struct Box { T v[64]; };
+template <typename T> __attribute__((noinline)) Box<T>* make_boxes(int n, const std::string& why) {
+  return why.empty() ? nullptr : new Box<T>[n];
+}
+int main() {
+  Box<char>* b = make_boxes<char>(2000, "peak");  // 128,000 bytes, more than libstdc++'s pool
+  delete[] b;
+  return 0;
+}
+"""
+
+
+def test_limit_names_a_template_site_in_valid_xml(workdir):
+    """The label in the breach's text holds what C++ names hold ('<', '>',
+    '&'): the log says it as it is, the XML escapes it, and both name the
+    stack's first frame below the allocator."""
+    (workdir / "tmpl.cpp").write_text(TEMPLATE_SITE)
+    p = subprocess.run(["g++", "-g", "-O0", "-o", str(workdir / "tmpl"), str(workdir / "tmpl.cpp")],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    r = helpers.run_memtrack([*EXITCODE, "--peak-limit=150K"], [workdir / "tmpl"], workdir)
+    [(m, e)] = _limit_errors(r)
+    assert "make_boxes<char>" in m["label"] and "std::" in m["label"] and "&" in m["label"], m["label"]
+    assert m["label"] == _first_own_frame(e.lines[1:]), e.headline
+    r = helpers.run_memtrack(["--xml=yes", "--xml-file=out.xml", "--peak-limit=150K"], [workdir / "tmpl"], workdir)
+    assert r.returncode == 0, r
+    err = next(x for x in ET.parse(workdir / "out.xml").getroot().iter("error")
+               if x.findtext("kind") == "PeakLimit")
+    what = LIMIT_HEADLINE.match(err.findtext("what"))
+    assert what and what["label"] == m["label"], err.findtext("what")
+    frames = err.find("stack").findall("frame")
+    own = next(f for f in frames if f.findtext("fn") and "make_boxes" in f.findtext("fn"))
+    assert what["label"] == f"{own.findtext('fn')} ({own.findtext('file')}:{own.findtext('line')})"

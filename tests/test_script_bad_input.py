@@ -151,14 +151,44 @@ def test_bad_profile(case, reader, good_run, workdir):
     assert str(path) in line
 
 
-@pytest.mark.parametrize("reader", ["print", "diff-new", "report", "export"])
-def test_every_cut_of_a_profile_is_truncated(reader, good_run, workdir):
-    """Whatever byte the profile stops at, the error says it is truncated."""
-    script, argv = PROFILE_READERS[reader]
+def _readers():
+    """scripts/memtrack_lib's readers, which every script reads its files
+    with, imported here (the scripts import them the same way)."""
+    import importlib
+    import sys
+    lib = str(helpers.REPO / "scripts")
+    if lib not in sys.path:
+        sys.path.insert(0, lib)
+    return importlib.import_module("memtrack_lib.readers"), importlib.import_module("memtrack_lib.cli")
+
+
+def test_every_cut_of_a_profile_is_truncated(good_run, workdir):
+    """Whatever byte the profile stops at, the readers every script shares
+    say it is truncated (in this process: a script per cut would be 400
+    start-ups; test_a_cut_profile_through_each_script runs the scripts)."""
+    readers, cli = _readers()
     good = good_run["prof"].read_bytes().rstrip()
     assert good.endswith(b"}")
     path = workdir / "cut.json"
-    for n in sorted({1, 2, len(good) - 1, *range(1, len(good), max(1, len(good) // 80))}):
+    cuts = sorted({1, 2, len(good) - 1, *range(1, len(good), max(1, len(good) // 400))})
+    assert len(cuts) > 300
+    for n in cuts:
+        path.write_bytes(good[:n])
+        with pytest.raises(cli.InputError) as e:
+            readers.load_profile(str(path))
+        assert "truncated memtrack profile" in str(e.value) and "\n" not in str(e.value), (n, e.value)
+    path.write_bytes(good)
+    readers.load_profile(str(path))  # the whole file is read
+
+
+@pytest.mark.parametrize("reader", ["print", "diff-new", "report", "export"])
+def test_a_cut_profile_through_each_script(reader, good_run, workdir):
+    """The readers' error, through each script: one line, status 2, at the
+    first byte, the middle and the last."""
+    script, argv = PROFILE_READERS[reader]
+    good = good_run["prof"].read_bytes().rstrip()
+    path = workdir / "cut.json"
+    for n in (1, len(good) // 3, len(good) // 2, len(good) - 1):
         path.write_bytes(good[:n])
         bad(script, _argv(argv, good_run["prof"], path), workdir, "truncated memtrack profile")
 
@@ -200,38 +230,56 @@ def massif_cuts(good):
     return between, inside
 
 
-@pytest.mark.parametrize("reader", list(MASSIF_READERS))
-def test_every_cut_of_a_massif_file(reader, good_run, workdir):
+def test_every_cut_of_a_massif_file(good_run, workdir):
     """Cut between two snapshots, a massif file is a shorter valid one (the
-    script succeeds); cut inside a snapshot or inside a line, it is
-    "truncated", and never anything else."""
-    script, argv = MASSIF_READERS[reader]
+    readers give its snapshots before the cut); cut inside a snapshot or
+    inside a line, it is "truncated", and never anything else. In this
+    process, with the readers every script shares;
+    test_a_cut_massif_file_through_each_script runs the scripts."""
+    readers, cli = _readers()
     good = good_run["massif"].read_text()
     assert good.isascii()  # (byte offsets are character offsets)
     between, inside = massif_cuts(good)
     assert len(between) > 10 and len(inside) > 10, (between, inside)
     path = workdir / "cut.massif"
+    for n, snaps in between:
+        path.write_text(good[:n])
+        assert len(readers.load_massif(str(path))["snapshots"]) == snaps, n
+    for n in inside:
+        path.write_text(good[:n])
+        with pytest.raises(cli.InputError, match="truncated massif file"):
+            readers.load_massif(str(path))
+    # Every byte offset: one inside a line is truncated; one at a line end
+    # may fall between two snapshots.
+    for n in range(20, len(good) - 1):
+        path.write_text(good[:n])
+        try:
+            readers.load_massif(str(path))
+        except cli.InputError as e:
+            assert "truncated massif file" in str(e) and "\n" not in str(e), (n, e)
+        else:
+            assert good[n - 1] == "\n", f"a file cut inside a line at {n} was read"
+
+
+@pytest.mark.parametrize("reader", list(MASSIF_READERS))
+def test_a_cut_massif_file_through_each_script(reader, good_run, workdir):
+    """The readers' verdicts through each script: a file cut between
+    snapshots is read (status 0, nothing on standard error), one cut inside
+    a snapshot or inside a line is one line and status 2."""
+    script, argv = MASSIF_READERS[reader]
+    good = good_run["massif"].read_text()
+    between, inside = massif_cuts(good)
+    path = workdir / "cut.massif"
     args = _argv(argv, good_run["prof"], path)
-    for n, _ in between[::3] + between[-1:]:
+    for n, _ in [between[0], between[len(between) // 2], between[-1]]:
         path.write_text(good[:n])
         r = run(script, args, workdir)
         assert r.returncode == 0 and r.stderr == "", r
         (workdir / "out.html").unlink(missing_ok=True)
-    for n in inside[::4]:
+    mid_line = next(n for n in range(len(good) // 2, len(good)) if good[n - 1] != "\n")
+    for n in [inside[0], inside[len(inside) // 2], inside[-1], mid_line]:
         path.write_text(good[:n])
         bad(script, args, workdir, "truncated massif file")
-    # Sampled byte offsets: one inside a line is truncated; one at a line
-    # end may fall between two snapshots.
-    for n in range(20, len(good) - 1, max(1, len(good) // 80)):
-        path.write_text(good[:n])
-        if good[n - 1] != "\n":
-            bad(script, args, workdir, "truncated massif file")
-            continue
-        r = run(script, args, workdir)
-        assert r.returncode in (0, 2), r
-        if r.returncode == 2:
-            assert r.stderr.count("\n") == 1 and "truncated massif file" in r.stderr, r
-        (workdir / "out.html").unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------
