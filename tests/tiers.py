@@ -25,10 +25,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 LIST = HERE / "slow_tests.txt"
-# Tests at or above this many seconds are slow. 1.2 s is about a memtrack
+# Tests at or above this many seconds are slow. 1.0 s is about a memtrack
 # run and an oracle run of a small client plus their comparison: the quick
 # tier keeps those, and leaves out what runs more.
-SLOW_SECONDS = 1.2
+SLOW_SECONDS = 1.0
 
 
 def slow_ids():
