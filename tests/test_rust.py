@@ -402,8 +402,9 @@ def test_cargo_memtrack_workspace_table_and_exit_status(workspace_run):
     r, out, _ = workspace_run
     assert r.returncode == 1, r  # the leaky crate fails the run
     rows = _table_rows(r.stderr)
-    # leaky's lib tests, then its bin's (no tests: leaky_tool).
-    assert set(rows) == {"clean", "leaky", "leaky_tool"}, rows
+    # leaky's lib tests, then its bin's (no tests: leaky_tool), and clean's
+    # bin (waiter, no tests).
+    assert set(rows) == {"clean", "leaky", "leaky_tool", "waiter"}, rows
     assert re.search(r"^clean\s+ok\s+2 passed\s", rows["clean"]), rows["clean"]
     assert re.search(r"^leaky\s+ok\s+2 passed\s", rows["leaky"]), rows["leaky"]
     assert re.search(r"^leaky_tool\s+ok\s+0 passed\s", rows["leaky_tool"]), rows["leaky_tool"]
@@ -462,6 +463,64 @@ def test_cargo_memtrack_run_passes_arguments_and_flags(workspace_run, workdir):
     assert s["leaks"]["definite"] == {"bytes": 500, "blocks": 2}, s
     records = lh.parse((out / "leaky-tool.log").read_text()).exit_records
     assert records and all(len(rec.frames) == 3 for rec in records), records
+
+
+def test_cargo_memtrack_bench_runs_the_bench_binary(workspace_run, workdir):
+    """`cargo memtrack bench`: the bench target (harness = false, as on
+    stable Rust) runs under memtrack, built as cargo bench builds it
+    (release); its row and summary give the figures DHAT gives for the same
+    binary run by hand, and churn.rs's 10 vectors of 8,000 bytes are in them."""
+    _, _, target = workspace_run
+    out = workdir / "mt"
+    r = _cargo_memtrack([f"--memtrack-dir={out}", "bench", "--offline", "-p", "clean", "--bench", "churn"],
+                        WORKSPACE, target)
+    assert r.returncode == 0, r
+    assert re.search(r"^churn \d+$", r.stdout, re.M), r
+    rows = _table_rows(r.stderr)
+    assert set(rows) == {"churn"} and re.search(r"^churn\s+ok\s+-\s", rows["churn"]), rows
+    s = json.loads((out / "churn.summary.json").read_text())
+    exe = next(p for p in (target / "release" / "deps").iterdir()
+               if p.name.startswith("churn-") and os.access(p, os.X_OK) and p.suffix == "")
+    d = helpers.parse_summary(helpers.run_dhat([], [exe, "--bench"], workdir).stderr)
+    assert (s["total"]["bytes"], s["total"]["blocks"]) == (d["total_bytes"], d["total_blocks"]), (s, d)
+    assert (s["peak"]["bytes"], s["peak"]["blocks"]) == (d["gmax_bytes"], d["gmax_blocks"]), (s, d)
+    prof = json.loads((out / "churn.dhat.json").read_text())
+    # (release code: the loop may be unrolled, one site per copy)
+    eights = sum(pp["tbk"] for pp in prof["pps"] if pp["tb"] == 8000 * pp["tbk"])
+    assert eights == 10, [(pp["tb"], pp["tbk"]) for pp in prof["pps"]]
+
+
+def test_cargo_memtrack_ctrl_c_still_writes_and_tabulates(workspace_run, workdir):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it)
+    during `cargo memtrack run`: the binary ends, memtrack writes its
+    profile and summary on the way out (the 4,096-byte buffer live at
+    t-end), cargo memtrack lives on to print its table, with the binary's
+    status "signal 2", and fails."""
+    _, _, target = workspace_run
+    out = workdir / "mt"
+    env = helpers.base_env(rust_env({"CARGO": CARGO, "MEMTRACK": str(helpers.VG_IN_PLACE),
+                                     "CARGO_TARGET_DIR": str(target)}))
+    p = subprocess.Popen([CARGO_MEMTRACK, "memtrack", f"--memtrack-dir={out}", "run", "--offline", "-q",
+                          "-p", "clean", "--bin", "waiter"], cwd=str(WORKSPACE), env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         preexec_fn=None)
+    try:
+        first = p.stdout.readline()
+        assert first == "ready 4096\n", (first, p.stderr.read() if p.poll() is not None else "")
+        os.killpg(p.pid, signal.SIGINT)
+        rest, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert "not interrupted" not in rest
+    assert p.returncode != 0, (p.returncode, err)
+    rows = _table_rows(err)
+    assert re.search(r"^waiter\s+signal 2\s", rows["waiter"]), rows
+    s = json.loads((out / "waiter.summary.json").read_text())
+    prof = json.loads((out / "waiter.dhat.json").read_text())
+    assert any(pp["eb"] == 4096 and pp["ebk"] == 1 for pp in prof["pps"]), prof["pps"]
+    assert s["total"]["blocks"] >= 1, s
 
 
 def test_cargo_memtrack_crate_tests_with_many_threads(built_tool, workdir):
