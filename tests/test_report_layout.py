@@ -19,14 +19,12 @@ import pytest
 import browser
 import helpers
 import profile_helpers as ph
+import test_script_report as tsr
 import workloads
 
 # Version independent: the page of a profile, in the browser: memtrack_report and chromium, whatever Valgrind made the profile.
 pytestmark = pytest.mark.version_independent
 
-SCRIPT = helpers.REPO / "scripts" / "memtrack_report"
-PYTHON = "/usr/bin/python3"
-READY = 'document.body && document.body.dataset.ready === "1"'
 WIDTHS = (1280, 1920)
 
 LAYOUT = r"""(() => {
@@ -57,28 +55,14 @@ FUNCS = r"""(() => Array.from(document.querySelectorAll('#func-table tbody tr'))
   callers: Array.from(tr.querySelectorAll('.edges')).map((d) => d.textContent) })))()"""
 
 
-def report(args, cwd):
-    return helpers.run([PYTHON, str(SCRIPT), *[str(a) for a in args]], cwd)
-
-
-def make_report(cwd, prof, *args, name="report.html"):
-    out = Path(cwd) / name
-    r = report([prof, "-o", out, *args], cwd)
-    assert r.returncode == 0, r
-    return out
+# One way to write and open the page for both files: test_script_report's
+# (its checks of the script's output and of what the page asks for).
+report = tsr.report
+make_report = tsr.make_report
 
 
 def open_page(path, steps=(), width=1280, height=900):
-    res = unavailable = None
-    try:
-        res = browser.open_pages([{"page": path, "waitFor": READY, "steps": list(steps),
-                                   "viewport": {"width": width, "height": height}}])[0]
-    except browser.BrowserUnavailable as e:
-        unavailable = str(e)
-    if unavailable:
-        pytest.fail(unavailable, pytrace=False)
-    assert res["ok"], f"{path} did not load cleanly:\n{res['error']}"
-    return res
+    return tsr.open_page(path, steps, width=width, height=height)
 
 
 def path_sums(doc, key, by_function):

@@ -143,13 +143,17 @@ EXTRACT = r"""(() => {
 })()"""
 
 
-def open_page(path, steps=()):
-    """Opens the page; fails the test on any page error, console error or
-    request for anything but the page itself. Returns the driver's result;
-    each {"eval": EXTRACT} step's value is in result["values"]."""
+def open_page(path, steps=(), width=None, height=None):
+    """Opens the page (in a window of width x height CSS pixels when
+    given); fails the test on any page error, console error or request for
+    anything but the page itself. Returns the driver's result; each
+    {"eval": EXTRACT} step's value is in result["values"]."""
     res = unavailable = None
+    job = {"page": path, "waitFor": READY, "steps": list(steps)}
+    if width:
+        job["viewport"] = {"width": width, "height": height or 900}
     try:
-        res = browser.open_pages([{"page": path, "waitFor": READY, "steps": list(steps)}])[0]
+        res = browser.open_pages([job])[0]
     except browser.BrowserUnavailable as e:
         unavailable = str(e)
     if unavailable:
