@@ -383,6 +383,19 @@ def group_sites(prof):
 
 EXACT = ("tb", "tbk", "gb", "gbk", "eb", "ebk", "wb")
 
+# Real programs whose heap reads DHAT itself does not count the same from
+# one run to the next on an arm64 Valgrind under qemu-user (helpers.EMULATED):
+# jq, two DHAT runs of the same command: 116,351,120 and 116,351,112 bytes
+# read, then 116,351,200 and 116,351,360 with the host's ASLR off, and
+# 116,358,030 in a third (five sites differ, by 8 to 6,908 bytes); writes
+# and every block figure equal; memtrack's runs spread as much (116,351,522
+# to 116,375,442). On amd64 every run counts the same. There the whole
+# run's reads are compared within READS_VARY's fraction (0.1%, the
+# tolerance the amd64 comparison already gives the whole run's reads for
+# system-call paths) and the per-site rb and acc are left out; everything
+# else stays exact.
+READS_VARY = {"jq": 0.001} if helpers.EMULATED else {}
+
 
 def _sum(pps, k):
     return sum(pp.get(k, 0) for pp in pps)
@@ -393,7 +406,7 @@ def fmt_key(key, n=4):
     return shown + (" <- ..." if len(key) > n else "")
 
 
-def compare_sites(mt, dh, exact=EXACT, rb_rule=True):
+def compare_sites(mt, dh, exact=EXACT, rb_rule=True, reads_per_site=True):
     """Per-site comparison of two heap profiles of the same run. Returns
     (problems, stats): problems is a list of sentences (empty if all is
     well), stats some counts for messages. Sites whose key collides (same
@@ -403,7 +416,11 @@ def compare_sites(mt, dh, exact=EXACT, rb_rule=True):
     rb_rule: rb must be equal, or memtrack's larger by a small even number
     (syscall path strings: memtrack counts strlen+1 bytes, DHAT 3.19
     strlen-1; at most 2 x 16 per block), with acc larger by as much in all.
-    Without it rb must be equal."""
+    Without it rb must be equal.
+
+    reads_per_site=False: rb and acc are not compared site by site (the
+    caller compares the whole run's reads): for runs where DHAT's own
+    per-site reads differ from one run to the next (READS_VARY)."""
     ms, ds = group_sites(mt), group_sites(dh)
     probs = []
     only_mt = sorted(set(ms) - set(ds))
@@ -423,7 +440,7 @@ def compare_sites(mt, dh, exact=EXACT, rb_rule=True):
         fields = {f: (_sum(a, f), _sum(b, f)) for f in (*exact, "rb", "mb", "mbk")}
         bad = [f"{f} {x} vs {y}" for f, (x, y) in fields.items() if f in exact and x != y]
         x, y = fields["rb"]
-        if x != y:
+        if x != y and reads_per_site:
             # Small: at most 16 path system calls per block of the site.
             if rb_rule and x > y and (x - y) % 2 == 0 and x - y <= 32 * _sum(a, "tbk"):
                 rb_diffs.append((k, x, y))
@@ -454,7 +471,7 @@ def compare_sites(mt, dh, exact=EXACT, rb_rule=True):
         mk = fields["mbk"][0]
         if not (mk <= _sum(a, "tbk") and (mk > 0) == (mv > 0)):
             bad.append(f"mbk {mk} for mb {mv}, tbk {_sum(a, 'tbk')}")
-        if len(a) == 1 and len(b) == 1:
+        if len(a) == 1 and len(b) == 1 and reads_per_site:
             bad += _acc_problems(a[0], b[0], rb_extra=max(0, x - y) if rb_rule else 0)
         if bad:
             probs.append(f"site {fmt_key(k)}: memtrack vs DHAT: " + "; ".join(bad))
