@@ -53,6 +53,7 @@ SKIPS = {
     "test_redzone_pointer_is_no_root": _AMD64_ASM.format("leak_redzone.c; arm64 has no red zone"),
     "leak_stackpops": _AMD64_ASM.format("leak_stackpops.c's frames are rsp arithmetic"),
     "test_pointers_in_popped_frames_are_no_roots": _AMD64_ASM.format("leak_stackpops.c"),
+    "test_default_summary_is_memchecks": _AMD64_ASM.format("leak_stackpops.c"),
     "test_max_stackframe_same_as_memcheck": _AMD64_ASM.format("leak_maxframe.c's frames are rsp arithmetic"),
     "[python3]": _NOT_UNPACKED.format("python3"),
     "[perl]": _NOT_UNPACKED.format("perl"),
