@@ -5,6 +5,7 @@ memtrack, each compared with DHAT and memcheck on the same binary.
 Everything is built with Debian's rustc and cargo (/usr/bin: a newer
 toolchain elsewhere on PATH must not be picked), offline, with CARGO_HOME
 in the build folder, once per session."""
+import fcntl
 import json
 import os
 import re
@@ -381,7 +382,23 @@ def workspace_run(built_tool, tmp_path_factory):
     binary (so that the memcheck and DHAT runs below see the same run)."""
     _require_toolchain()
     target = BUILD / "ws-target"
-    r = _cargo_memtrack(["test", "--offline", "--", "--test-threads=1"], WORKSPACE, target)
+    BUILD.mkdir(parents=True, exist_ok=True)
+    # Once per test run, whichever pytest worker comes first: two workers
+    # running it at once into one target folder would each find the other's
+    # files there (and name their own clean-2, leaky-2). The later worker
+    # waits on the lock and reads the first one's result.
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    record = BUILD / "ws-target.run.json"
+    with open(BUILD / "ws-target.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if run_id and record.exists():
+            d = json.loads(record.read_text())
+            if d["run"] == run_id:
+                return helpers.Result(d["argv"], d["returncode"], d["stdout"], d["stderr"]), \
+                    target / "memtrack", target
+        r = _cargo_memtrack(["test", "--offline", "--", "--test-threads=1"], WORKSPACE, target)
+        record.write_text(json.dumps({"run": run_id, "argv": r.argv, "returncode": r.returncode,
+                                      "stdout": r.stdout, "stderr": r.stderr}))
     return r, target / "memtrack", target
 
 
