@@ -745,17 +745,14 @@ void limit_line(const Breach& t, ExeContext* where, char* out, SizeT n) {
   }
   // The site by its label (its first frame in the program's own code, as
   // the scripts, the SARIF file and vgdb's lists name it) before its stack.
-  StrBuf label, abs;
+  StrBuf label;
   label.init("mt.errors.label");
-  abs.init("mt.errors.label");
-  UInt line = 0;
-  if (!label::label_of(where, &label, &abs, &line)) label.append("(no frame outside the allocator)");
+  label::site_name(where, &label);
   char v[32], l[32], sb[32], sk[32];
   VG_(snprintf)(out, (Int)n, "%s of %s bytes exceeded: %s %s%s; the most from %s: %s bytes in %s blocks %s at", what[w],
                 commas(t.limit, l, sizeof l), commas(t.value, v, sizeof v), measured[w], parts, label.c_str(),
                 commas(t.site_bytes, sb, sizeof sb), commas(t.site_blocks, sk, sizeof sk), site_verb[w]);
   label.free();
-  abs.free();
 }
 
 void output_not_written() {

@@ -556,4 +556,12 @@ bool label_of(ExeContext* ec, StrBuf* text, StrBuf* abs, UInt* line) {
   return ok;
 }
 
+void site_name(ExeContext* ec, StrBuf* out) {
+  StrBuf abs;
+  abs.init("mt.label.name");
+  UInt line = 0;
+  if (!label_of(ec, out, &abs, &line)) out->append("(no frame outside the allocator)");
+  abs.free();
+}
+
 }  // namespace mt::label

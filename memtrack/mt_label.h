@@ -51,6 +51,9 @@ bool first_under(ExeContext* ec, const HChar* root, StrBuf* rel, UInt* line);
 // labels.py for the fallbacks), as "fn (file:line)", and its absolute
 // source path when it has one (else *abs is left empty).
 bool label_of(ExeContext* ec, StrBuf* text, StrBuf* abs, UInt* line);
+// The label's text alone into out (replacing what it held), or "(no frame
+// outside the allocator)": how the gate errors and vgdb's lists name a site.
+void site_name(ExeContext* ec, StrBuf* out);
 
 // A path made absolute (relative to the start-up directory) and
 // normalised: no "." or ".." parts, no doubled or trailing '/'.

@@ -368,16 +368,6 @@ void snapshot(HChar** save, bool detailed, bool all) {
   if (!massif::write_snapshot_now(name, detailed)) VG_(gdb_printf)("%s: %s not written\n", cmd, name);
 }
 
-// A site's label (mt_label: its first frame in the program's own code, as
-// the scripts and SARIF name it), "fn (file:line)".
-void site_label(ExeContext* ec, StrBuf* out) {
-  StrBuf abs;
-  abs.init("mt.monitor.label");
-  UInt line = 0;
-  if (!label::label_of(ec, out, &abs, &line)) out->append("(no frame outside the allocator)");
-  abs.free();
-}
-
 enum Metric { kLiveBytes, kLiveBlocks, kTotalBytes, kPeakBytes };
 
 ULong metric_of(const Site* s, Metric m) {
@@ -434,7 +424,7 @@ void top(HChar** save) {
   for (SizeT i = 0; i < best.size(); i++) {
     const Site* s = best[i];
     label.clear();
-    site_label(s->ec, &label);
+    label::site_name(s->ec, &label);
     VG_(gdb_printf)("%3llu: %'llu bytes in %'llu blocks live, %'llu in %'llu allocated, peak %'llu: %s\n",
                     (ULong)i + 1, s->cur_bytes, s->cur_blocks, s->tot_bytes, s->tot_blocks, s->max_bytes,
                     label.c_str());
