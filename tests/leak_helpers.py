@@ -14,6 +14,7 @@ import difflib
 import re
 
 import helpers
+import tiers
 
 # Each kind of loss record headline; in delta modes every number carries a
 # " (+x)" / " (-x)" suffix.
@@ -55,6 +56,7 @@ def run_pair_cached(opts, argv, cwd, env=None):
     if key in _cache:
         for r in _cache[key]:
             print(f"\n===== (run earlier in this session) {r}")
+            tiers.ran(r.argv, cached=True)
     else:
         _cache[key] = run_pair(opts, argv, cwd, env=env)
     return _cache[key]

@@ -26,6 +26,7 @@ import pytest
 import helpers
 import leak_helpers
 import profile_helpers
+import tiers
 
 EXIT = 3
 EXITCODE = [f"--error-exitcode={EXIT}"]
@@ -125,6 +126,7 @@ class Oracles:
             self._cache[key] = make()
         else:
             print(f"\n===== (oracle {key} run earlier in this session)")
+            tiers.ran(["valgrind", f"--tool={key[0]}"], cached=True)
         return self._cache[key]
 
     def dhat(self, name):

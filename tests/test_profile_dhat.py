@@ -26,6 +26,7 @@ import pytest
 
 import helpers
 import profile_helpers as ph
+import tiers
 import workloads
 
 
@@ -56,6 +57,8 @@ def pair(clients, tmp_path_factory):
         if name not in cache:
             wd = tmp_path_factory.mktemp(name)
             cache[name] = _run_pair([clients.path(name)], wd)
+        else:
+            tiers.ran(cache[name].dh_run.argv, cached=True)
         return cache[name]
 
     return get
