@@ -19,6 +19,7 @@ pytestmark = pytest.mark.version_independent
     (["/w/scripts/vg-in-place", "--tool=none", "./a"], True),
     (["/w/scripts/vg-in-place", "--leak-check=full", "./a"], False),  # memtrack
     (["/w/scripts/vg-in-place", "--tool=memtrack", "./a"], False),
+    (["/w/scripts/vg-in-place", "--tool=mtunit", "vec"], False),
     (["/home/u/.local/bin/memtrack", "./a"], False),
     (["/usr/bin/ms_print", "massif.out.1"], True),
     (["/usr/bin/callgrind_annotate", "x.out"], True),

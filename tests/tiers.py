@@ -95,6 +95,9 @@ NO_ORACLE_LIST = HERE / "no_oracle_tests.txt"
 ORACLE_PROGRAMS = {"ms_print", "dh_view", "cg_annotate", "callgrind_annotate", "cg_merge", "cg_diff",
                    "valgrind-di-server"}
 BUILD_PROGRAMS = {"configure", "make"}
+# Our own tools: memtrack, and mtunit, the unit tests of its containers
+# (built from the same sources; nothing of the Valgrind in use to compare).
+OUR_TOOLS = {"memtrack", "mtunit"}
 # Where Valgrind itself is started: its tool is --tool's (memcheck when
 # none is given, as valgrind does), memtrack for our launchers.
 VALGRIND_PROGRAMS = {"valgrind": "memcheck", "valgrind.bin": "memcheck", "vg-in-place": "memtrack",
@@ -122,7 +125,7 @@ def is_oracle_run(argv):
             tool = a[len("--tool="):]
         elif name in VALGRIND_PROGRAMS and tool is None:
             tool = VALGRIND_PROGRAMS[name]
-    return tool is not None and tool != "memtrack"
+    return tool is not None and tool not in OUR_TOOLS
 
 
 _LOG = None
