@@ -51,7 +51,7 @@ def test_a_runs_log_gives_the_oracle_tests(tmp_path):
         # Its own run.
         {"uses": f"{m}::test_own", "fixtures": ["workdir"]},
         {"test": f"{m}::test_own", "argv": dhat},
-        # memtrack only.
+        # memtrack only (but its code reads which Valgrind is in use, below).
         {"uses": f"{m}::test_plain", "fixtures": ["workdir"]},
         {"test": f"{m}::test_plain", "argv": mt},
         # A module fixture ran DHAT while test_a was being set up; test_b
@@ -72,11 +72,13 @@ def test_a_runs_log_gives_the_oracle_tests(tmp_path):
         "not json",
     ])
     log.write_text(log.read_text() + "{broken\n")
-    tests, oracle = tiers.oracle_tests(log)
+    tests, oracle = tiers.oracle_tests(log, readers={f"{m}::test_plain"})
     assert tests == {f"{m}::test_own", f"{m}::test_plain", f"{m}::test_a", f"{m}::test_b",
                      "tests/test_n.py::test_c", f"{m}::test_hit", f"{m}::test_p[x]", f"{m}::test_p[y]"}
     assert oracle == {f"{m}::test_own", f"{m}::test_a", f"{m}::test_b", f"{m}::test_hit",
-                      f"{m}::test_p[x]", f"{m}::test_p[y]"}
+                      f"{m}::test_p[x]", f"{m}::test_p[y]", f"{m}::test_plain"}
+    _, oracle = tiers.oracle_tests(log, readers=set())
+    assert f"{m}::test_plain" not in oracle
 
 
 def test_the_list_leaves_out_what_compares_and_only_that():
@@ -92,7 +94,9 @@ def test_the_list_leaves_out_what_compares_and_only_that():
                    "tests/test_dhat_totals.py::test_real_program_totals_equal_dhat",
                    "tests/test_massif_out.py::test_small_clients_same_as_massif",
                    "tests/test_stress.py::test_oracles_see_every_kind_of_leak",
-                   "tests/test_leak_xml.py::test_xml_fd_like_memcheck"):
+                   "tests/test_leak_xml.py::test_xml_fd_like_memcheck",
+                   # Starts no oracle, but expects the folder of the Valgrind in use.
+                   "tests/test_messages.py::test_end_of_run_names_every_file_and_how_to_read_it"):
         assert not [t for t in free if t.startswith(prefix)], prefix
     assert "tests/test_dhat_totals.py::test_peak_client_figures_follow_from_its_allocations" in free
     assert [t for t in free if t.startswith("tests/test_options.py")]

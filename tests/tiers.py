@@ -28,6 +28,7 @@ leaves them out):
     python3 tests/tiers.py --no-oracle TOOLLOG JUNIT.xml > tests/no_oracle_tests.txt
 """
 import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -197,11 +198,12 @@ def test_uses(nodeid, fixtures):
         _write({"uses": nodeid, "fixtures": list(fixtures)})
 
 
-def oracle_tests(log_path):
+def oracle_tests(log_path, readers=None):
     """(every test the log names, the tests that compared with an oracle):
     a test's own runs, the runs of fixtures it uses (a fixture's id is its
-    name and the node id prefix it was defined under), and every instance
-    of a parametrised test function when one of them did (a cache reused
+    name and the node id prefix it was defined under), the tests whose code
+    reads which Valgrind is in use (version_readers), and every instance of
+    a parametrised test function when one of them did (a cache reused
     across its parameters)."""
     import json
     runs, uses = {}, {}
@@ -233,9 +235,40 @@ def oracle_tests(log_path):
             if any(n == name and t.startswith(base) for n, base in fixture_oracle):
                 oracle.add(t)
                 break
+    if readers is None:
+        readers = version_readers()
+    oracle |= {t for t in tests if t.split("[")[0] in readers}
     functions = {t.split("[")[0] for t in oracle}
     oracle |= {t for t in tests if t.split("[")[0] in functions}
     return tests, oracle
+
+
+# A test whose own code reads which Valgrind is in use (its version, its
+# binary, tool folder or headers: helpers' VG_* and VALGRIND*) expects
+# something of that Valgrind even when it starts no oracle (the folder of
+# DHAT's viewer in memtrack's end-of-run text): it runs against every
+# version too.
+VERSION_NAMES = re.compile(r"\b(VG_VERSION|VG_TOOLDIR|VG_BINDIR|VG_CONF|VG_PREFIX|VALGRIND_INCLUDE|VALGRIND)\b")
+
+
+def version_readers(test_dir=HERE):
+    """{"tests/test_x.py::test_f", "tests/test_x.py::TestC::test_f", ...}:
+    the test functions whose source names the Valgrind in use."""
+    import ast
+    out = set()
+    for path in sorted(Path(test_dir).glob("test_*.py")):
+        src = path.read_text()
+        rel = f"tests/{path.name}"
+
+        def visit(body, prefix):
+            for node in body:
+                if isinstance(node, ast.ClassDef):
+                    visit(node.body, prefix + [node.name])
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+                    if VERSION_NAMES.search(ast.get_source_segment(src, node) or ""):
+                        out.add("::".join([rel, *prefix, node.name]))
+        visit(ast.parse(src).body, [])
+    return out
 
 
 def no_oracle_ids():
