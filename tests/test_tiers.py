@@ -28,6 +28,8 @@ pytestmark = pytest.mark.version_independent
     (["/usr/bin/python3", "/w/scripts/memtrack_print", "p.json"], False),
     (["cargo", "memtrack", "test"], False),
     (["gcc", "-g", "-o", "x", "x.c"], False),
+    (["ls", "/usr/libexec/valgrind"], False),
+    (["/bin/sh", "-c", "cd /tmp && exec /usr/bin/valgrind ./a"], True),
     (["/bin/sh", "-c", "valgrind --tool=memtrack ./a | ms_print /dev/stdin"], True),
     (["/bin/sh", "-c", "valgrind --tool=memtrack ./a > out"], False),
     (["/bin/sh", "-c", "echo 'unbalanced"], False),

@@ -93,8 +93,7 @@ def from_junit(path):
 
 NO_ORACLE_LIST = HERE / "no_oracle_tests.txt"
 # Programs of the Valgrind in use that are oracles, and builds against it.
-ORACLE_PROGRAMS = {"ms_print", "dh_view", "cg_annotate", "callgrind_annotate", "cg_merge", "cg_diff",
-                   "valgrind-di-server"}
+ORACLE_PROGRAMS = {"ms_print", "cg_annotate", "callgrind_annotate", "cg_merge", "cg_diff"}
 BUILD_PROGRAMS = {"configure", "make"}
 # Our own tools: memtrack, and mtunit, the unit tests of its containers
 # (built from the same sources; nothing of the Valgrind in use to compare).
@@ -124,7 +123,9 @@ def is_oracle_run(argv):
             return True
         if a.startswith("--tool="):
             tool = a[len("--tool="):]
-        elif name in VALGRIND_PROGRAMS and tool is None:
+        elif tool is None and name in VALGRIND_PROGRAMS and (i == 0 or argv[i - 1] == "exec"):
+            # The program started (not a folder named valgrind among its
+            # arguments).
             tool = VALGRIND_PROGRAMS[name]
     return tool is not None and tool not in OUR_TOOLS
 
