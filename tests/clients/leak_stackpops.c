@@ -9,36 +9,41 @@
    relative to the old SP gets the sp_written helper, guarded by "it
    falls", which a pop never takes; a known rise gets nothing).
 
-     case   amd64                          arm64
-     small  sub/add $264, %rsp             sub/add sp, sp, #272
-            (fall inline, rise generic)    (the same)
-     long   sub/add $4104, %rsp            sub/add sp, sp, x9 (x9 = 4112)
-            (fall by helper)               (one fall of 4112, by helper)
-     leave  push %rbp, sub $512, leave     stp x29, x30, [sp, #-16]!;
-            (rbp is known in the block:    sub sp, sp, #512; bl; mov sp,
-            a known rise of 520)           x29 (after the call the block
-                                           cannot know x29: an unknown
-                                           rise, guarded call not taken);
-                                           ldp x29, x30, [sp], #16
-     short  leave from a 120-byte frame,   stp x0, x0, [sp, #-32]! and
-            the pointer in the red zone    ldp x9, x10, [sp], #32: a
-            below it, after a call (an     32-byte frame made and popped
-            unknown rise)                  by the instructions that store
-                                           and load the pointer (the
-                                           core's fixed-size hooks; VEX
-                                           moves SP before the stores, so
-                                           the inline copy comes first)
-     jump   longjmp out of a deep frame: glibc's __longjmp loads SP from
-            the jmp_buf (an unknown rise on both)
-
+     case   amd64                           arm64
+     small  sub/add $264, %rsp              sub/add sp, sp, #272
+     long   sub/add $4104, %rsp             sub/add sp, sp, x9 (x9 = 4112)
+     leave  push %rbp; sub $512; leave      stp x29, x30, [sp, #-16]!;
+                                            sub sp, sp, #512; bl; mov sp,
+                                            x29; ldp x29, x30, [sp], #16
+     short  push %rbp; sub $120; call;      stp x0, x0, [sp, #-32]!;
+            store into the red zone; leave  ldp x9, x10, [sp], #32
+     jump   longjmp (glibc's __longjmp loads SP from the jmp_buf)
+   The paths each takes (read in the instrumented IR, --trace-flags=00100000,
+   on both):
+     small  its fall copied inline (264 / 272 bytes); a known rise (the
+            core: its generic die)
+     long   its fall by the stack_covered helper (4104 / 4112 bytes: one
+            fall on arm64 too); a known rise
+     leave  amd64: the 512-byte fall inline; rbp is known in the block, so
+            the leave is a known rise. arm64: the 16- and 512-byte falls
+            inline; after the call the block cannot know x29, so mov sp,
+            x29 is an unknown write (the guarded sp_written call, not
+            taken; the core: VG_(unknown_SP_update)), then the ldp a known
+            16-byte rise (the core's fixed-size hook)
+     short  amd64: push and sub one inline fall of 128; after the call the
+            leave is an unknown write (sp_written, not taken). arm64: the
+            stp's 32-byte fall inline, placed before its stores (VEX moves
+            SP first), and a known 32-byte rise by the ldp (the core's
+            fixed-size hooks both ways)
+     jump   an unknown write (sp_written, not taken) on both
    arm64 has no red zone (a store below SP is an invalid write to memcheck
    there, and a signal may overwrite it), so its short case is the short
    frame arm64 code does have instead. Each case runs at its own depth
    (descend() grows the stack without writing it) and leaves the only
    pointer to its block below the stack pointer after it returns; then
    probe() covers all of them with a frame it never writes (one constant
-   fall of over 16 KiB: the stack_covered helper copies it into the
-   mirror) and runs a leak search. memcheck sees dead stack there
+   fall of 16,392 / 16,400 bytes: the stack_covered helper copies it into
+   the mirror) and runs a leak search. memcheck sees dead stack there
    (unaddressable after each pop, undefined after probe's fall) and calls
    the five blocks definitely lost; so must memtrack, whose search skips
    the words still equal to their mirror copy. Without that the stale
