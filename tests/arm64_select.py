@@ -42,7 +42,7 @@ FILES = [
 ]
 
 _NOT_UNPACKED = ("Debian's arm64 {} is not unpacked into the sysroot (scripts/arm64-env unpacks "
-                 "sqlite3, jq and coreutils); qemu would run the "
+                 "sqlite3, jq, xz and coreutils); qemu would run the "
                  "host's amd64 binary")
 
 _NO_REDZONE = ("its client, leak_redzone.c, stores a pointer into amd64's red zone (the 128 bytes "
@@ -76,11 +76,6 @@ SKIPS = {
     "[tar]": _NOT_UNPACKED.format("tar"),
     "[bash]": _NOT_UNPACKED.format("bash"),
     "[groff]": _NOT_UNPACKED.format("groff"),
-    "[xz]": _NOT_UNPACKED.format("xz"),
-    "test_real_program_same_as_massif": _NOT_UNPACKED.format("xz"),
-    "test_real_program_peak_as_massif": _NOT_UNPACKED.format("xz"),
-    "test_instruction_times_real_program": _NOT_UNPACKED.format("xz"),
-    "test_ms_print_reads_a_real_programs_file": _NOT_UNPACKED.format("xz"),
 }
 
 
