@@ -14,13 +14,17 @@ codes, threads, client requests, dead stack, and the unit tests of the
 containers and block index. The rest of the suite tests option parsing,
 file formats and scripts, which no architecture changes.
 
-SKIPS maps a test id fragment to the reason it cannot run here;
-conftest.py marks those tests skipped with that reason when
-helpers.EMULATED, and only then. Two kinds: limits of the emulated
-platform (a program the sysroot does not hold; exec, which is why
-test_fork_exec.py is not in FILES), and clients written in amd64
-assembly, which test amd64's stack (its red zone, push/pop frames) and
-have no arm64 version yet.
+Two maps of a test id fragment to the reason; conftest.py marks those
+tests skipped with that reason. SKIPS: limits of the emulated platform (a
+program the sysroot does not hold; exec, which is why test_fork_exec.py is
+not in FILES; a process that exits while a thread is blocked in a system
+call, which Valgrind cannot end under qemu-user), applied when
+helpers.EMULATED only. NO_ARM64: tests with no arm64 meaning, applied on
+any arm64 build, emulated or not: leak_redzone.c tests amd64's stack red
+zone, which arm64 has not. The other clients written in assembly to build
+stacks have an arm64 version beside the amd64 one: leak_stackpops.c's and
+leak_maxframe.c's tests run here; leak_threads.c's (x19 across a blocking
+ppoll) cannot, for the exit reason above.
 """
 import sys
 
@@ -38,39 +42,48 @@ FILES = [
 ]
 
 _NOT_UNPACKED = ("Debian's arm64 {} is not unpacked into the sysroot (scripts/arm64-env unpacks "
-                 "sqlite3, jq and coreutils); qemu would run the "
+                 "sqlite3, jq, xz and coreutils); qemu would run the "
                  "host's amd64 binary")
 
-_AMD64_ASM = ("its client is written in amd64 assembly ({}), with no arm64 version yet; "
-              "on arm64 hardware too this test cannot build")
+_NO_REDZONE = ("its client, leak_redzone.c, stores a pointer into amd64's red zone (the 128 bytes "
+               "below SP a leaf function may use), which arm64 has not: there a store below SP is "
+               "an invalid write to memcheck and a signal may overwrite it, so the test has no "
+               "arm64 meaning (its client is amd64 assembly and does not build there; a pointer "
+               "left in popped arm64 frames is leak_stackpops.c's test)")
 
-# Test id fragment -> reason.
+# Test id fragment -> reason, on any arm64.
+NO_ARM64 = {
+    "leak_redzone": _NO_REDZONE,
+    "test_redzone_pointer_is_no_root": _NO_REDZONE,
+}
+
+_BLOCKED_AT_EXIT = ("leak_threads.c exits while workers are blocked in system calls (futex, ppoll), "
+                    "and Valgrind's core ends such a thread at exit with signal 64 (VG_SIGVGKILL), "
+                    "which qemu-user 7.2 cannot deliver (an arm64 program's tgkill of signal 63 or 64 "
+                    "fails with EINVAL under it): every tool, none included, then spins at exit for "
+                    "good. Its arm64 version was checked under qemu with a search before the exit: "
+                    "memcheck and memtrack keep worker 5's block through x19, and both lose it when "
+                    "x19 does not hold it")
+
+# Test id fragment -> reason, under emulation.
 SKIPS = {
-    "leak_threads": _AMD64_ASM.format("leak_threads.c keeps a pointer in r12 across a raw pause syscall"),
-    "test_threads_numbers": _AMD64_ASM.format("leak_threads.c"),
-    "test_exited_threads_leave_dead_stack": _AMD64_ASM.format("leak_threads.c"),
-    "leak_redzone": _AMD64_ASM.format("leak_redzone.c stores into amd64's red zone, which arm64 has not"),
-    "test_redzone_pointer_is_no_root": _AMD64_ASM.format("leak_redzone.c; arm64 has no red zone"),
-    "leak_stackpops": _AMD64_ASM.format("leak_stackpops.c's frames are rsp arithmetic"),
-    "test_pointers_in_popped_frames_are_no_roots": _AMD64_ASM.format("leak_stackpops.c"),
-    "test_default_summary_is_memchecks": _AMD64_ASM.format("leak_stackpops.c"),
-    "test_max_stackframe_same_as_memcheck": _AMD64_ASM.format("leak_maxframe.c's frames are rsp arithmetic"),
+    "leak_threads": _BLOCKED_AT_EXIT,
+    "test_threads_numbers": _BLOCKED_AT_EXIT,
+    "test_exited_threads_leave_dead_stack": _BLOCKED_AT_EXIT,
     "[python3]": _NOT_UNPACKED.format("python3"),
     "[perl]": _NOT_UNPACKED.format("perl"),
     "[mawk]": _NOT_UNPACKED.format("mawk"),
     "[tar]": _NOT_UNPACKED.format("tar"),
     "[bash]": _NOT_UNPACKED.format("bash"),
     "[groff]": _NOT_UNPACKED.format("groff"),
-    "[xz]": _NOT_UNPACKED.format("xz"),
-    "test_real_program_same_as_massif": _NOT_UNPACKED.format("xz"),
-    "test_real_program_peak_as_massif": _NOT_UNPACKED.format("xz"),
-    "test_instruction_times_real_program": _NOT_UNPACKED.format("xz"),
-    "test_ms_print_reads_a_real_programs_file": _NOT_UNPACKED.format("xz"),
 }
 
 
-def skip_reason(nodeid):
-    for frag, why in SKIPS.items():
+def skip_reason(nodeid, emulated=True):
+    for frag, why in NO_ARM64.items():
+        if frag in nodeid:
+            return "no arm64 meaning: " + why
+    for frag, why in SKIPS.items() if emulated else ():
         if frag in nodeid:
             return "not runnable under emulation: " + why
     return None

@@ -82,7 +82,8 @@ def pytest_collection_modifyitems(config, items):
     compare with an oracle or build against the Valgrind in use (the others
     are deselected: the system's run has them). An arm64 build under qemu
     (helpers.EMULATED): the tests that cannot run there are skipped with
-    the reason tests/arm64_select.py gives."""
+    the reason tests/arm64_select.py gives; on any arm64 build, the ones
+    with no arm64 meaning (its NO_ARM64)."""
     tier = config.getoption("--tier")
     if tier != "all":
         slow = tiers.slow_ids()
@@ -103,11 +104,11 @@ def pytest_collection_modifyitems(config, items):
         if gone:
             config.hook.pytest_deselected(items=gone)
             items[:] = [it for it in items if not left_out(it)]
-    if not helpers.EMULATED:
+    if helpers.VG_CONF.get("VG_PLATFORM") != "arm64-linux":
         return
     import arm64_select
 
     for item in items:
-        why = arm64_select.skip_reason(item.nodeid)
+        why = arm64_select.skip_reason(item.nodeid, helpers.EMULATED)
         if why:
             item.add_marker(pytest.mark.skip(reason=why))

@@ -272,6 +272,9 @@ def test_pointers_in_popped_frames_are_no_roots(clients, workdir):
     out, _ = _mt(clients, workdir, "leak_stackpops")
     lost = sorted(_headlines(out))
     assert lost == [f"{n} bytes in 1 blocks are definitely lost" for n in (40, 48, 56, 64, 72)], lost
+    # The probe's search too (the exit records above come after probe()
+    # returned, when the words are below SP and no root either way).
+    assert [s[1] for s in out.leak_summaries] == ["   definitely lost: 280 bytes in 5 blocks"] * 2, out.leak_summaries
     stale = helpers.run_memtrack(FULL_ALL + ["--scrub-stack=no"], [clients.path("leak_stackpops")], workdir)
     assert stale.returncode == 0, stale
     kept = leak_helpers.parse(stale.stderr)

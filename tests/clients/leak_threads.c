@@ -9,8 +9,16 @@
      worker 3  keeps its block in a local of a frame that is still live
                (blocked) at exit
      worker 4  loses its block (a local of a frame that returned)
-     worker 5  keeps its block only in a register (r12) while it sleeps
-               in pause() (memcheck's reach_thread_register): reachable
+     worker 5  keeps its block only in a callee-saved register while it
+               sleeps in a raw blocking system call (memcheck's
+               reach_thread_register): reachable. amd64: r12 across
+               pause. arm64 has no pause system call: x19 across ppoll
+               with no descriptors and no timeout, which blocks until a
+               signal as pause does (glibc's pause() is that ppoll on
+               arm64, number 73).
+               Either way memcheck and memtrack find the block only in
+               the thread's saved registers (they scan x0-x30 on arm64);
+               every other register that could hold it is zeroed first.
    argv[1] == "exit" ends the process with exit() while workers 2 and 3
    are blocked; otherwise main returns. */
 #include <pthread.h>
@@ -24,8 +32,8 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int ready;           /* workers 2 and 3 have set up */
-void *volatile g_handoff;   /* worker 5's block until it is in r12 */
-volatile int in_register;   /* worker 5: the block is only in r12 now */
+void *volatile g_handoff;   /* worker 5's block until it is in its register */
+volatile int in_register;   /* worker 5: the block is only in the register now */
 static pthread_barrier_t barrier;
 
 void *g_kept;
@@ -84,8 +92,9 @@ static void *worker(void *arg)
    case 5:
       g_handoff = malloc(205);
       wipe();
-      /* Move the pointer into r12, forget it, say so, and sleep with it
-         there for good (pause() until the process exits). */
+      /* Move the pointer into the register, forget it, say so, and sleep
+         with it there for good (until the process exits). */
+#if defined(__x86_64__)
       __asm__ volatile("mov g_handoff(%%rip), %%r12\n\t"
                        "movq $0, g_handoff(%%rip)\n\t"
                        "movl $1, in_register(%%rip)\n"
@@ -94,6 +103,33 @@ static void *worker(void *arg)
                        "syscall\n\t"
                        "jmp 1b"
                        ::: "r12", "rax", "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+      /* Every caller-saved register (x0-x17) is overwritten, so that none
+         keeps a copy from malloc or memset: x0-x4 and x8 with ppoll's
+         number and arguments (no descriptors, no timeout, no signal
+         mask), the others with zero. */
+      __asm__ volatile("adrp x9, g_handoff\n\t"
+                       "ldr x19, [x9, :lo12:g_handoff]\n\t"
+                       "str xzr, [x9, :lo12:g_handoff]\n\t"
+                       "adrp x9, in_register\n\t"
+                       "mov w10, #1\n\t"
+                       "str w10, [x9, :lo12:in_register]\n\t"
+                       "mov x5, xzr\n\tmov x6, xzr\n\tmov x7, xzr\n\t"
+                       "mov x9, xzr\n\tmov x10, xzr\n\tmov x11, xzr\n\t"
+                       "mov x12, xzr\n\tmov x13, xzr\n\tmov x14, xzr\n\t"
+                       "mov x15, xzr\n\tmov x16, xzr\n\tmov x17, xzr\n"
+                       "1:\n\t"
+                       "mov x0, xzr\n\tmov x1, xzr\n\tmov x2, xzr\n\t"
+                       "mov x3, xzr\n\tmov x4, #8\n\t"
+                       "mov x8, #73\n\t"         /* SYS_ppoll */
+                       "svc #0\n\t"
+                       "b 1b"
+                       ::: "x19", "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8",
+                           "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17",
+                           "memory");
+#else
+#error "leak_threads.c: amd64 or arm64 only"
+#endif
       break;
    }
    pthread_barrier_wait(&barrier);
