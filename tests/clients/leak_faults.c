@@ -43,10 +43,24 @@ static long g_result;
 static long raw_mprotect_none(long tid, void* addr, long len) {
   long ret;
   (void)tid;
+#if defined(__x86_64__)
   __asm__ volatile("syscall"
                    : "=a"(ret)
                    : "0"((long)SYS_mprotect), "D"(addr), "S"(len), "d"((long)PROT_NONE)
                    : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+  /* The same call with arm64's svc: the number in x8, the arguments in
+     x0-x2, the result in x0. The kernel keeps every other register, so
+     nothing but x0 is clobbered (amd64's syscall overwrites rcx and r11). */
+  register long x0 __asm__("x0") = (long)addr;
+  register long x1 __asm__("x1") = len;
+  register long x2 __asm__("x2") = PROT_NONE;
+  register long x8 __asm__("x8") = SYS_mprotect;
+  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x1), "r"(x2), "r"(x8) : "memory");
+  ret = x0;
+#else
+#error "leak_faults.c: amd64 or arm64 only"
+#endif
   return ret;
 }
 

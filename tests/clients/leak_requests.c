@@ -13,7 +13,12 @@ static const char *how = "full";
    linger (they are roots); search() also zeroes r10 and r11, where
    memcheck 3.24's own memset leaves the start of the block it filled
    (memtrack's preload runs glibc's), which would make mk_interior's block
-   reachable under memcheck only. */
+   reachable under memcheck only. On arm64 clobber() zeroes x0-x5 and
+   search() zeroes every other caller-saved register, x6-x18: the leak
+   search scans x0-x30 there, and which of them memcheck's memset (compiled
+   C) leaves the block in is its compiler's choice, so the intent of
+   amd64's r10/r11 (the caller-saved registers clobber() does not reach) is
+   all of them. */
 static long __attribute__((noinline)) clobber(long a, long b, long c, long d, long e, long f)
 {
    return a | b | c | d | e | f;
@@ -25,7 +30,18 @@ static void search(const char *step)
    unsigned long bleaked = 0, bdubious = 0, breachable = 0, bsuppressed = 0;
 
    clobber(0, 0, 0, 0, 0, 0);
+#if defined(__x86_64__)
    __asm__ volatile("xor %%r10d, %%r10d\n\txor %%r11d, %%r11d" ::: "r10", "r11");
+#elif defined(__aarch64__)
+   __asm__ volatile("mov x6, xzr\n\tmov x7, xzr\n\tmov x8, xzr\n\tmov x9, xzr\n\t"
+                    "mov x10, xzr\n\tmov x11, xzr\n\tmov x12, xzr\n\tmov x13, xzr\n\t"
+                    "mov x14, xzr\n\tmov x15, xzr\n\tmov x16, xzr\n\tmov x17, xzr\n\t"
+                    "mov x18, xzr"
+                    ::: "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
+                        "x16", "x17", "x18");
+#else
+#error "leak_requests.c: amd64 or arm64 only"
+#endif
    if (strcmp(how, "added") == 0)
       VALGRIND_DO_ADDED_LEAK_CHECK;
    else if (strcmp(how, "changed") == 0)

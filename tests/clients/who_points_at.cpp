@@ -13,7 +13,8 @@
      - reg: a block whose only pointer is in register r12 of thread 1, and
        thread: one in r12 of thread 2 (both wait in a loop of raw system
        calls, so no other code can reuse those registers; in memory the
-       pointers are kept xor-ed with a mask);
+       pointers are kept xor-ed with a mask; on arm64 the register is
+       x19, callee-saved there as r12 is on amd64);
      - counted: a global points 8 bytes into it, after its length
        (length64 and newarray heuristics), str: a global points at the
        characters of a std::string-like layout (stdstring), mi: a global
@@ -52,7 +53,7 @@ static char dir[4000];
 static char at_path[4096], go_path[4096];
 static struct timespec nap = {0, 10 * 1000 * 1000};
 static volatile int thread_ready;
-static uintptr_t unmask_r12;  /* the masked pointer the waiting loop puts in r12 */
+static uintptr_t unmask_r12;  /* the masked pointer the waiting loop puts in r12 (arm64: x19) */
 static volatile int* ready_flag;
 
 /* Creates at_path, then sleeps until go_path exists, with r12 = unmask_r12
@@ -60,6 +61,7 @@ static volatile int* ready_flag;
    *ready_flag (if not null) once r12 is set. Only system calls, so no
    code but this reads or writes r12 while the program waits. */
 static void __attribute__((noinline)) wait_holding(const char* at, const char* go) {
+#if defined(__x86_64__)
   __asm__ volatile(
       "mov %[masked], %%r12\n\t"
       "movabs $0x5a5a5a5a5a5a5a5a, %%rax\n\t"
@@ -104,6 +106,70 @@ static void __attribute__((noinline)) wait_holding(const char* at, const char* g
       :
       : [masked] "m"(unmask_r12), [flag] "m"(ready_flag), [at] "b"(at), [go] "r"(go), [nap] "m"(nap)
       : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "memory", "cc");
+#elif defined(__aarch64__)
+  /* The same loop with x19 for r12. arm64 Linux has only the asm-generic
+     system calls: no open, access or the amd64 numbers, so open(at, ...)
+     is openat(AT_FDCWD, at, ...) (56), close is 57, access(go, F_OK) is
+     faccessat(AT_FDCWD, go, F_OK) (48) and nanosleep is 101; the flags
+     O_WRONLY | O_CREAT | O_TRUNC are 0x241 there too. svc takes the number
+     in x8 and the arguments in x0-x3 and changes only x0 (amd64's syscall
+     also overwrites rcx and r11), so every caller-saved register, x0-x18,
+     is zeroed once after the mask is applied, and the calls only put their
+     numbers, AT_FDCWD, flags, the paths (static buffers) and &nap there.
+     at, go and &nap come in callee-saved registers (x0-x19 are clobbered,
+     so the compiler cannot pick those) and point to no heap block. */
+  __asm__ volatile(
+      "ldr x19, %[masked]\n\t"
+      "movz x9, #0x5a5a\n\t"
+      "movk x9, #0x5a5a, lsl #16\n\t"
+      "movk x9, #0x5a5a, lsl #32\n\t"
+      "movk x9, #0x5a5a, lsl #48\n\t"
+      "eor x19, x19, x9\n\t"
+      "ldr x9, %[flag]\n\t"
+      "cbz x9, 3f\n\t"
+      "mov w10, #1\n\t"
+      "str w10, [x9]\n\t"
+      "3:\n\t"
+      "mov x0, xzr\n\tmov x1, xzr\n\tmov x2, xzr\n\tmov x3, xzr\n\t"
+      "mov x4, xzr\n\tmov x5, xzr\n\tmov x6, xzr\n\tmov x7, xzr\n\t"
+      "mov x8, xzr\n\tmov x9, xzr\n\tmov x10, xzr\n\tmov x11, xzr\n\t"
+      "mov x12, xzr\n\tmov x13, xzr\n\tmov x14, xzr\n\tmov x15, xzr\n\t"
+      "mov x16, xzr\n\tmov x17, xzr\n\tmov x18, xzr\n\t"
+      "cbz %[at], 1f\n\t"
+      /* openat(AT_FDCWD, at, O_WRONLY | O_CREAT | O_TRUNC, 0644); close(fd) */
+      "mov x0, #-100\n\t"
+      "mov x1, %[at]\n\t"
+      "mov x2, #0x241\n\t"
+      "mov x3, #0x1a4\n\t"
+      "mov x8, #56\n\t"
+      "svc #0\n\t"
+      "mov x8, #57\n\t"
+      "svc #0\n\t"
+      "mov x2, xzr\n\t"
+      "mov x3, xzr\n\t"
+      "1:\n\t"
+      /* faccessat(AT_FDCWD, go, F_OK) == 0: done */
+      "mov x0, #-100\n\t"
+      "mov x1, %[go]\n\t"
+      "mov x2, xzr\n\t"
+      "mov x8, #48\n\t"
+      "svc #0\n\t"
+      "cbz x0, 2f\n\t"
+      /* nanosleep(&nap, NULL) */
+      "mov x0, %[nap]\n\t"
+      "mov x1, xzr\n\t"
+      "mov x8, #101\n\t"
+      "svc #0\n\t"
+      "b 1b\n\t"
+      "2:\n\t"
+      "mov x19, xzr\n\t"
+      :
+      : [masked] "m"(unmask_r12), [flag] "m"(ready_flag), [at] "r"(at), [go] "r"(go), [nap] "r"(&nap)
+      : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",
+        "x14", "x15", "x16", "x17", "x18", "x19", "memory", "cc");
+#else
+#error "who_points_at.cpp: amd64 or arm64 only"
+#endif
 }
 
 static char thread_go[4096];
