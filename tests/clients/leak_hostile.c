@@ -74,7 +74,20 @@ int main(int argc, char** argv) {
       void** m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (m == MAP_FAILED) return 1;
       m[0] = malloc(8); /* the only pointer: lost when unmapped */
+#if defined(__aarch64__)
+      /* Not past the end of a one-page mapping (i = 21, 63, 105, 147,
+         189), as amd64's line below does: under amd64 Valgrind that page
+         was, at all five, inside another of these anonymous mappings;
+         under arm64 Valgrind (measured under qemu) these mappings fill the
+         gaps between the 64 KiB-aligned shared objects, and at i = 63 and
+         105 the page past the mapping was the first text page of
+         vgpreload_core and of libc. Later mappings refill it with zeros,
+         and the client jumps to 0 at exit, under memcheck and memtrack
+         alike. */
+      if (i % 3 == 0 && 4096 * (size_t)(i % 2) < len) munmap((char*)m + 4096 * (i % 2), 4096);
+#else
       if (i % 3 == 0) munmap((char*)m + 4096 * (i % 2), 4096);
+#endif
       if (i % 5 == 0) munmap(m, len);
       else if (i == 199) m[1] = malloc(56); /* reachable from a live mapping */
     }
