@@ -8,13 +8,14 @@ The files are the suite's own, unchanged: the oracles are the arm64
 Valgrind's DHAT, memcheck and massif, run the same way as memtrack
 (scripts/vg-in-place). Chosen to cover what the port changes: the
 instruction clock and access counts (DHAT totals, per-site figures,
-histograms), the heap functions reached through the fast client call,
-leak summaries and loss records, massif's peak, heap errors and their exit
-codes, threads, client requests (leak searches mid-run among them), dead
-stack, hostile clients (pages the search cannot read, wild frees and
-mappings, fatal signals), and the unit tests of the containers and block
-index. The rest of the suite tests option parsing,
-file formats and scripts, which no architecture changes.
+histograms), the heap functions reached through the fast client call, leak
+summaries and loss records, massif's peak, heap errors and their exit
+codes, threads, client requests (leak searches mid-run among them), the
+leak report's -v search line and its XML form, dead stack, hostile clients
+(pages the search cannot read, wild frees and mappings, fatal signals),
+and the unit tests of the containers and block index. The rest of the
+suite tests option parsing, file formats and scripts, which no
+architecture changes.
 
 Two maps of a test id fragment to the reason; conftest.py marks those
 tests skipped with that reason. SKIPS: limits of the emulated platform (a
@@ -53,6 +54,8 @@ FILES = [
     "tests/test_dead_stack.py",
     "tests/test_leak_requests.py",
     "tests/test_leak_hostile.py",
+    "tests/test_leak_search_line.py",
+    "tests/test_leak_xml.py",
 ]
 
 _NOT_UNPACKED = ("Debian's arm64 {} is not unpacked into the sysroot (scripts/arm64-env unpacks "

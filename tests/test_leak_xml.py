@@ -630,7 +630,7 @@ def test_special_characters_in_names(clients, workdir):
     src = weird / "xml_mix.cpp"
     shutil.copy(helpers.CLIENT_SRC / "xml_mix.cpp", src)
     exe = weird / "xml_mix"
-    subprocess.run(["g++", "-g", "-O0", "-o", str(exe), str(src)], check=True, capture_output=True)
+    subprocess.run([helpers.CROSS + "g++", "-g", "-O0", "-o", str(exe), str(src)], check=True, capture_output=True)
     mtx, mcx = weird / "out&<>\"'.memtrack.xml", weird / "out&<>\"'.memcheck.xml"
     mt, mc = leak_helpers.run_pair(["--xml=yes", f"--xml-file={mtx}", *FULL_ALL, *GEN],
                                    [exe, "mix"], workdir,
