@@ -68,3 +68,33 @@ def test_the_script_names_no_archive_host():
 def test_bad_suite_name_is_refused(tmp_path):
     p = subprocess.run([str(SCRIPT), "trixie/../x"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 1 and "is not a Debian suite name" in p.stderr, p
+
+
+def test_runs_for_one_suite_take_turns(tmp_path):
+    """Two runs for one suite at once (.ci/run's background `make
+    prepare-versions` and check-versions): the second waits for the first
+    and finds its source there instead of fetching it again over it. apt is
+    a stand-in that takes a second to fetch and counts its fetches."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "fetches"
+    (bin_dir / "apt-get").write_text(
+        "#!/bin/sh\n"
+        "case \" $* \" in\n"
+        f"  *' source '*) echo fetch >> '{log}'; sleep 1; mkdir valgrind-9.9.9 ;;\n"
+        "esac\n")
+    (bin_dir / "apt-cache").write_text("#!/bin/sh\necho 'Version: 1:9.9.9-1'\n")
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    etc = _etc(tmp_path, {"sources.list": "deb http://mirror.example/main-archive bookworm main\n"})
+    env = {**helpers.base_env(), "MEMTRACK_APT_ETC": str(etc), "MEMTRACK_CACHE": str(tmp_path / "cache"),
+           "PATH": f"{bin_dir}:{helpers.base_env().get('PATH', '/usr/bin:/bin')}"}
+    runs = [subprocess.Popen([str(SCRIPT), "--source", "fakesuite"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    outs = [r.communicate(timeout=60) for r in runs]
+    print(outs)
+    src = tmp_path / "cache" / "valgrind-fakesuite" / "src"
+    assert [r.returncode for r in runs] == [0, 0]
+    assert [o.strip().splitlines()[-1] for o, _ in outs] == [str(src)] * 2
+    assert log.read_text() == "fetch\n", "both runs fetched the source"
+    assert (src / ".version").read_text() == "1:9.9.9-1\n"

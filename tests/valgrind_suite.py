@@ -14,6 +14,11 @@ check-valgrind-suite`); docs/manual.md, "Valgrind's own tests", describes
 the whole for users.
 
     python3 tests/valgrind_suite.py prepare   fetch, configure, build (cached)
+    python3 tests/valgrind_suite.py prepare-suite [SUITE...]
+                                              the same for Debian suites by name
+                                              (default: the system's), no build
+                                              of memtrack needed (.ci/run does
+                                              it in the background)
     python3 tests/valgrind_suite.py list      the selected tests and why
     python3 tests/valgrind_suite.py run NAME [MODE]
                                               one test, both tools, the verdict
@@ -78,6 +83,11 @@ def debian_suite():
     m = re.search(r"/valgrind-([a-z0-9-]+)/root/usr/?$", prefix)
     if m:
         return m.group(1)
+    return system_suite()
+
+
+def system_suite():
+    """The system's Debian release (its valgrind is the system's)."""
     try:
         text = Path("/etc/os-release").read_text()
     except OSError:
@@ -95,14 +105,18 @@ def upstream(debian_version):
     return v.rsplit("-", 1)[0] if "-" in v else v
 
 
-def source_dir():
-    """The unpacked Debian source of the Valgrind in use (fetched the first
-    time), checked to be that version."""
-    suite = debian_suite()
+def suite_source(suite):
+    """The unpacked Debian source of suite's valgrind (fetched the first time)."""
     p = subprocess.run([str(OTHER_VALGRIND), "--source", suite], capture_output=True, text=True)
     if p.returncode != 0:
         raise SuiteError(f"scripts/other-valgrind --source {suite} failed:\n{p.stderr.strip()}")
-    src = Path(p.stdout.strip().splitlines()[-1])
+    return Path(p.stdout.strip().splitlines()[-1])
+
+
+def source_dir():
+    """The unpacked Debian source of the Valgrind in use (fetched the first
+    time), checked to be that version."""
+    src = suite_source(debian_suite())
     have = upstream((src / ".version").read_text().strip())
     want = helpers.VG_CONF["VG_VERSION"]
     if have != want:
@@ -994,9 +1008,22 @@ def _compare_dhat(test, ref, mt):
 def _main(argv):
     import tempfile
 
-    if not argv or argv[0] not in ("prepare", "list", "run"):
+    if not argv or argv[0] not in ("prepare", "prepare-suite", "list", "run"):
         print(__doc__.split("\n\n")[2], file=sys.stderr)
         return 2
+    if argv[0] == "prepare-suite":
+        status = 0
+        for suite in argv[1:] or [None]:
+            try:
+                suite = suite or system_suite()
+                build = Build(suite_source(suite))
+                selected = build.prepare()
+                print(f"valgrind-suite: {suite}: {len(selected)} tests selected from {build.src}; "
+                      f"programs in {build.dir}")
+            except SuiteError as e:
+                print(f"valgrind-suite: {suite}: {e}", file=sys.stderr)
+                status = 1
+        return status
     try:
         build = Build()
         selected = build.prepare()
