@@ -87,8 +87,9 @@ def test_runs_for_one_suite_take_turns(tmp_path):
     for f in bin_dir.iterdir():
         f.chmod(0o755)
     etc = _etc(tmp_path, {"sources.list": "deb http://mirror.example/main-archive bookworm main\n"})
-    env = {**helpers.base_env(), "MEMTRACK_APT_ETC": str(etc), "MEMTRACK_CACHE": str(tmp_path / "cache"),
-           "PATH": f"{bin_dir}:{helpers.base_env().get('PATH', '/usr/bin:/bin')}"}
+    env = helpers.base_env()
+    env.update(MEMTRACK_APT_ETC=str(etc), MEMTRACK_CACHE=str(tmp_path / "cache"),
+               PATH=f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}")
     runs = [subprocess.Popen([str(SCRIPT), "--source", "fakesuite"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
     outs = [r.communicate(timeout=60) for r in runs]

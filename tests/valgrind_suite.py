@@ -1014,14 +1014,14 @@ def _main(argv):
     if argv[0] == "prepare-suite":
         status = 0
         for suite in argv[1:] or [None]:
+            label = suite or "the system's release"
             try:
-                suite = suite or system_suite()
-                build = Build(suite_source(suite))
+                build = Build(suite_source(suite or system_suite()))
                 selected = build.prepare()
-                print(f"valgrind-suite: {suite}: {len(selected)} tests selected from {build.src}; "
+                print(f"valgrind-suite: {label}: {len(selected)} tests selected from {build.src}; "
                       f"programs in {build.dir}")
             except SuiteError as e:
-                print(f"valgrind-suite: {suite}: {e}", file=sys.stderr)
+                print(f"valgrind-suite: {label}: {e}", file=sys.stderr)
                 status = 1
         return status
     try:
