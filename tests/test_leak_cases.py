@@ -56,16 +56,9 @@ SUMMARY_CLIENTS = [("leak_cases", []), ("leak_graph", ["exit"]), ("leak_cxx", []
                    ("leak_redzone", []), ("leak_freed", [])]
 
 
-# Clients with megabytes of lost blocks: where ld.so's relocation time (a
-# root word holding a timing, leak_helpers explains) falls decides whether
-# one of them is possibly lost, one run in tens, for memcheck as for
-# memtrack; they are compared on runs where it falls outside every block.
-TIMING_WORD_CLIENTS = {"leak_bigmix", "leak_bigblock"}
-
-
 @pytest.mark.parametrize("client,args", CLIENTS, ids=[_id(c) for c in CLIENTS])
 def test_same_as_memcheck(client, args, clients, workdir):
-    if client in TIMING_WORD_CLIENTS:
+    if client in leak_helpers.TIMING_WORD_CLIENTS:
         mt, mc = leak_helpers.run_pair_without_timing_word(FULL_ALL, [clients.path(client), *args], workdir)
     else:
         mt, mc = leak_helpers.run_pair_cached(FULL_ALL, [clients.path(client), *args], workdir)
