@@ -278,10 +278,11 @@ def test_pointers_in_popped_frames_are_no_roots(clients, workdir):
 def test_big_blocks_pointers_found_in_touched_pages(clients, workdir):
     """leak_bigblock.c: the search skips the untouched pages of big blocks,
     never the ones holding pointers: the four small blocks stay reachable,
-    only the 4 MiB block nothing points to is lost (by construction). Runs
-    where ld.so's relocation time could point into a block are run again
-    (leak_helpers.run_pair_without_timing_word): under load that word falls
-    into the lost block and keeps it reachable, for memcheck too."""
+    only the 4 MiB block nothing points to is lost (by construction). Under
+    load ld.so's relocation time can fall into the lost block and keep it
+    (possibly) reachable, for memcheck too: such a run, which memcheck's
+    run beside it does not match, runs again
+    (leak_helpers.run_pair_without_timing_word)."""
     mt, _ = leak_helpers.run_pair_without_timing_word(FULL_ALL, [clients.path("leak_bigblock")], workdir)
     out = leak_helpers.parse(mt.stderr)
     lost = [r.headline.split(" in loss record")[0] for r in out.records if "definitely lost" in r.headline]
