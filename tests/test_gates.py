@@ -967,8 +967,9 @@ def test_sarif_results_are_memchecks_loss_records(name, oracles, clients, workdi
     count, memcheck's headline word for word (bytes, the direct/indirect
     split, blocks, "loss record N of M"), the same figures as properties;
     adding up the results' own bytes gives memcheck's LEAK SUMMARY and the
-    summary file's "lost". leak_bigmix's two runs are taken where ld.so's
-    relocation time points into no block (leak_helpers explains)."""
+    summary file's "lost". leak_bigmix's two runs are a pair where ld.so's
+    relocation time, a root, points into no block or changed neither LEAK
+    SUMMARY (leak_helpers.run_pair_without_timing_word)."""
     opts = ["--sarif-file=r.sarif", "--summary-file=s.json"]
     if name in leak_helpers.TIMING_WORD_CLIENTS:
         r, mc = leak_helpers.run_pair_without_timing_word(opts, [clients.path(name)], workdir,
