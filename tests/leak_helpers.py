@@ -358,11 +358,10 @@ def run_pair_without_timing_word(opts, argv, cwd, attempts=5, mc_opts=None):
             return mt, mc
         where = ", ".join(f"{k} {hex(v[0])} ({v[1]} bytes)" for k, v in hits.items() if v)
         sums = [parse(r.stderr).summary_numbers() for r in (mt, mc)]
-        if sums[0] and sums[0] == sums[1]:
-            print(f"\n===== attempt {attempt + 1}: ld.so's relocation time points into a block ({where}), "
-                  "and the two LEAK SUMMARYs agree: kept")
-            return mt, mc
+        agree = bool(sums[0]) and sums[0] == sums[1]
         print(f"\n===== attempt {attempt + 1}: ld.so's relocation time points into a block ({where}), "
-              "and the LEAK SUMMARYs differ: run again")
+              + ("and the two LEAK SUMMARYs agree: kept" if agree else "and the LEAK SUMMARYs differ: run again"))
+        if agree:
+            return mt, mc
     raise AssertionError(f"in {attempts} runs of each tool, ld.so's relocation time fell into a block "
                          "and the LEAK SUMMARYs differed every time")
