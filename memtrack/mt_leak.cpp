@@ -468,8 +468,16 @@ void scan_anon_root(Addr a, Addr b) {
   if (g_maps == Maps::kUnread) g_maps = read_private_anon() ? Maps::kRead : Maps::kFailed;
   Addr at = a;
   if (g_maps == Maps::kRead) {
-    for (const Span& s : g_private) {  // in address order, as the file
-      if (s.hi <= at) continue;
+    // The spans are in address order, as the file: the first that ends
+    // after a, by bisection (a process can have tens of thousands).
+    SizeT lo = 0, hi = g_private.size();
+    while (lo < hi) {
+      SizeT mid = (lo + hi) / 2;
+      if (g_private[mid].hi <= a) lo = mid + 1;
+      else hi = mid;
+    }
+    for (SizeT i = lo; i < g_private.size(); i++) {
+      const Span& s = g_private[i];
       if (s.lo >= b) break;
       if (s.lo > at) scan_root_range(at, s.lo);
       Addr to = min(b, s.hi);
