@@ -462,25 +462,6 @@ Word g_files_seen;  // VG_(clo_suppressions)'s entries already looked at
 bool g_running;     // the core has read the command line's files
 UInt g_companions;  // temporary files made, for their names
 
-// Reads a whole (small) file; null if it cannot be read.
-char* slurp(const HChar* path, SizeT* len) {
-  SysRes r = VG_(open)(path, VKI_O_RDONLY, 0);
-  if (sr_isError(r)) return nullptr;
-  Int fd = (Int)sr_Res(r);
-  SizeT cap = 4096, n = 0;
-  char* buf = static_cast<char*>(alloc("mt.supp.read", cap + 1));
-  for (;;) {
-    if (n == cap) { cap *= 2; buf = static_cast<char*>(mt::realloc("mt.supp.read", buf, cap + 1)); }
-    Int got = VG_(read)(fd, buf + n, (Int)(cap - n));
-    if (got <= 0) break;
-    n += (SizeT)got;
-  }
-  VG_(close)(fd);
-  buf[n] = 0;
-  *len = n;
-  return buf;
-}
-
 // "Memcheck:Leak" or "Memcheck,Helgrind:Free" -> the kind, if the tool list
 // names Memcheck and not Memtrack and the kind is one memtrack has.
 bool memcheck_kind(const char* line, SizeT len, const char** kind, SizeT* kind_len) {
@@ -576,7 +557,7 @@ UInt translate(const char* text, StrBuf* out) {
 // nothing to adopt or cannot be read (the core reports unreadable files).
 HChar* companion(const HChar* path) {
   SizeT len;
-  char* text = slurp(path, &len);
+  char* text = read_whole_file(path, "mt.supp.read", &len);
   if (!text) return nullptr;
   StrBuf out;
   out.init("mt.supp.adopt");

@@ -321,11 +321,11 @@ Vec<Span> g_private;
 enum class Maps : UChar { kUnread, kRead, kFailed };
 Maps g_maps = Maps::kUnread;
 
-// One entry of the pagemap, or false.
-bool pagemap_entry(Addr page, ULong* ent) {
+// n entries of the pagemap from page's on, or false.
+bool pagemap_read(Addr page, ULong* ents, UWord n) {
   Off64T off = static_cast<Off64T>(page / VKI_PAGE_SIZE) * sizeof(ULong);
-  return VG_(lseek)(g_pagemap, off, VKI_SEEK_SET) == off &&
-         VG_(read)(g_pagemap, ent, sizeof(ULong)) == (Int)sizeof(ULong);
+  Int want = static_cast<Int>(n * sizeof(ULong));
+  return VG_(lseek)(g_pagemap, off, VKI_SEEK_SET) == off && VG_(read)(g_pagemap, ents, want) == want;
 }
 
 // Opens the pagemap for a search, and keeps it only if it says present of
@@ -338,7 +338,7 @@ void open_pagemap() {
   if (g_pagemap < 0) return;
   g_pagemap_probe = g_pagemap_probe + 1;
   ULong ent = 0;
-  if (!pagemap_entry(VG_PGROUNDDN(reinterpret_cast<Addr>(&g_pagemap_probe)), &ent) || !(ent & kPagePresent)) {
+  if (!pagemap_read(VG_PGROUNDDN(reinterpret_cast<Addr>(&g_pagemap_probe)), &ent, 1) || !(ent & kPagePresent)) {
     VG_(close)(g_pagemap);
     g_pagemap = -1;
   }
@@ -361,9 +361,7 @@ void runs_with_data(Addr a, Addr b, Scan scan) {
   Addr run = 0;  // start of the current run of pages with data, or 0
   while (page < b) {
     UWord n = min<UWord>(kBatch, (VG_PGROUNDUP(b) - page) / VKI_PAGE_SIZE);
-    Off64T off = static_cast<Off64T>(page / VKI_PAGE_SIZE) * sizeof(ULong);
-    Int want = static_cast<Int>(n * sizeof(ULong));
-    if (VG_(lseek)(g_pagemap, off, VKI_SEEK_SET) != off || VG_(read)(g_pagemap, ents, want) != want) {
+    if (!pagemap_read(page, ents, n)) {
       scan(run ? max(a, run) : max(a, page), b);  // no answer: scan the rest
       return;
     }
@@ -390,19 +388,11 @@ void scan_block(const LB& x, bool prior_definite) {
 
 bool read_private_anon() {
   g_private.clear();
-  SysRes r = VG_(open)("/proc/self/maps", VKI_O_RDONLY, 0);
-  if (sr_isError(r)) return false;
-  Int fd = (Int)sr_Res(r);
-  SizeT cap = 64 * 1024, n = 0;
-  char* buf = static_cast<char*>(alloc("mt.leak.maps", cap));
-  Int got;
-  while ((got = VG_(read)(fd, buf + n, (Int)(cap - n))) > 0) {
-    n += (SizeT)got;
-    if (n == cap) { cap *= 2; buf = static_cast<char*>(mt::realloc("mt.leak.maps", buf, cap)); }
-  }
-  VG_(close)(fd);
+  SizeT n;
+  bool ok;
+  char* buf = read_whole_file("/proc/self/maps", "mt.leak.maps", &n, &ok);
+  if (!buf) return false;
   // Lines are "lo-hi perms offset dev inode [path]".
-  bool ok = got == 0;
   const char* p = buf;
   const char* end = buf + n;
   auto num = [&](Addr* v, UInt base) {

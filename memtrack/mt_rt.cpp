@@ -130,6 +130,28 @@ void StrBuf::append_json(const char* s) {
   }
 }
 
+// ---- read_whole_file -------------------------------------------------------
+
+char* read_whole_file(const char* path, const char* cc, SizeT* len, bool* complete) {
+  SysRes r = VG_(open)(path, VKI_O_RDONLY, 0);
+  if (sr_isError(r)) return nullptr;
+  Int fd = (Int)sr_Res(r);
+  SizeT cap = 4096, n = 0;
+  char* buf = static_cast<char*>(alloc(cc, cap + 1));
+  Int got;
+  for (;;) {
+    if (n == cap) { cap *= 2; buf = static_cast<char*>(mt::realloc(cc, buf, cap + 1)); }
+    got = VG_(read)(fd, buf + n, (Int)(cap - n));
+    if (got <= 0) break;
+    n += (SizeT)got;
+  }
+  VG_(close)(fd);
+  buf[n] = 0;
+  *len = n;
+  if (complete) *complete = got == 0;
+  return buf;
+}
+
 // ---- OutFile ---------------------------------------------------------------
 
 bool OutFile::open(const char* path) {

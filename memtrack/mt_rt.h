@@ -242,6 +242,13 @@ class StrBuf {
 // and its arguments, separated by spaces.
 void client_command_line(StrBuf* out);
 
+// ---- Reading a whole (small) file ----------------------------------------
+
+// The file's bytes, NUL-terminated, in memory from alloc(cc) (dealloc it);
+// *len its length. Null if it cannot be opened. *complete (if given) says
+// whether reading ended at the end of the file rather than at an error.
+char* read_whole_file(const char* path, const char* cc, SizeT* len, bool* complete = nullptr);
+
 // ---- OutFile: buffered writes to a file the tool creates ----------------
 
 class OutFile {
