@@ -129,6 +129,47 @@ def _check_report(prof, workdir, env, libdir):
 
 
 # ---------------------------------------------------------------------------
+# A Valgrind older than the interface memtrack uses
+
+
+def test_configure_refuses_a_valgrind_without_the_317_interface(distsrc, workdir):
+    """Valgrind 3.16 (Debian 11) has no VG_(track_register_stack), no
+    aligned operator new hooks and no VKI_ELOOP: configure says so in one
+    line and fails, instead of leaving the compiler to fail on mt_heap.cpp.
+    The Valgrind here is made one without them: a copy of its headers with
+    the declaration and the define removed, behind a valgrind.pc of its own
+    (checked by hand against Debian 11's real 3.16.1 too)."""
+    inc = workdir / "include" / "valgrind"
+    shutil.copytree(helpers.VALGRIND_INCLUDE, inc)
+    iface = inc / "pub_tool_tooliface.h"
+    text = iface.read_text()
+    decl = re.search(r"^void VG_\(track_register_stack\)[^;]*;\n", text, re.M)
+    assert decl, "no VG_(track_register_stack) declaration to remove"
+    iface.write_text(text[:decl.start()] + text[decl.end():])
+    vki = inc / "vki" / "vki-linux.h"
+    text = vki.read_text()
+    assert re.search(r"^#define VKI_ELOOP\b", text, re.M), "no VKI_ELOOP to remove"
+    vki.write_text(re.sub(r"^#define VKI_ELOOP\b.*\n", "", text, flags=re.M))
+    pcdir = workdir / "pc"
+    pcdir.mkdir()
+    pcfile = Path(subprocess.run(["pkg-config", "--variable=pcfiledir", "valgrind"], capture_output=True,
+                                 text=True, env=helpers.base_env(), check=True).stdout.strip()) / "valgrind.pc"
+    if helpers.VG_CONF["VG_PREFIX"] != "/usr":  # the build tree's other Valgrind
+        pcfile = next(Path(helpers.VG_CONF["VG_PREFIX"]).glob("lib/**/pkgconfig/valgrind.pc"))
+    pc = re.sub(r"^includedir=.*$", f"includedir={inc}", pcfile.read_text(), flags=re.M)
+    (pcdir / "valgrind.pc").write_text(pc)
+    build = workdir / "build"
+    build.mkdir()
+    r = helpers.run([distsrc / "configure", "-q"], build,
+                    env=_build_env({"PKG_CONFIG_PATH": str(pcdir), "PKG_CONFIG_LIBDIR": str(pcdir)}))
+    assert r.returncode == 1, r
+    errors = [l for l in r.stderr.splitlines() if l.startswith("configure: error:")]
+    assert len(errors) == 1 and "lacks VG_(track_register_stack)" in errors[0] \
+        and "needs Valgrind 3.18 or newer" in errors[0], r.stderr
+    assert not (build / "Makefile").exists()
+
+
+# ---------------------------------------------------------------------------
 # (a) ./configure --prefix=... && make install, without root
 
 
