@@ -79,10 +79,10 @@ _TRACE_LINE = re.compile(r"^--\d+-- ((?:malloc|calloc|realloc|memalign|free|__bu
 def _heap_trace(r):
     """The --trace-malloc=yes lines of a run: each call, its arguments and
     the address it returned, without the pid, every address but null
-    written relative to the first block's. Where the two tools' preloads differ in
-    size (Debian ships 3.22's and later DHAT's with debug information) the
-    whole heap lies a page further on in one run; the allocator's choices
-    are the same."""
+    written relative to the first block's. Where the two tools' preloads
+    differ in size (Debian ships 3.22's and later DHAT's with debug
+    information) the whole heap lies a page further on in one run; the
+    allocator's choices are the same."""
     lines = _TRACE_LINE.findall(r.stderr)
     m = re.search(r"= (0x[0-9A-Fa-f]+)$", lines[0]) if lines else None
     base = int(m.group(1), 16) if m else 0
@@ -101,10 +101,10 @@ def test_blocks_lie_where_dhat_puts_them(what, opts, clients, workdir):
     pointer, then allocates as under DHAT): both take every block from the
     core's client arena and give every freed one back at once. The
     --trace-malloc=yes traces (calls, sizes, addresses from the first
-    block's) of a client that
-    frees and asks again for small blocks 80,000 times and of sqlite3 are
-    DHAT's. A cache of freed blocks in front of the arena (tried:
-    docs/design.md) makes them part at the fifth call of sqlite3."""
+    block's) of a client that frees and asks again for small blocks 80,000
+    times and of sqlite3 are DHAT's. A cache of freed blocks in front of
+    the arena (tried: docs/design.md) makes them part at the fifth call of
+    sqlite3."""
     if what == "sqlite3":
         w = workloads.make("sqlite3", str(workdir / "inputs"), scale=1)
         helpers.require_program(w["argv"][0])
