@@ -287,7 +287,9 @@ def gen_suppressions_as_memtrack(mc_stderr):
 # of a run could be a pointer into a block.
 
 _RELOCATION = re.compile(r"time needed for relocation: (\d+) cycles")
-_TRACE_BLOCK = re.compile(r"^--\d+-- (\w+)\(([^)]*)\) = (0x[0-9A-Fa-f]+)$", re.M)
+# realloc(NULL, n) prints its own call and then, on the same line, the
+# malloc it becomes: "realloc(0x0,100)malloc(100) = 0x4D2E580".
+_TRACE_BLOCK = re.compile(r"^--\d+-- (?:realloc\(0x0,\d+\))?(\w+)\(([^)]*)\) = (0x[0-9A-Fa-f]+)$", re.M)
 _TRACE_FREE = re.compile(r"^--\d+-- (\w+)\((0x[0-9A-Fa-f]+)\)$", re.M)
 _TRACE_ANY = re.compile(f"{_TRACE_BLOCK.pattern}|{_TRACE_FREE.pattern}", re.M)
 
@@ -298,6 +300,12 @@ def _block_size(fn, args):
         return nums[-2] * nums[-1]
     m = re.search(r"size (\d+)", args)
     return int(m[1]) if m else (nums[-1] if nums else 0)
+
+
+def trace_lines(stderr):
+    """The --trace-malloc=yes lines of a run (calls, their arguments, the
+    addresses returned), in order, without the --PID-- prefix."""
+    return [m.group(0).split(" ", 1)[1] for m in _TRACE_ANY.finditer(stderr)]
 
 
 def live_blocks(stderr):

@@ -7,6 +7,7 @@ import re
 import pytest
 
 import helpers
+import leak_helpers
 import workloads
 
 # Small clients: (id, client, arguments).
@@ -73,17 +74,13 @@ def test_real_program_totals_equal_dhat(name, workdir):
     assert helpers.parse_error_summary(mt.stderr)["errors"] == 0, mt
 
 
-_TRACE_LINE = re.compile(r"^--\d+-- ((?:malloc|calloc|realloc|memalign|free|__builtin_\w+|_ZdlPv\w*)\(.*)$", re.M)
-
-
 def _heap_trace(r):
-    """The --trace-malloc=yes lines of a run: each call, its arguments and
-    the address it returned, without the pid, every address but null
-    written relative to the first block's. Where the two tools' preloads
+    """The --trace-malloc=yes lines of a run (leak_helpers.trace_lines),
+    every address but null written relative to the first block's. Where the two tools' preloads
     differ in size (Debian ships 3.22's and later DHAT's with debug
     information) the whole heap lies a page further on in one run; the
     allocator's choices are the same."""
-    lines = _TRACE_LINE.findall(r.stderr)
+    lines = leak_helpers.trace_lines(r.stderr)
     m = re.search(r"= (0x[0-9A-Fa-f]+)$", lines[0]) if lines else None
     base = int(m.group(1), 16) if m else 0
     def rel(a):
