@@ -77,9 +77,6 @@ def rust_programs(built_tool):
     out = BUILD / "programs"
     out.mkdir(parents=True, exist_ok=True)
     src = RUST_SRC / "programs"
-    _check(["gcc", "-O2", "-g", "-c", RUST_SRC / "bumpalloc.c", "-o", out / "bumpalloc.o"], out)
-    _check(["gcc", "-O2", "-g", "-DBUMPALLOC_HIDDEN", "-c", RUST_SRC / "bumpalloc.c", "-o",
-            out / "bumpalloc_hidden.o"], out)
     builds = {
         "leaks": ("leaks.rs", []),
         "panics": ("panics.rs", []),
@@ -95,6 +92,21 @@ def rust_programs(built_tool):
         "static_alloc": ("static_alloc.rs", ["-C", f"link-arg={out / 'bumpalloc.o'}"]),
         "static_alloc_hidden": ("static_alloc.rs", ["-C", f"link-arg={out / 'bumpalloc_hidden.o'}"]),
     }
+    # One pytest worker builds at a time: rustc writes its codegen units
+    # beside the output (`sigint.sigint.<hash>-cgu.0.rcgu.o`) and deletes
+    # them when it links, so two workers building one program at once find
+    # each other's objects gone (CI, 3.24's check-versions run: three
+    # setup errors, "cannot find ...rcgu.o"). The later worker then finds
+    # the programs built and their stamps written, and builds nothing.
+    with open(out / "programs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_rust_programs(out, src, builds)
+
+
+def _build_rust_programs(out, src, builds):
+    _check(["gcc", "-O2", "-g", "-c", RUST_SRC / "bumpalloc.c", "-o", out / "bumpalloc.o"], out)
+    _check(["gcc", "-O2", "-g", "-DBUMPALLOC_HIDDEN", "-c", RUST_SRC / "bumpalloc.c", "-o",
+            out / "bumpalloc_hidden.o"], out)
     paths = {}
     for name, (file, flags) in builds.items():
         exe = out / name
