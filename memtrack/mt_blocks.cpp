@@ -4,7 +4,7 @@
 // block starting at or before a in a's page, else the page's cover" answers
 // containment with one radix walk and a short binary search, and the same
 // walk finds a block by its exact start (free, realloc) without a separate
-// hash table: 8 bytes of index per block.
+// hash table: 10 bytes of index per block (a pointer and a page offset).
 // A leaf slot is null (no block touches the page), a tagged Block* (the page
 // is only covered, no block starts in it), or a PageList*. Blocks of 256 KiB
 // or more are covered through a second, coarser directory of 1 MiB granules
@@ -23,11 +23,25 @@ const char* alloc_kind_name(AllocKind k) {
   }
 }
 
+// The list's starts are kept twice: as Block pointers, and as 16-bit offsets
+// within the page in an array after them, which is what the binary search
+// reads. Comparing through the pointers took a cache miss per probe into the
+// blocks' pool (a page of small blocks holds up to 256 starts). Measured on
+// 2026-12-07 (3.19, paired runs in random order): jq with full tracking,
+// whose 364,000 live blocks miss the access cache often, 3.41 s -> 3.21 s
+// (faster in 16 of 18 pairs, none 1.45 s); xz, sqlite3 and python3 within
+// the noise; 2 bytes more per block, sqlite3's peak RSS unchanged.
 struct PageEntry {
   Block* cover;   // block holding the page's first byte, if it starts earlier
   UInt n, cap;
-  Block* starts[1];  // n entries sorted by start (flexible array)
+  // Followed by Block* starts[cap] and UShort offs[cap], n of each in use,
+  // sorted by start.
+  Block** starts() { return reinterpret_cast<Block**>(this + 1); }
+  Block* const* starts() const { return reinterpret_cast<Block* const*>(this + 1); }
+  UShort* offs() { return reinterpret_cast<UShort*>(starts() + cap); }
+  const UShort* offs() const { return reinterpret_cast<const UShort*>(starts() + cap); }
 };
+static_assert(arch::kPageShift <= 16, "page offsets are 16-bit");
 
 // A 1 MiB granule meets at most five blocks of 256 KiB or more.
 constexpr UInt kBigListCap = 8;
@@ -60,14 +74,15 @@ inline PageEntry* tag_cover(Block* b) { return reinterpret_cast<PageEntry*>(rein
 
 inline bool holds(const Block* b, Addr a) { return a - b->start < b->size; }
 
-SizeT list_bytes(UInt cap) { return sizeof(PageEntry) + (cap - 1) * sizeof(Block*); }
+SizeT list_bytes(UInt cap) { return sizeof(PageEntry) + cap * (sizeof(Block*) + sizeof(UShort)); }
+inline UWord page_off(Addr a) { return a & ((1UL << arch::kPageShift) - 1); }
 
 // Most pages hold a few starts, and a page's list comes and goes as its last
 // block is freed and a new one starts there: the smallest lists recycle
 // through a pool rather than the tool's arena.
 constexpr UInt kSmallCap = 4;
 struct SmallList {
-  UChar bytes[sizeof(PageEntry) + (kSmallCap - 1) * sizeof(Block*)];
+  alignas(PageEntry) UChar bytes[sizeof(PageEntry) + kSmallCap * (sizeof(Block*) + sizeof(UShort))];
 };
 Pool<SmallList> g_small;
 bool g_small_ready;
@@ -82,14 +97,27 @@ void free_list(PageEntry* e) {
   else dealloc(e);
 }
 
-// Index of the first start > a (so the candidate is the one before it).
+// Index of the first start > a, a in the list's page (so the candidate is
+// the one before it).
 UInt upper_bound(const PageEntry* e, Addr a) {
+  const UShort* offs = e->offs();
+  const UWord off = page_off(a);
   UInt lo = 0, hi = e->n;
   while (lo < hi) {
     UInt mid = (lo + hi) / 2;
-    if (e->starts[mid]->start <= a) lo = mid + 1; else hi = mid;
+    if (offs[mid] <= off) lo = mid + 1; else hi = mid;
   }
   return lo;
+}
+
+// Moves a list's n entries into a list of a new capacity.
+void copy_list(PageEntry* to, const PageEntry* from) {
+  to->cover = from->cover;
+  to->n = from->n;
+  for (UInt i = 0; i < from->n; i++) {
+    to->starts()[i] = from->starts()[i];
+    to->offs()[i] = from->offs()[i];
+  }
 }
 
 }  // namespace
@@ -167,7 +195,8 @@ void BlockIndex::insert(Block* b) {
     e->cover = cover;
     e->n = 1;
     e->cap = kSmallCap;
-    e->starts[0] = b;
+    e->starts()[0] = b;
+    e->offs()[0] = static_cast<UShort>(page_off(b->start));
     lists_bytes_ += list_bytes(kSmallCap);
     slot = e;
   } else {
@@ -175,15 +204,21 @@ void BlockIndex::insert(Block* b) {
     if (e->n == e->cap) {
       lists_bytes_ += list_bytes(e->cap * 2) - list_bytes(e->cap);
       PageEntry* bigger = new_list(e->cap * 2);
-      VG_(memcpy)(bigger, e, list_bytes(e->cap));
       bigger->cap = e->cap * 2;
+      copy_list(bigger, e);
       free_list(e);
       e = slot = bigger;
     }
     UInt i = upper_bound(e, b->start);
     // Element moves, not VG_(memmove), which goes a byte at a time.
-    for (UInt j = e->n; j > i; j--) e->starts[j] = e->starts[j - 1];
-    e->starts[i] = b;
+    Block** starts = e->starts();
+    UShort* offs = e->offs();
+    for (UInt j = e->n; j > i; j--) {
+      starts[j] = starts[j - 1];
+      offs[j] = offs[j - 1];
+    }
+    starts[i] = b;
+    offs[i] = static_cast<UShort>(page_off(b->start));
     e->n++;
   }
   if (page_of(b->start + b->size - 1) != page_of(b->start)) cover_range(b, b);
@@ -205,8 +240,13 @@ void BlockIndex::remove(Block* b) {
   tl_assert(slot && !is_cover_only(slot));
   PageEntry* e = slot;
   UInt i = upper_bound(e, b->start);
-  tl_assert(i > 0 && e->starts[i - 1] == b);
-  for (UInt j = i; j < e->n; j++) e->starts[j - 1] = e->starts[j];
+  Block** starts = e->starts();
+  UShort* offs = e->offs();
+  tl_assert(i > 0 && starts[i - 1] == b);
+  for (UInt j = i; j < e->n; j++) {
+    starts[j - 1] = starts[j];
+    offs[j - 1] = offs[j];
+  }
   e->n--;
   if (e->n == 0) {
     slot = e->cover ? tag_cover(e->cover) : nullptr;
@@ -218,7 +258,7 @@ void BlockIndex::remove(Block* b) {
 
 bool BlockIndex::list_of(PageEntry* e, Block* const** starts, UInt* n) {
   if (is_cover_only(e)) return false;
-  *starts = e->starts;
+  *starts = e->starts();
   *n = e->n;
   return true;
 }
@@ -227,7 +267,7 @@ Block* BlockIndex::at(Addr a) const {
   PageEntry* e = entry(page_of(a));
   if (e && !is_cover_only(e)) {
     UInt i = upper_bound(e, a);
-    if (i > 0 && e->starts[i - 1]->start == a) return e->starts[i - 1];
+    if (i > 0 && e->offs()[i - 1] == page_off(a)) return e->starts()[i - 1];
   }
   if (big_sorted_.empty()) return nullptr;
   Block* b = big_containing(a);
@@ -243,7 +283,7 @@ Block* BlockIndex::containing(Addr a) const {
     } else {
       UInt i = upper_bound(e, a);
       if (i > 0) {
-        Block* b = e->starts[i - 1];
+        Block* b = e->starts()[i - 1];
         if (holds(b, a)) return b;
       } else if (e->cover && holds(e->cover, a)) {
         return e->cover;
