@@ -76,10 +76,10 @@ def test_real_program_totals_equal_dhat(name, workdir):
 
 def _heap_trace(r):
     """The --trace-malloc=yes lines of a run (leak_helpers.trace_lines),
-    every address but null written relative to the first block's. Where the two tools' preloads
-    differ in size (Debian ships 3.22's and later DHAT's with debug
-    information) the whole heap lies a page further on in one run; the
-    allocator's choices are the same."""
+    every address but null written relative to the first block's. Where
+    the two tools' preloads differ in size (Debian ships 3.22's and later
+    DHAT's with debug information) the whole heap lies a page further on
+    in one run; the allocator's choices are the same."""
     lines = leak_helpers.trace_lines(r.stderr)
     m = re.search(r"= (0x[0-9A-Fa-f]+)$", lines[0]) if lines else None
     base = int(m.group(1), 16) if m else 0
