@@ -57,7 +57,8 @@ void syscall_read(CorePart part, ThreadId, const HChar*, Addr a, SizeT size) {
 
 void syscall_read_asciiz(CorePart part, ThreadId, const HChar*, Addr str) {
   // The kernel reads the string and its terminating NUL: strlen+1 bytes.
-  // DHAT 3.19 counts strlen(str+1), two bytes fewer for every heap path.
+  // DHAT (3.19 to 3.27) counts strlen(str+1), two bytes fewer for every
+  // heap path.
   if (part == Vg_CoreSysCall && str) on_read(str, VG_(strlen)(reinterpret_cast<const HChar*>(str)) + 1);
 }
 

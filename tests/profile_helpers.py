@@ -414,8 +414,8 @@ def compare_sites(mt, dh, exact=EXACT, rb_rule=True, reads_per_site=True):
     acc only for sites with one pp on each side.
 
     rb_rule: rb must be equal, or memtrack's larger by a small even number
-    (syscall path strings: memtrack counts strlen+1 bytes, DHAT 3.19
-    strlen-1; at most 2 x 16 per block), with acc larger by as much in all.
+    (syscall path strings: memtrack counts strlen+1 bytes, DHAT 3.19 to
+    3.27 strlen-1; at most 2 x 16 per block), with acc larger by as much in all.
     Without it rb must be equal.
 
     reads_per_site=False: rb and acc are not compared site by site (the
