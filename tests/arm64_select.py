@@ -93,6 +93,9 @@ SKIPS = {
     "[tar]": _NOT_UNPACKED.format("tar"),
     "[bash]": _NOT_UNPACKED.format("bash"),
     "[groff]": _NOT_UNPACKED.format("groff"),
+    "[sed]": _NOT_UNPACKED.format("sed"),
+    "[grep]": _NOT_UNPACKED.format("grep"),
+    "[find]": _NOT_UNPACKED.format("find"),
 }
 
 

@@ -225,14 +225,17 @@ def _assert_sites_and_totals_equal(p, name):
     shown = "\n  ".join(f"{ph.fmt_key(k, 3)}: rb {x} vs DHAT {y} (+{x - y})"
                         for k, x, y in stats["rb_diffs"][:20])
     assert mr - dr == sum(x - y for _, x, y in stats["rb_diffs"]), (mr, dr)
-    assert 0 <= mr - dr < dr / 1000, (
+    # find gives the kernel a heap path for every file and directory (fts),
+    # two bytes more each, in a run that reads little else: 0.16% here.
+    bound = 0.002 if name == "find" else 0.001
+    assert 0 <= mr - dr < dr * bound, (
         f"{name}: total Reads {mr} vs DHAT {dr}; sites that differ (syscall paths):\n  {shown}")
 
 
 @pytest.mark.parametrize("name", workloads.EXTRA_PROGRAMS)
 def test_more_programs_sites_equal_dhat(name, workdir):
-    """perl, mawk, tar, bash and groff (tests/workloads.py), held to the rule of
-    sqlite3, xz and jq above."""
+    """perl, mawk, tar, bash, groff, sed, grep, sort and find
+    (tests/workloads.py), held to the rule of sqlite3, xz and jq above."""
     w = workloads.extra(name, str(workdir))
     helpers.require_program(w["argv"][0])
     mt_env, dh_env = helpers.dhat_pair_envs(w)

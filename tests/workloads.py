@@ -116,7 +116,7 @@ def make(name, workdir, scale=1):
 # (test_leak_programs.py) as much as for their allocation patterns.
 # perl's hash seed is fixed: with a random one its heap differs from run to
 # run, under any tool.
-EXTRA_PROGRAMS = ("perl", "mawk", "tar", "bash", "groff")
+EXTRA_PROGRAMS = ("perl", "mawk", "tar", "bash", "groff", "sed", "grep", "sort", "find")
 
 
 def groff_env(pad=0):
@@ -156,5 +156,14 @@ def extra(name, workdir):
         # depends on its size: the whole environment is fixed (the stand-ins'
         # folder is named relative to the working directory).
         "groff": (["/usr/bin/groff", "-v"], groff_env()),
+        # Regular expressions (sed's and grep's compiled patterns, grep's
+        # 100 KB read buffer), a sort with a fixed buffer and one thread (its
+        # default buffer follows the machine's free memory, its default
+        # thread count the cores), a directory walk (fts: a path string in
+        # the heap for every file, each given to a system call).
+        "sed": (["/usr/bin/sed", "-E", r"s/([0-9])([0-9]*)/\2\1/", "numbers"], {}),
+        "grep": (["/usr/bin/grep", "-c", "-E", "^(1|2)[0-9]*7$", "numbers"], {}),
+        "sort": (["/usr/bin/sort", "-r", "-n", "-S", "1M", "--parallel=1", "numbers"], {}),
+        "find": (["/usr/bin/find", "tree", "-name", "f*"], {}),
     }[name]
     return {"name": name, "argv": argv, "env": env, "stdin": None}
