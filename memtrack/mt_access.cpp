@@ -11,7 +11,7 @@ namespace mt::access {
 
 namespace {
 
-UChar* g_granules;
+alignas(4096) UChar g_granules[kGranules];
 // The last two blocks hit, for reads and for writes apart: most accesses
 // fall in a block an access of the same kind just touched (a copy reads one
 // block and writes another; a compressor reads its window and its hash
@@ -68,19 +68,11 @@ void syscall_write(CorePart part, ThreadId, Addr a, SizeT size) {
 
 }  // namespace
 
-void init() {
-  g_granules = static_cast<UChar*>(vgcompat::shadow_alloc(kGranules));
-  if (!g_granules) {
-    VG_(fmsg)("memtrack: cannot reserve %lu bytes for the heap filter\n", kGranules);
-    VG_(exit)(1);
-  }
-}
-
 const UChar* heap_granules() { return g_granules; }
 
 void block_added(const Block* b) {
   UWord first = b->start >> kGranuleShift, last = (b->start + b->size - 1) >> kGranuleShift;
-  for (UWord g = first; g <= last && g < kGranules; g++) g_granules[g] = 1;
+  for (UWord g = first; g <= last; g++) g_granules[g & (kGranules - 1)] = 1;
 }
 
 void forget_all() {

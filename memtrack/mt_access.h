@@ -12,11 +12,19 @@ namespace mt::access {
 // any heap block was ever there. The instrumentation loads that byte inline
 // and calls a helper only when it is set.
 constexpr unsigned kGranuleShift = 20;
-// User space is below 2^47; the filter covers 2^48 so that an unguarded
-// access needs no masking (see mt_instrument.cpp).
-constexpr UWord kGranules = 1UL << (48 - kGranuleShift);
+// The filter covers the 128 GiB below Valgrind's aspacem_maxAddr on 64-bit
+// Linux (3.19 to 3.27, amd64 and arm64), where the core puts every client
+// mapping and so every heap block; an address is taken modulo that span
+// (granule index & (kGranules - 1)), so one anywhere else, a stack address
+// above it or a wild pointer, at worst finds the byte of a granule it
+// aliases: a call that finds no block, never a missed access. 128 KiB,
+// a static array in the tool's image, whose address fits the 32-bit
+// displacement of an amd64 load: the inline test is shift, and, load,
+// with no 64-bit base to load and add (docs/design.md, "Access
+// accounting").
+constexpr unsigned kFilterSpanBits = 37;
+constexpr UWord kGranules = 1UL << (kFilterSpanBits - kGranuleShift);
 
-void init();
 // The filter's base address, for the instrumentation.
 const UChar* heap_granules();
 

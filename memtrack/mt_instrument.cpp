@@ -1,7 +1,7 @@
 // Instrumentation. Time is guest instructions: the count of IMarks since the
 // last update is added to g_instrs before each side exit and at the end of
 // the superblock (exact, as in DHAT). Each memory access gets, before it:
-//   byte = heap_granules[(addr >> 20) & mask]    (inline, no call)
+//   byte = heap_granules[(addr >> 20) & mask]    (inline, no call; mt_access.h)
 //   if (byte [&& guard]) on_read/on_write(addr, size)
 // DHAT instead calls for every access not within 16 KiB of the stack
 // pointer; the granule filter also skips globals, libraries and mappings,
@@ -165,14 +165,15 @@ SpTracker g_sp;  // trivially constructible: zero-initialised, no constructor ru
 
 bool tracking() { return g_opts.access_tracking && g_opts.mode == Mode::kHeap; }
 
-// The filter byte for addr: set when a heap block ever lay in its granule.
-// mask: the address may be anything (guarded access, computed neighbour).
-// Its type is kFilterTy: the byte, or the byte widened where the host has
+// The filter byte for addr: set when a heap block ever lay in its granule
+// (or in one it aliases: the index is taken modulo the filter's span, so
+// any address, a guarded access's when its guard is false included, reads
+// within the table). Its type is kFilterTy: the byte, or the byte widened where the host has
 // no 8-bit compare (mt_arch.h).
 constexpr IRType kFilterTy = arch::kWideFilterTest ? Ity_I32 : Ity_I8;
-IRExpr* granule_byte(IRSB* sb, IRExpr* addr, bool mask) {
+IRExpr* granule_byte(IRSB* sb, IRExpr* addr) {
   IRTemp gran = assign(sb, Ity_I64, IRExpr_Binop(Iop_Shr64, addr, IRExpr_Const(IRConst_U8(access::kGranuleShift))));
-  IRTemp idx = mask ? assign(sb, Ity_I64, IRExpr_Binop(Iop_And64, IRExpr_RdTmp(gran), u64(access::kGranules - 1))) : gran;
+  IRTemp idx = assign(sb, Ity_I64, IRExpr_Binop(Iop_And64, IRExpr_RdTmp(gran), u64(access::kGranules - 1)));
   IRTemp at = assign(sb, Ity_I64,
                      IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(idx), u64(reinterpret_cast<ULong>(access::heap_granules()))));
   IRExpr* byte = IRExpr_RdTmp(assign(sb, Ity_I8, IRExpr_Load(Iend_LE, Ity_I8, IRExpr_RdTmp(at))));
@@ -191,10 +192,7 @@ IRExpr* filter_set(IRSB* sb, IRExpr* v) {
 // Ity_I1 atom, or null) holds.
 void emit_single(IRSB* sb, bool is_write, Int size, IRExpr* addr, IRExpr* guard) {
   tl_assert(typeOfIRExpr(sb->tyenv, addr) == Ity_I64);
-  // A guarded access may carry any address when its guard is false: mask it
-  // into the filter. An unguarded one happens: an address above the
-  // filter's 2^48 bytes is not canonical and faults in the program anyway.
-  IRExpr* cond = filter_set(sb, granule_byte(sb, addr, guard != nullptr));
+  IRExpr* cond = filter_set(sb, granule_byte(sb, addr));
   if (guard) cond = IRExpr_RdTmp(assign(sb, Ity_I1, IRExpr_Binop(Iop_And1, guard, cond)));
 
   IRDirty* di;
@@ -268,8 +266,8 @@ class Grouper {
       // the granules of the lowest and the highest start.
       IRExpr* lo = rel_min_ == 0 ? addr0_ : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, addr0_, u64(static_cast<ULong>(rel_min_)))));
       IRExpr* hi = rel_max_ == 0 ? addr0_ : IRExpr_RdTmp(assign(sb, Ity_I64, IRExpr_Binop(Iop_Add64, addr0_, u64(static_cast<ULong>(rel_max_)))));
-      IRExpr* b_lo = granule_byte(sb, lo, true);
-      IRExpr* b_hi = granule_byte(sb, hi, true);
+      IRExpr* b_lo = granule_byte(sb, lo);
+      IRExpr* b_hi = granule_byte(sb, hi);
       IRTemp any = assign(sb, kFilterTy, IRExpr_Binop(arch::kWideFilterTest ? Iop_Or32 : Iop_Or8, b_lo, b_hi));
       IRExpr* heap = filter_set(sb, IRExpr_RdTmp(any));
       IRDirty* di = unsafeIRDirty_0_N(2, "mt_on_group", VG_(fnptr_to_fnentry)(reinterpret_cast<void*>(&access::on_group)),

@@ -233,7 +233,6 @@ void pre_clo_init() {
   options::set_defaults();
   options::watch_forks();
   sites::init();
-  access::init();
   store::init();
   clientreq::init();
   heap::register_with_core();
