@@ -168,8 +168,8 @@ bool tracking() { return g_opts.access_tracking && g_opts.mode == Mode::kHeap; }
 // The filter byte for addr: set when a heap block ever lay in its granule
 // (or in one it aliases: the index is taken modulo the filter's span, so
 // any address, a guarded access's when its guard is false included, reads
-// within the table). Its type is kFilterTy: the byte, or the byte widened where the host has
-// no 8-bit compare (mt_arch.h).
+// within the table). Its type is kFilterTy: the byte, or the byte widened
+// where the host has no 8-bit compare (mt_arch.h).
 constexpr IRType kFilterTy = arch::kWideFilterTest ? Ity_I32 : Ity_I8;
 IRExpr* granule_byte(IRSB* sb, IRExpr* addr) {
   IRTemp gran = assign(sb, Ity_I64, IRExpr_Binop(Iop_Shr64, addr, IRExpr_Const(IRConst_U8(access::kGranuleShift))));
