@@ -210,7 +210,8 @@ def test_real_program_sites_equal_dhat(name, workdir):
 def _assert_sites_and_totals_equal(p, name):
     """Every site as DHAT has it, and the summary lines too, except that
     Reads may be larger by exactly what the sites' rb say (system-call
-    paths in the heap: docs/format.md), and by under 0.1% (profile_helpers.PATH_READS: more for find)."""
+    paths in the heap: docs/format.md), and by under 0.1% (more for find:
+    profile_helpers.PATH_READS)."""
     vary = ph.READS_VARY.get(name)
     stats = _assert_sites_equal(p, name, reads_per_site=vary is None)
     mt_f, dh_f = ph.stderr_figures(p.mt_run.stderr), ph.stderr_figures(p.dh_run.stderr)
