@@ -100,10 +100,10 @@ void leak_line(const LeakText& t, char* line, SizeT size) {
   if (t.kind == leak::kDefinite && t.indirect > 0) {
     commas_delta(t.direct, t.old_direct, t.delta, dir, sizeof dir);
     commas_delta(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
-    VG_(snprintf)(line, size, "%s (%s direct, %s indirect) bytes in %s blocks are %s in %sloss record %u of %u",
+    VG_(snprintf)(line, size, "%s (%s direct, %s indirect) bytes in %s blocks are %s in %sloss record %'u of %'u",
                   tot, dir, ind, blk, leak::names(t.kind).words, fresh, t.n, t.of);
   } else {
-    VG_(snprintf)(line, size, "%s bytes in %s blocks are %s in %sloss record %u of %u", tot, blk,
+    VG_(snprintf)(line, size, "%s bytes in %s blocks are %s in %sloss record %'u of %'u", tot, blk,
                   leak::names(t.kind).words, fresh, t.n, t.of);
   }
 }

@@ -292,11 +292,11 @@ void sarif_leak(void* ctx, leak::Kind kind, ULong direct, ULong indirect, ULong 
   if (kind == leak::kReachable) return;  // not a defect
   char all[32], d[32], i[32], k[32], text[240];
   if (indirect)
-    VG_(snprintf)(text, sizeof text, "%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %u of %u",
+    VG_(snprintf)(text, sizeof text, "%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %'u of %'u",
                   commas(direct + indirect, all, sizeof all), commas(direct, d, sizeof d),
                   commas(indirect, i, sizeof i), commas(blocks, k, sizeof k), leak::names(kind).words, nr, of);
   else
-    VG_(snprintf)(text, sizeof text, "%s bytes in %s blocks are %s in loss record %u of %u",
+    VG_(snprintf)(text, sizeof text, "%s bytes in %s blocks are %s in loss record %'u of %'u",
                   commas(direct, all, sizeof all), commas(blocks, k, sizeof k), leak::names(kind).words, nr, of);
   char props[240];
   VG_(snprintf)(props, sizeof props,

@@ -22,7 +22,7 @@ _N = r"[\d,]+(?: \([+-][\d,]+\))?"
 LOSS_RECORD = re.compile(
     rf"^(?P<total>{_N})(?: \((?P<direct>{_N}) direct, (?P<indirect>{_N}) indirect\))? bytes in "
     rf"(?P<blocks>{_N}) blocks are (?P<kind>definitely lost|indirectly lost|possibly lost|still reachable) "
-    r"in (?:new )?loss record (?P<n>\d+) of (?P<of>\d+)$")
+    r"in (?:new )?loss record (?P<n>[\d,]+) of (?P<of>[\d,]+)$")
 _FRAME = re.compile(r"^   (at|by) 0x(\?|[0-9A-Fa-f]+): ")  # normalised or not
 
 # memtrack's heap-profile lines (DHAT's summary and the hint where the

@@ -42,6 +42,7 @@ CLIENTS = [
     ("leak_freed", ["quick"]),
     ("leak_bigblock", []),
     ("leak_bigmix", []),
+    ("leak_manysites", []),
 ]
 
 

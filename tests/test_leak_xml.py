@@ -41,7 +41,7 @@ KIND_WORD = {"Leak_DefinitelyLost": "definite", "Leak_IndirectlyLost": "indirect
 _N = r"([\d,]+)(?: \([+-][\d,]+\))?"
 RECORD_TEXT = re.compile(
     rf"^{_N}(?: \({_N} direct, {_N} indirect\))? bytes in {_N} blocks are "
-    r"(definitely lost|indirectly lost|possibly lost|still reachable) in (?:new )?loss record \d+ of \d+$")
+    r"(definitely lost|indirectly lost|possibly lost|still reachable) in (?:new )?loss record [\d,]+ of [\d,]+$")
 
 _HEX = re.compile(r"0x[0-9A-Fa-f]+")
 
@@ -371,7 +371,7 @@ def test_summaries_like_memcheck(client, opts, clients, workdir):
 
 
 @pytest.mark.parametrize("client", ["leak_threads", "leak_cxx", "leak_requests added", "leak_requests changed",
-                                    "leak_hostile frees", "leak_hostile segv"])
+                                    "leak_hostile frees", "leak_hostile segv", "leak_manysites"])
 def test_other_clients_like_memcheck(client, clients, workdir):
     """Threads (tids), C++ allocators, mid-run searches (loss records
     while RUNNING, ' (+x)' texts whose leakedbytes are the totals), bad
