@@ -961,7 +961,8 @@ def test_help_lists_the_gate_options():
 # SARIF results are memcheck's loss records, on clients with many of them
 
 
-@pytest.mark.parametrize("name", ["leak_tree", "leak_graph", "leak_cycle", "leak_cxx", "leak_bigmix", "leak_manysites"])
+@pytest.mark.parametrize("name", ["leak_tree", "leak_graph", "leak_cycle", "leak_cxx", "leak_bigmix",
+                                  "leak_manysites"])
 def test_sarif_results_are_memchecks_loss_records(name, oracles, clients, workdir):
     """One result per loss record that is not still reachable: the same
     count, memcheck's headline word for word (bytes, the direct/indirect

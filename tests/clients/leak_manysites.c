@@ -4,7 +4,7 @@
  * own instruction (built at -O0), so each block has its own stack. Every
  * fourth block stays reachable from a static array, the rest are lost;
  * one lost block holds the only pointer to another (indirectly lost) and
- * one reachable pointer points inside a block (possibly lost). */
+ * a static pointer points inside a block (possibly lost). */
 #include <stdio.h>
 #include <stdlib.h>
 
