@@ -88,25 +88,6 @@ Bool eq_error(VgRes res, const Error* e1, const Error* e2) {
 
 void before_pp(const Error*) {}
 
-// A loss record's headline ("... bytes in N blocks are ... in loss record
-// n of m"), without the newline.
-void leak_line(const LeakText& t, char* line, SizeT size) {
-  char tot[64], dir[64], ind[64], blk[64];
-  // memcheck 3.21+ marks a record that had no blocks at the previous search
-  // "new" in every delta search.
-  const char* fresh = vgcompat::kNewLeakSearch && t.delta && t.old_blocks == 0 ? "new " : "";
-  commas_delta(t.direct + t.indirect, t.old_direct + t.old_indirect, t.delta, tot, sizeof tot);
-  commas_delta(t.blocks, t.old_blocks, t.delta, blk, sizeof blk);
-  if (t.kind == leak::kDefinite && t.indirect > 0) {
-    commas_delta(t.direct, t.old_direct, t.delta, dir, sizeof dir);
-    commas_delta(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
-    VG_(snprintf)(line, size, "%s (%s direct, %s indirect) bytes in %s blocks are %s in %sloss record %'u of %'u",
-                  tot, dir, ind, blk, leak::names(t.kind).words, fresh, t.n, t.of);
-  } else {
-    VG_(snprintf)(line, size, "%s bytes in %s blocks are %s in %sloss record %'u of %'u", tot, blk,
-                  leak::names(t.kind).words, fresh, t.n, t.of);
-  }
-}
 
 void pp_leak(const Error* err) {
   const LeakText& t = *static_cast<const LeakText*>(VG_(get_error_extra)(err));
@@ -411,6 +392,24 @@ void update_extra_suppression_use(const Error* err, const Supp* su) {
 }
 
 }  // namespace
+
+void leak_line(const LeakText& t, char* line, SizeT size) {
+  char tot[64], dir[64], ind[64], blk[64];
+  // memcheck 3.21+ marks a record that had no blocks at the previous search
+  // "new" in every delta search.
+  const char* fresh = vgcompat::kNewLeakSearch && t.delta && t.old_blocks == 0 ? "new " : "";
+  commas_delta(t.direct + t.indirect, t.old_direct + t.old_indirect, t.delta, tot, sizeof tot);
+  commas_delta(t.blocks, t.old_blocks, t.delta, blk, sizeof blk);
+  if (t.kind == leak::kDefinite && t.indirect > 0) {
+    commas_delta(t.direct, t.old_direct, t.delta, dir, sizeof dir);
+    commas_delta(t.indirect, t.old_indirect, t.delta, ind, sizeof ind);
+    VG_(snprintf)(line, size, "%s (%s direct, %s indirect) bytes in %s blocks are %s in %sloss record %'u of %'u",
+                  tot, dir, ind, blk, leak::names(t.kind).words, fresh, t.n, t.of);
+  } else {
+    VG_(snprintf)(line, size, "%s bytes in %s blocks are %s in %sloss record %'u of %'u", tot, blk,
+                  leak::names(t.kind).words, fresh, t.n, t.of);
+  }
+}
 
 void init(Known (*describe)(Addr a)) {
   g_describe = describe;

@@ -57,6 +57,10 @@ struct LeakText {
   UInt n, of;  // "in loss record n of of"
   UInt search; // which leak search (suppression use counts are per search)
 };
+// A loss record's headline as memcheck words it ("1,960 (320 direct, 1,640
+// indirect) bytes in 1 blocks are definitely lost in loss record 3 of 5"),
+// without the newline: the text, XML and vgdb reports and the SARIF results.
+void leak_line(const LeakText& t, char* line, SizeT size);
 // Reports a loss record through the core (memcheck's way: a unique error
 // with the allocation stack). Returns true if a suppression matched.
 bool leak(ThreadId tid, ExeContext* where, const LeakText& t, bool print, bool count);

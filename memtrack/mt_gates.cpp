@@ -290,14 +290,15 @@ void sarif_result(Sarif* s, const char* rule, const char* level, const char* tex
 void sarif_leak(void* ctx, leak::Kind kind, ULong direct, ULong indirect, ULong blocks, ExeContext* ec, UInt nr,
                 UInt of) {
   if (kind == leak::kReachable) return;  // not a defect
-  char all[32], d[32], i[32], k[32], text[240];
-  if (indirect)
-    VG_(snprintf)(text, sizeof text, "%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %'u of %'u",
-                  commas(direct + indirect, all, sizeof all), commas(direct, d, sizeof d),
-                  commas(indirect, i, sizeof i), commas(blocks, k, sizeof k), leak::names(kind).words, nr, of);
-  else
-    VG_(snprintf)(text, sizeof text, "%s bytes in %s blocks are %s in loss record %'u of %'u",
-                  commas(direct, all, sizeof all), commas(blocks, k, sizeof k), leak::names(kind).words, nr, of);
+  errors::LeakText t = {};
+  t.kind = kind;
+  t.direct = direct;
+  t.indirect = indirect;
+  t.blocks = blocks;
+  t.n = nr;
+  t.of = of;
+  char text[240];
+  errors::leak_line(t, text, sizeof text);
   char props[240];
   VG_(snprintf)(props, sizeof props,
                 "\"kind\":\"%s\",\"lost\":%s,\"bytes\":%llu,\"indirectBytes\":%llu,\"blocks\":%llu,"
