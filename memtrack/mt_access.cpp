@@ -1,17 +1,55 @@
 // Access accounting. An access counts for the live block it starts in (an
 // access starting before a block does not count for it; one running past the
 // end counts its whole size), as in DHAT. Counts go to the block's site at
-// once: DHAT folds them there when the block retires, and every block
-// retires by the end, so the figures are the same with 32-byte blocks.
+// once, or through its slot's counters (an owned granule's) when the block
+// goes and before anything reads the sites: DHAT folds them there when the
+// block retires, and every block retires by the end, so the figures are the
+// same with 32-byte blocks.
 #include "mt_access.h"
 #include "mt_store.h"
 #include "mt_sites.h"
+#include "mt_options.h"
 
 namespace mt::access {
 
 namespace {
 
 alignas(4096) UChar g_granules[kGranules];
+// Owned granules: a block that wholly covers at least one granule, and
+// whose site keeps no per-byte counts, gets a slot; its whole granules hold
+// the slot's number and the helpers add their accesses to the slot's
+// counters, which reach the site when the slot is given up or folded.
+struct SlotCounts {
+  ULong reads, writes;
+};
+SlotCounts g_slots[kSlots];
+const Block* g_owner[kSlots];
+UChar g_free[kSlots];       // released slots, a stack
+UInt g_n_free;
+UInt g_next_slot = kFirstSlot;  // slots never used: g_next_slot..kSlots-1
+
+// The whole granules of b: [*first, *end) (empty if none).
+inline void whole_granules(const Block* b, UWord* first, UWord* end) {
+  *first = (b->start + (1UL << kGranuleShift) - 1) >> kGranuleShift;
+  *end = (b->start + b->size) >> kGranuleShift;
+}
+
+void release(UInt slot) {
+  const Block* b = g_owner[slot];
+  b->site->reads += g_slots[slot].reads;
+  b->site->writes += g_slots[slot].writes;
+  g_slots[slot].reads = g_slots[slot].writes = 0;
+  g_owner[slot] = nullptr;
+  UWord first, end;
+  whole_granules(b, &first, &end);
+  for (UWord g = first; g < end; g++) g_granules[g & (kGranules - 1)] = kMixed;
+  g_free[g_n_free++] = static_cast<UChar>(slot);
+}
+
+void release_all() {
+  for (UInt slot = kFirstSlot; slot < g_next_slot; slot++)
+    if (g_owner[slot]) release(slot);
+}
 // The last two blocks hit, for reads and for writes apart: most accesses
 // fall in a block an access of the same kind just touched (a copy reads one
 // block and writes another; a compressor reads its window and its hash
@@ -72,22 +110,50 @@ const UChar* heap_granules() { return g_granules; }
 
 void block_added(const Block* b) {
   UWord first = b->start >> kGranuleShift, last = (b->start + b->size - 1) >> kGranuleShift;
-  for (UWord g = first; g <= last; g++) g_granules[g & (kGranules - 1)] = 1;
+  for (UWord g = first; g <= last; g++) g_granules[g & (kGranules - 1)] = kMixed;
+  if (b->size < (1UL << kGranuleShift) || b->size <= g_opts.histogram_limit || b->site->acc) return;
+  if (!g_opts.access_tracking || g_opts.mode != Mode::kHeap) return;
+  UWord end;
+  whole_granules(b, &first, &end);
+  if (first >= end) return;
+  UInt slot;
+  if (g_n_free) slot = g_free[--g_n_free];
+  else if (g_next_slot < kSlots) slot = g_next_slot++;
+  else return;
+  g_owner[slot] = b;
+  for (UWord g = first; g < end; g++) g_granules[g & (kGranules - 1)] = static_cast<UChar>(slot);
 }
 
 void forget_all() {
   VG_(memset)(&g_reads, 0, sizeof g_reads);
   VG_(memset)(&g_writes, 0, sizeof g_writes);
+  release_all();
 }
 
 void block_removed(const Block* b) {
   forget(&g_reads, b);
   forget(&g_writes, b);
+  if (b->size < (1UL << kGranuleShift)) return;
+  UWord first, end;
+  whole_granules(b, &first, &end);
+  if (first >= end) return;
+  UChar slot = g_granules[first & (kGranules - 1)];
+  if (slot >= kFirstSlot && g_owner[slot] == b) release(slot);
+}
+
+void fold_counts() {
+  for (UInt slot = kFirstSlot; slot < g_next_slot; slot++) {
+    const Block* b = g_owner[slot];
+    if (!b) continue;
+    b->site->reads += g_slots[slot].reads;
+    b->site->writes += g_slots[slot].writes;
+    g_slots[slot].reads = g_slots[slot].writes = 0;
+  }
 }
 
 namespace {
 
-// The full path: find the block, count, mark it touched, remember it.
+// The full path: find the block, count, remember it.
 template <bool kWrite>
 __attribute__((noinline)) void slow_access(Addr a, UWord size, Recent* r) {
   const Block* b = store::containing(a);
@@ -95,9 +161,6 @@ __attribute__((noinline)) void slow_access(Addr a, UWord size, Recent* r) {
   Site* s = b->site;
   ULong* counter = kWrite ? &s->writes : &s->reads;
   *counter += size;
-  Block* w = const_cast<Block*>(b);
-  if (kWrite) { if (!w->was_written) w->was_written = 1; }
-  else { if (!w->was_read) w->was_read = 1; }
   count_histogram(s, b, a, size);
   remember(r, b, counter);
 }
@@ -143,12 +206,19 @@ __attribute__((noinline)) void histogram_hit(const Block* b, Addr a, UWord size)
   count_histogram(s, b, a, size);
 }
 
-// The path nearly every access takes: a hit in the recent blocks. It saves
-// no registers and keeps no frame (the misses tail-call slow_access), so a
-// hit costs a dozen instructions.
+// The path nearly every access takes: an owned granule, or a hit in the
+// recent blocks. It saves no registers and keeps no frame (the misses
+// tail-call slow_access), so a hit costs a dozen instructions.
 template <bool kWrite>
 __attribute__((always_inline, optimize("omit-frame-pointer"))) inline void access(Addr a, UWord size) {
   Recent* r = kWrite ? &g_writes : &g_reads;
+  const UChar slot = g_granules[(a >> kGranuleShift) & (kGranules - 1)];
+  // Within the span an owned granule lies wholly inside its block; beyond
+  // it, the byte is an alias's.
+  if (slot >= kFirstSlot && (a >> kFilterSpanBits) == 0) {
+    (kWrite ? g_slots[slot].writes : g_slots[slot].reads) += size;
+    return;
+  }
 #pragma GCC unroll 4
   for (int i = 0; i < kRecent; i++) {
     if (a - r->start[i] < r->end[i] - r->start[i]) {

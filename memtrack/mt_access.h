@@ -8,16 +8,22 @@
 
 namespace mt::access {
 
-// Granule of the heap filter: a byte per 1 MiB of address space says whether
-// any heap block was ever there. The instrumentation loads that byte inline
-// and calls a helper only when it is set.
-constexpr unsigned kGranuleShift = 20;
+// Granule of the heap filter: a byte per 16 KiB of address space says
+// whether any heap block was ever there. The instrumentation loads that
+// byte inline and calls a helper only when it is set. The helper reads it
+// again: kMixed is a granule blocks share or only partly cover; from
+// kFirstSlot on, the slot of the one block that covers the whole granule,
+// whose counters take the access at once (docs/design.md, "Owned
+// granules").
+constexpr unsigned kGranuleShift = 14;
+constexpr UChar kMixed = 1;
+constexpr unsigned kFirstSlot = 2, kSlots = 256;
 // The filter covers the 128 GiB below Valgrind's aspacem_maxAddr on 64-bit
 // Linux (3.19 to 3.27, amd64 and arm64), where the core puts every client
 // mapping and so every heap block; an address is taken modulo that span
 // (granule index & (kGranules - 1)), so one anywhere else, a stack address
 // above it or a wild pointer, at worst finds the byte of a granule it
-// aliases: a call that finds no block, never a missed access. 128 KiB,
+// aliases: a call that finds no block, never a missed access. 8 MiB,
 // a static array in the tool's image, whose address fits the 32-bit
 // displacement of an amd64 load: the inline test is shift, and, load,
 // with no 64-bit base to load and add (docs/design.md, "Access
@@ -27,6 +33,9 @@ constexpr UWord kGranules = 1UL << (kFilterSpanBits - kGranuleShift);
 
 // The filter's base address, for the instrumentation.
 const UChar* heap_granules();
+// Adds the owned granules' counts to their blocks' sites: before anything
+// reads the sites' reads and writes.
+void fold_counts();
 
 // Block lifecycle hooks from the heap module.
 void block_added(const Block* b);    // marks its granules

@@ -21,8 +21,8 @@ enum AllocKind : UChar {
 const char* alloc_kind_name(AllocKind k);
 
 // One live heap block: 32 bytes, since programs hold millions of them.
-// Access counts go straight to the block's site (that is where DHAT ends up
-// folding them), so the block itself only says whether it was touched.
+// Access counts go to the block's site (that is where DHAT ends up folding
+// them), so the block itself holds none.
 struct Block {
   Addr start;               // payload address
   SizeT size;               // counted size (DHAT's rule: a request of 0 counts 1)
@@ -30,8 +30,6 @@ struct Block {
   ULong alloc_time : 55;    // guest instructions executed when allocated
   ULong kind : 2;           // AllocKind
   ULong zero_req : 1;       // the program asked for 0 bytes
-  ULong was_read : 1;       // any load or syscall read inside it
-  ULong was_written : 1;    // any store or syscall write inside it
   ULong user_histo : 1;     // the program asked for a histogram of it
   ULong realloced : 1;      // has a realloc stack in the block store's side table (mt_store)
   // Freed by FREELIKE_BLOCK or an auto-free pool (mt_custom): gone for

@@ -1,7 +1,7 @@
 // Instrumentation. Time is guest instructions: the count of IMarks since the
 // last update is added to g_instrs before each side exit and at the end of
 // the superblock (exact, as in DHAT). Each memory access gets, before it:
-//   byte = heap_granules[(addr >> 20) & mask]    (inline, no call; mt_access.h)
+//   byte = heap_granules[(addr >> 14) & mask]    (inline, no call; mt_access.h)
 //   if (byte [&& guard]) on_read/on_write(addr, size)
 // DHAT instead calls for every access not within 16 KiB of the stack
 // pointer; the granule filter also skips globals, libraries and mappings,

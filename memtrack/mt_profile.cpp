@@ -7,6 +7,7 @@
 #include "mt_options.h"
 #include "mt_sites.h"
 #include "mt_leak.h"
+#include "mt_access.h"
 
 namespace mt::profile {
 
@@ -106,6 +107,7 @@ bool write(const char* path) {
   const bool accesses = heap_mode && g_opts.access_tracking;
   const bool leaks = heap_mode && leak::exit_analysed();
   const ULong now = g_instrs;
+  access::fold_counts();  // the owned granules' counts into their sites
 
   // Lifetimes of blocks still live run to now.
   sites::each([](Site* s) { s->scratch = 0; });

@@ -197,7 +197,6 @@ Block* make(Addr start, SizeT size, bool zero_req, Site* site, AllocKind kind, S
   b->alloc_time = g_instrs;
   b->kind = kind;
   b->zero_req = zero_req;
-  b->was_read = b->was_written = 0;
   b->user_histo = 0;
   b->realloced = 0;
   b->released = 0;

@@ -184,7 +184,8 @@ class Clients:
                    "-o", tmp, str(src)]
             p = subprocess.run(cmd, capture_output=True, text=True)
             if p.returncode != 0:
-                os.unlink(tmp)
+                if os.path.exists(tmp):  # the linker removes its output when it fails
+                    os.unlink(tmp)
                 import pytest
 
                 pytest.fail(f"could not compile {src}:\n$ {' '.join(cmd)}\n{p.stderr}", pytrace=False)

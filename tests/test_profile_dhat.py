@@ -74,7 +74,7 @@ def _assert_sites_equal(p, what, reads_per_site=True):
 
 # Our clients and some of the suite's older ones.
 SMALL = ["prof_sites", "prof_acc", "prof_cxx", "prof_merge", "dhat_basic", "dhat_big",
-         "dhat_leak16", "dhat_single", "peak"]
+         "dhat_leak16", "dhat_single", "peak", "prof_bigblocks"]
 
 
 @pytest.mark.parametrize("name", SMALL)
