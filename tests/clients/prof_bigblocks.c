@@ -5,14 +5,16 @@
    goes, when its site wants per-byte counts, and before the profile is
    written. Exercised here, deterministically:
      big_a:  300 live blocks of 40 KiB at once, more than there are slots;
-     big_b:  100 of 48 KiB made after every third big_a went (slots reused);
+     big_b:  100 of 48 KiB made after every third big_a went (slots
+             reused), all freed before the histogram block is made;
      grown:  a big block realloc'd to three times its size (it moves) and
              one shrunk to half (it stays);
      histo:  a 25,600-byte block, the largest a histogram request takes,
              aligned to a granule so that it covers one; accessed, then
              asked for per-byte counts (which count from the request on),
              then accessed again;
-     big_c:  20 blocks of 40 KiB made after that request, live at exit;
+     big_c:  20 blocks of 40 KiB made after that request, half of them
+             live at exit;
    every access size from 1 to 16 bytes, in the partial granules at a
    block's ends and in the whole ones between, by loads and stores, memcpy
    and memset; and the ends of some blocks left live at exit. */
@@ -92,6 +94,9 @@ int main(void) {
   a[2] = grown(a[2], kBig / 2);
   touch(a[2], kBig / 2, 499, 9);
 
+  /* The b blocks go, so that slots are free again for what follows. */
+  for (int i = 0; i < kB; i++) free(b[i]);
+
   char* hb = histo();
   if (!hb || !covers_granule(hb, kHisto)) return 3;
   touch(hb, kHisto, 811, 1);
@@ -105,9 +110,9 @@ int main(void) {
     touch(c[i], kBig, 1999 + i, i);
   }
 
-  /* Half the b blocks go; the rest, the a and c blocks and the histogram
-     block stay live to the end. */
-  for (int i = 0; i < kB; i += 2) free(b[i]);
+  /* Half the c blocks go; the rest, the a blocks and the histogram block
+     stay live to the end. */
+  for (int i = 0; i < 20; i += 2) free(c[i]);
   printf("%d\n", (int)(sink & 1));
   return 0;
 }
