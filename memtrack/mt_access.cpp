@@ -50,7 +50,8 @@ void release_all() {
   for (UInt slot = kFirstSlot; slot < g_next_slot; slot++)
     if (g_owner[slot]) release(slot);
 }
-// The last two blocks hit, for reads and for writes apart: most accesses
+
+// The last four blocks hit, for reads and for writes apart: most accesses
 // fall in a block an access of the same kind just touched (a copy reads one
 // block and writes another; a compressor reads its window and its hash
 // table in turn). Each entry keeps what a hit needs without touching the

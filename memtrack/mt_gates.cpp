@@ -1,4 +1,5 @@
 #include "mt_gates.h"
+#include "mt_access.h"
 #include "mt_errors.h"
 #include "mt_label.h"
 #include "mt_leak.h"
@@ -105,6 +106,7 @@ void write_summary(const char* path) {
     f.printf(",\"instructions\":%llu", g_instrs);
     if (g_opts.access_tracking) {
       ULong r, w;
+      access::fold_counts();
       sites::access_totals(&r, &w);
       f.printf(",\"reads\":%llu,\"writes\":%llu", r, w);
     }

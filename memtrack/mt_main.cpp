@@ -74,6 +74,7 @@ void print_summary() {
   VG_(umsg)("At t-end:  %'llu bytes in %'llu blocks\n", t.cur_bytes, t.cur_blocks);
   if (g_opts.access_tracking) {
     ULong r, w;
+    access::fold_counts();
     sites::access_totals(&r, &w);
     VG_(umsg)("Reads:     %'llu bytes\n", r);
     VG_(umsg)("Writes:    %'llu bytes\n", w);

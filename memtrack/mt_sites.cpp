@@ -5,7 +5,6 @@
 // still holds what it held then. Same numbers, O(1) per event.
 #include "mt_sites.h"
 #include "mt_options.h"
-#include "mt_access.h"
 
 namespace mt {
 
@@ -220,7 +219,6 @@ bool want_histogram(Site* s, SizeT size) {
 
 void access_totals(ULong* reads, ULong* writes) {
   ULong r = 0, w = 0;
-  access::fold_counts();
   g_by_ec.each([&](UWord, Site* s) { r += s->reads; w += s->writes; });
   *reads = r;
   *writes = w;

@@ -74,7 +74,8 @@ void note_size(Site* s, SizeT size);
 bool want_histogram(Site* s, SizeT size);
 
 const Totals& totals();
-// Sum of every site's reads and writes.
+// Sum of every site's reads and writes (with the owned granules' counts once
+// access::fold_counts has run: the callers, above mt_access, run it first).
 void access_totals(ULong* reads, ULong* writes);
 // What s held at t-gmax.
 ULong gmax_bytes(const Site* s);
