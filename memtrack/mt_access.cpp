@@ -34,11 +34,17 @@ inline void whole_granules(const Block* b, UWord* first, UWord* end) {
   *end = (b->start + b->size) >> kGranuleShift;
 }
 
-void release(UInt slot) {
+// The slot's counts into its block's site.
+void fold(UInt slot) {
   const Block* b = g_owner[slot];
   b->site->reads += g_slots[slot].reads;
   b->site->writes += g_slots[slot].writes;
   g_slots[slot].reads = g_slots[slot].writes = 0;
+}
+
+void release(UInt slot) {
+  const Block* b = g_owner[slot];
+  fold(slot);
   g_owner[slot] = nullptr;
   UWord first, end;
   whole_granules(b, &first, &end);
@@ -143,13 +149,8 @@ void block_removed(const Block* b) {
 }
 
 void fold_counts() {
-  for (UInt slot = kFirstSlot; slot < g_next_slot; slot++) {
-    const Block* b = g_owner[slot];
-    if (!b) continue;
-    b->site->reads += g_slots[slot].reads;
-    b->site->writes += g_slots[slot].writes;
-    g_slots[slot].reads = g_slots[slot].writes = 0;
-  }
+  for (UInt slot = kFirstSlot; slot < g_next_slot; slot++)
+    if (g_owner[slot]) fold(slot);
 }
 
 namespace {
