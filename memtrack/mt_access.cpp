@@ -15,23 +15,33 @@ namespace mt::access {
 namespace {
 
 alignas(4096) UChar g_granules[kGranules];
-// Owned granules: a block that wholly covers at least one granule, and
-// whose site keeps no per-byte counts, gets a slot; its whole granules hold
-// the slot's number and the helpers add their accesses to the slot's
-// counters, which reach the site when the slot is given up or folded.
-struct SlotCounts {
+// Owned granules: a block of a granule or more, whose site keeps no
+// per-byte counts, gets a slot; the granules it touches hold the slot's
+// number (its whole granules, and its first and last partial ones unless
+// another block's slot holds them already), and an access there that
+// starts inside the block goes to the slot's counters, which reach the
+// site when the slot is given up or folded. A partial granule another
+// slot holds links that slot to this one, which the helper tries next.
+// The range checks also keep an aliased granule (an address beyond the
+// filter's span) from counting for a slot's block.
+struct Slot {
+  Addr start;        // the block's range; size 0 when the slot is free
+  UWord size;
   ULong reads, writes;
 };
-SlotCounts g_slots[kSlots];
+Slot g_slots[kSlots];      // slots 0 and 1 stay empty: link 0 matches nothing
+UChar g_link[kSlots];      // another slot whose block lies in one of this one's granules
 const Block* g_owner[kSlots];
+UWord g_claimed_first[kSlots], g_claimed_end[kSlots];  // granules holding the slot
 UChar g_free[kSlots];       // released slots, a stack
 UInt g_n_free;
 UInt g_next_slot = kFirstSlot;  // slots never used: g_next_slot..kSlots-1
 
-// The whole granules of b: [*first, *end) (empty if none).
-inline void whole_granules(const Block* b, UWord* first, UWord* end) {
-  *first = (b->start + (1UL << kGranuleShift) - 1) >> kGranuleShift;
-  *end = (b->start + b->size) >> kGranuleShift;
+inline UChar& granule_byte(UWord g) { return g_granules[g & (kGranules - 1)]; }
+
+inline void block_granules(const Block* b, UWord* first, UWord* last) {
+  *first = b->start >> kGranuleShift;
+  *last = (b->start + b->size - 1) >> kGranuleShift;
 }
 
 // The slot's counts into its block's site.
@@ -42,13 +52,30 @@ void fold(UInt slot) {
   g_slots[slot].reads = g_slots[slot].writes = 0;
 }
 
+// The slot takes its block's end granules that no slot holds now.
+void claim_ends(UInt slot) {
+  UWord first, last;
+  block_granules(g_owner[slot], &first, &last);
+  if (g_claimed_first[slot] == first + 1 && granule_byte(first) < kFirstSlot) {
+    granule_byte(first) = static_cast<UChar>(slot);
+    g_claimed_first[slot] = first;
+  }
+  if (g_claimed_end[slot] == last && granule_byte(last) < kFirstSlot) {
+    granule_byte(last) = static_cast<UChar>(slot);
+    g_claimed_end[slot] = last + 1;
+  }
+}
+
 void release(UInt slot) {
-  const Block* b = g_owner[slot];
   fold(slot);
   g_owner[slot] = nullptr;
-  UWord first, end;
-  whole_granules(b, &first, &end);
-  for (UWord g = first; g < end; g++) g_granules[g & (kGranules - 1)] = kMixed;
+  g_slots[slot].start = g_slots[slot].size = 0;
+  for (UWord g = g_claimed_first[slot]; g < g_claimed_end[slot]; g++) granule_byte(g) = kMixed;
+  for (UInt s = kFirstSlot; s < g_next_slot; s++)
+    if (g_link[s] == slot) g_link[s] = 0;
+  const UChar linked = g_link[slot];
+  g_link[slot] = 0;
+  if (linked && g_owner[linked]) claim_ends(linked);  // the granule it shared
   g_free[g_n_free++] = static_cast<UChar>(slot);
 }
 
@@ -116,19 +143,37 @@ void syscall_write(CorePart part, ThreadId, Addr a, SizeT size) {
 const UChar* heap_granules() { return g_granules; }
 
 void block_added(const Block* b) {
-  UWord first = b->start >> kGranuleShift, last = (b->start + b->size - 1) >> kGranuleShift;
-  for (UWord g = first; g <= last; g++) g_granules[g & (kGranules - 1)] = kMixed;
-  if (b->size < (1UL << kGranuleShift) || b->size <= g_opts.histogram_limit || b->site->acc) return;
-  if (!g_opts.access_tracking || g_opts.mode != Mode::kHeap) return;
-  UWord end;
-  whole_granules(b, &first, &end);
-  if (first >= end) return;
-  UInt slot;
-  if (g_n_free) slot = g_free[--g_n_free];
-  else if (g_next_slot < kSlots) slot = g_next_slot++;
-  else return;
+  UWord first, last;
+  block_granules(b, &first, &last);
+  UInt slot = 0;
+  if (b->size >= (1UL << kGranuleShift) && b->size > g_opts.histogram_limit && !b->site->acc &&
+      g_opts.access_tracking && g_opts.mode == Mode::kHeap) {
+    if (g_n_free) slot = g_free[--g_n_free];
+    else if (g_next_slot < kSlots) slot = g_next_slot++;
+  }
+  if (!slot) {
+    for (UWord g = first; g <= last; g++)
+      if (granule_byte(g) == 0) granule_byte(g) = kMixed;
+    return;
+  }
+  // An end granule another slot holds stays that slot's, linked to this
+  // one if its link is free; the granules between are the block's alone.
+  const UChar held_first = granule_byte(first) >= kFirstSlot ? granule_byte(first) : 0;
+  const UChar held_last = granule_byte(last) >= kFirstSlot ? granule_byte(last) : 0;
+  const UWord claim_first = first + (held_first != 0);
+  const UWord claim_end = last + (held_last == 0 || last == first);
+  if (claim_first >= claim_end) {  // nothing of its own: no slot
+    g_free[g_n_free++] = static_cast<UChar>(slot);
+    return;
+  }
+  for (UWord g = claim_first; g < claim_end; g++) granule_byte(g) = static_cast<UChar>(slot);
+  if (held_first && !g_link[held_first]) g_link[held_first] = static_cast<UChar>(slot);
+  if (held_last && !g_link[held_last]) g_link[held_last] = static_cast<UChar>(slot);
   g_owner[slot] = b;
-  for (UWord g = first; g < end; g++) g_granules[g & (kGranules - 1)] = static_cast<UChar>(slot);
+  g_slots[slot].start = b->start;
+  g_slots[slot].size = b->size;
+  g_claimed_first[slot] = claim_first;
+  g_claimed_end[slot] = claim_end;
 }
 
 void forget_all() {
@@ -141,11 +186,16 @@ void block_removed(const Block* b) {
   forget(&g_reads, b);
   forget(&g_writes, b);
   if (b->size < (1UL << kGranuleShift)) return;
-  UWord first, end;
-  whole_granules(b, &first, &end);
-  if (first >= end) return;
-  UChar slot = g_granules[first & (kGranules - 1)];
-  if (slot >= kFirstSlot && g_owner[slot] == b) release(slot);
+  // Its slot's granules start at its first granule or the next one (live
+  // blocks never overlap: the store refuses a block over another).
+  UWord first = b->start >> kGranuleShift;
+  for (UWord g = first; g <= first + 1; g++) {
+    UChar slot = granule_byte(g);
+    if (slot >= kFirstSlot && g_owner[slot] == b) {
+      release(slot);
+      return;
+    }
+  }
 }
 
 void fold_counts() {
@@ -215,11 +265,12 @@ template <bool kWrite>
 __attribute__((always_inline, optimize("omit-frame-pointer"))) inline void access(Addr a, UWord size) {
   Recent* r = kWrite ? &g_writes : &g_reads;
   const UChar slot = g_granules[(a >> kGranuleShift) & (kGranules - 1)];
-  // Within the span an owned granule lies wholly inside its block; beyond
-  // it, the byte is an alias's.
-  if (slot >= kFirstSlot && (a >> kFilterSpanBits) == 0) {
-    (kWrite ? g_slots[slot].writes : g_slots[slot].reads) += size;
-    return;
+  if (slot >= kFirstSlot) {
+    Slot* s = &g_slots[slot];
+    if (a - s->start < s->size || (s = &g_slots[g_link[slot]], a - s->start < s->size)) {
+      (kWrite ? s->writes : s->reads) += size;
+      return;
+    }
   }
 #pragma GCC unroll 4
   for (int i = 0; i < kRecent; i++) {

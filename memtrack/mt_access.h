@@ -11,9 +11,9 @@ namespace mt::access {
 // Granule of the heap filter: a byte per 16 KiB of address space says
 // whether any heap block was ever there. The instrumentation loads that
 // byte inline and calls a helper only when it is set. The helper reads it
-// again: kMixed is a granule blocks share or only partly cover; from
-// kFirstSlot on, the slot of the one block that covers the whole granule,
-// whose counters take the access at once (docs/design.md, "Owned
+// again: kMixed is a granule of blocks without a slot; from kFirstSlot on,
+// the slot of a big block that lies in the granule, whose counters take
+// an access that starts inside that block at once (docs/design.md, "Owned
 // granules").
 constexpr unsigned kGranuleShift = 14;
 constexpr UChar kMixed = 1;

@@ -1,9 +1,10 @@
-/* Profile client for big blocks. A block that wholly covers one or more of
-   the heap filter's 16 KiB granules has its accesses there counted in one
-   of 254 slots, without the search of the recent blocks (docs/design.md,
-   "Access accounting"); the counts reach the block's site when the block
-   goes, when its site wants per-byte counts, and before the profile is
-   written. Exercised here, deterministically:
+/* Profile client for big blocks. A block of 16 KiB or more has its accesses
+   counted in one of 254 slots, without the search of the recent blocks,
+   in the heap filter's granules it holds (its whole ones, and its partial
+   ones that no other slot held; a partial granule another slot holds links
+   to it) (docs/design.md, "Access accounting"); the counts reach the
+   block's site when the block goes, when its site wants per-byte counts,
+   and before the profile is written. Exercised here, deterministically:
      big_a:  300 live blocks of 40 KiB at once, more than there are slots;
      big_b:  100 of 48 KiB made after every third big_a went (slots
              reused), all freed before the histogram block is made;
@@ -15,6 +16,12 @@
              then accessed again;
      big_c:  20 blocks of 40 KiB made after that request, half of them
              live at exit;
+     mixed:  big blocks (big_m) between small ones (small_m), so that small
+             blocks lie in a big block's first and last partial granules,
+             which its slot may hold: the small blocks' accesses, and loads
+             that start just before a big block (in no block) or run past
+             its end, must count as without slots; then every other big
+             block goes while its small neighbours stay and are read again;
    every access size from 1 to 16 bytes, in the partial granules at a
    block's ends and in the whole ones between, by loads and stores, memcpy
    and memset; and the ends of some blocks left live at exit. */
@@ -38,6 +45,8 @@ NOINLINE static char* big_a(size_t n) { return malloc(n); }
 NOINLINE static char* big_b(size_t n) { return malloc(n); }
 NOINLINE static char* grown(char* p, size_t n) { return realloc(p, n); }
 NOINLINE static char* big_c(size_t n) { return malloc(n); }
+NOINLINE static char* big_m(size_t n) { return malloc(n); }
+NOINLINE static char* small_m(size_t n) { return malloc(n); }
 NOINLINE static char* histo(void) {
   void* p;
   return posix_memalign(&p, kGranule, kHisto) ? NULL : p;
@@ -66,6 +75,41 @@ NOINLINE static void touch(char* p, size_t n, size_t step, int k) {
   }
   memcpy(p + n / 2, p, n / 4);
   memset(p + n / 4, k, 100);
+}
+
+typedef uint64_t U64Unaligned __attribute__((aligned(1)));
+
+/* Reads of 8 bytes at p + off, whatever its alignment. */
+NOINLINE static uint64_t load8(const char* p, long off) {
+  return *(volatile const U64Unaligned*)(p + off);
+}
+
+enum { kMixedN = 40 };
+static char* ms[kMixedN + 1];
+static char* mb[kMixedN];
+
+NOINLINE static void mixed(void) {
+  ms[0] = small_m(160);
+  for (int i = 0; i < kMixedN; i++) {
+    mb[i] = big_m(kBig + 512 * i);
+    ms[i + 1] = small_m(160 + 8 * i);
+  }
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < kMixedN; i++) {
+      if (mb[i]) {
+        touch(mb[i], kBig + 512 * i, 1531, i);
+        sink += load8(mb[i], -4) + load8(mb[i], -1);  /* start in no block */
+        sink += load8(mb[i], kBig + 512 * i - 4);     /* runs past the end */
+      }
+      touch(ms[i], i > 0 ? 160 + 8 * (i - 1) : 160, 37, i);
+    }
+    touch(ms[kMixedN], 160 + 8 * (kMixedN - 1), 37, 3);
+    if (round == 0)
+      for (int i = 0; i < kMixedN; i += 2) {
+        free(mb[i]);
+        mb[i] = NULL;
+      }
+  }
 }
 
 /* Whether [p, p + n) wholly covers a granule. */
@@ -109,6 +153,8 @@ int main(void) {
     c[i] = big_c(kBig);
     touch(c[i], kBig, 1999 + i, i);
   }
+
+  mixed();
 
   /* Half the c blocks go; the rest, the a blocks and the histogram block
      stay live to the end. */
