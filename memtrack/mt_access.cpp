@@ -186,8 +186,9 @@ void block_removed(const Block* b) {
   forget(&g_reads, b);
   forget(&g_writes, b);
   if (b->size < (1UL << kGranuleShift)) return;
-  // Its slot's granules start at its first granule or the next one (live
-  // blocks never overlap: the store refuses a block over another).
+  // Its slot's granules start at its first granule or the next one: no
+  // other slot takes those (live blocks never overlap; a custom
+  // allocator's blocks are no Blocks).
   UWord first = b->start >> kGranuleShift;
   for (UWord g = first; g <= first + 1; g++) {
     UChar slot = granule_byte(g);
