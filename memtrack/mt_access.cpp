@@ -162,7 +162,9 @@ void block_added(const Block* b) {
   const UChar held_last = granule_byte(last) >= kFirstSlot ? granule_byte(last) : 0;
   const UWord claim_first = first + (held_first != 0);
   const UWord claim_end = last + (held_last == 0 || last == first);
-  if (claim_first >= claim_end) {  // nothing of its own: no slot
+  // Nothing of its own: no slot (its one or two granules are other slots',
+  // so the filter marks them already).
+  if (claim_first >= claim_end) {
     g_free[g_n_free++] = static_cast<UChar>(slot);
     return;
   }
