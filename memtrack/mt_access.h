@@ -36,6 +36,9 @@ const UChar* heap_granules();
 // Adds the owned granules' counts to their blocks' sites: before anything
 // reads the sites' reads and writes.
 void fold_counts();
+// A site stopped keeping per-byte counts (its blocks' sizes differ) and
+// freed acc, its array of them: the lookup cache forgets it.
+void histogram_dropped(const UShort* acc);
 
 // Block lifecycle hooks from the heap module.
 void block_added(const Block* b);    // marks its granules

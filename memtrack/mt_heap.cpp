@@ -96,6 +96,14 @@ inline void check_temporary(ThreadId tid, const Block* b) {
   b->site->tmp_blocks++;
 }
 
+// The site's blocks' sizes, for its per-byte counts: when a size differs
+// and the site frees its counts, the access cache must not keep them.
+void note_size(Site* site, SizeT size) {
+  const UShort* acc = site->acc;
+  sites::note_size(site, size);
+  if (acc && !site->acc) access::histogram_dropped(acc);
+}
+
 // ---- heap events ------------------------------------------------------------
 //
 // Each of the three functions below is the one place that names who hears
@@ -125,7 +133,7 @@ void* block_made(ThreadId tid, SizeT req, SizeT align, AllocKind kind, bool zero
   massif::on_alloc(b);
   if (accounting()) {
     sites::on_alloc(b->site, counted);
-    sites::note_size(b->site, counted);
+    note_size(b->site, counted);
     note_last_alloc(tid, b);
     measure::on_alloc(tid, counted);
     gates::after_alloc(tid);  // after the sites' figures it checks
@@ -190,7 +198,7 @@ void* block_resized(ThreadId tid, Block* b, SizeT n) {
   store::resize(b, reinterpret_cast<Addr>(to), n, here);  // now a malloc'd block allocated here
   access::block_added(b);
   if (accounting()) {
-    sites::note_size(site, n);
+    note_size(site, n);
     note_last_alloc(tid, b);
     gates::after_alloc(tid);
   }

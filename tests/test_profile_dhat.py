@@ -159,6 +159,8 @@ def test_prof_acc_histograms(pair):
         "acc_one_over": [65535] * 4 + [1] * 4,
         "acc_lanes": [65535] * 4 + [3] * 4 + [65535] * 2 + [1] * 2 + [0] * 3 + [1],
         "m3": None,
+        "m4": None,
+        "acc_after_drop": [2] * 4 + [0] * 28,
         "acc_live": [1, 2, 3, 4] * 4,
     }
     for fn, want in expect.items():

@@ -111,6 +111,33 @@ NOINLINE static void acc_mixed(void) {
   free(x[1]);
 }
 
+/* A site whose blocks' sizes come to differ (m4: 32, then 48 bytes) stops
+   keeping per-byte counts while its first block is still being written and
+   read; a site that gets its counts next (which may take the memory of the
+   ones m4 dropped) counts only its own block's bytes. */
+NOINLINE static int* m4(size_t n) { return malloc(n); }
+NOINLINE static int* acc_after_drop(void) { return malloc(32); }
+NOINLINE static void acc_dropped(void) {
+  int* x[2];
+  for (int k = 0; k < 2; k++) {
+    x[k] = m4(32 + 16 * k);
+    if (k == 0) {
+      volatile int* a = x[0];
+      for (int i = 0; i < 8; i++) a[i] = i;
+      for (int i = 0; i < 8; i++) sink = a[i];
+    }
+  }
+  volatile int* a = x[0];
+  volatile int* c = acc_after_drop();
+  c[0] = 1;
+  sink = c[0];
+  for (int i = 0; i < 8; i++) a[i] = i + 1;
+  for (int i = 0; i < 8; i++) sink = a[i];
+  free(x[0]);
+  free(x[1]);
+  free((void*)c);
+}
+
 /* A block still live at exit: retired then, with its counts. */
 NOINLINE static void acc_live(void) {
   volatile char* l = malloc(16);
@@ -139,6 +166,7 @@ int main(void) {
   acc_one_over();
   acc_lanes();
   acc_mixed();
+  acc_dropped();
   acc_live();
   acc_realloc();
   static const char msg[] = "prof_acc: done\n";
